@@ -1,0 +1,3 @@
+from eidflow.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""The status, reason, warning and Intune-state codes of ``decisions.csv``, defined once.
+
+The codes are part of the run-output contract (``shared/spec/run-outputs.md``):
+downstream scripts match on them, so they are never renamed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+
+
+class Reason(StrEnum):
+    EID_MISSING = "eid_missing"
+    EID_NOT_DIGITS = "eid_not_digits"
+    EID_LENGTH = "eid_length"
+    EID_CHECKSUM = "eid_checksum"
+    EID_PRECISION_LOST = "eid_precision_lost"
+    SERIAL_MISSING = "serial_missing"
+    DUPLICATE_IN_RUN = "duplicate_in_run"
+    ALREADY_REGISTERED = "already_registered"
+    CONFLICT_EID = "conflict_eid"
+    CONFLICT_SERIAL = "conflict_serial"
+
+    @property
+    def status(self) -> Status:
+        return REASON_STATUS[self]
+
+
+REASON_STATUS: dict[Reason, Status] = {
+    Reason.EID_MISSING: Status.REJECTED,
+    Reason.EID_NOT_DIGITS: Status.REJECTED,
+    Reason.EID_LENGTH: Status.REJECTED,
+    Reason.EID_CHECKSUM: Status.REJECTED,
+    Reason.EID_PRECISION_LOST: Status.REJECTED,
+    Reason.SERIAL_MISSING: Status.REJECTED,
+    Reason.DUPLICATE_IN_RUN: Status.DUPLICATE,
+    Reason.ALREADY_REGISTERED: Status.DUPLICATE,
+    Reason.CONFLICT_EID: Status.CONFLICT,
+    Reason.CONFLICT_SERIAL: Status.CONFLICT,
+}
+
+
+class WarningCode(StrEnum):
+    IMEI_INVALID = "imei_invalid"
+    IMEI_LEADING_ZERO_LOST = "imei_leading_zero_lost"
+    EID_PREFIX = "eid_prefix"
+    IMEI_MISSING = "imei_missing"
+
+
+class IntuneState(StrEnum):
+    ENROLLED = "enrolled"
+    NOT_ENROLLED = "not_enrolled"
+    IMEI_MISMATCH = "imei_mismatch"
+    OS_UNSUPPORTED = "os_unsupported"

@@ -1,0 +1,82 @@
+"""User-facing errors: each names what is wrong, where, and what to do; each maps to an exit code.
+
+Anything that is not an :class:`EidflowError` is a bug in eidflow and may show a traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_INPUT_UNREADABLE = 1  # the run finished, but at least one manifest could not be read
+EXIT_USAGE = 2  # bad flags or configuration
+EXIT_RUN_FAILED = (
+    3  # the run stopped (ledger busy, delivery failed): nothing was handed off twice; rerun
+)
+
+
+class EidflowError(Exception):
+    """An error a user can act on."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, what: str, *, todo: str = "") -> None:
+        super().__init__(what)
+        self.what = what
+        self.todo = todo
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.todo}".strip()
+
+
+class ConfigError(EidflowError):
+    """The command line or eidflow.toml is wrong."""
+
+
+class InputError(EidflowError):
+    """An input file (manifest, inventory, export) cannot be used.
+
+    ``file``, ``sheet`` and ``row`` say where, as a person would find it.
+    """
+
+    exit_code = EXIT_INPUT_UNREADABLE
+
+    def __init__(
+        self,
+        file: str,
+        what: str,
+        *,
+        todo: str = "",
+        sheet: str = "",
+        row: int | None = None,
+    ) -> None:
+        super().__init__(what, todo=todo)
+        self.file = file
+        self.sheet = sheet
+        self.row = row
+
+    @property
+    def where(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what} {self.todo}".strip()
+
+
+class ManifestError(InputError):
+    """A manifest could not be read; the run goes on with the other manifests."""
+
+
+class LedgerBusy(EidflowError):
+    """Another run holds the ledger and this one cannot wait."""
+
+    exit_code = EXIT_RUN_FAILED
+
+
+class DeliveryError(EidflowError):
+    """Hand-off files could not be delivered; the ledger shows them undelivered."""
+
+    exit_code = EXIT_RUN_FAILED

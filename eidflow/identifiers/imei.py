@@ -1,0 +1,69 @@
+"""IMEI: 15 digits, an 8-digit type allocation code, a 6-digit serial and a Luhn check digit.
+
+IMEISV (16 digits) has no check digit and is not accepted; python-stdnum's
+``imei.is_valid`` is laxer than eidflow needs (it accepts 14 and 16 digits).
+
+>>> validate('35-209900-176148-1')
+'352099001761481'
+>>> is_valid('352099001761482')
+False
+>>> looks_like_lost_leading_zero('52099001761481')
+False
+"""
+
+from __future__ import annotations
+
+import re
+
+from eidflow.identifiers import InvalidChecksum, InvalidFormat, InvalidLength, Missing
+from eidflow.identifiers.eid import compact
+
+LENGTH = 15
+_ASCII_DIGITS_RE = re.compile(r"^[0-9]+$")
+_NUMBER_CELL_RE = re.compile(
+    r"^(\d+)\.0+$"
+)  # 3.56938035643809E+14 read back as "356938035643809.0"
+
+
+def calc_check_digit(first14: str) -> str:
+    """The Luhn check digit for 14 digits."""
+    total = 0
+    for position, char in enumerate(reversed(first14)):
+        digit = int(char)
+        if position % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
+def validate(value: str) -> str:
+    """Return the 15-digit IMEI, or raise the error that says what is wrong with it."""
+    text = value.strip()
+    number_cell = _NUMBER_CELL_RE.match(text)
+    number = number_cell.group(1) if number_cell else compact(text)
+    if not number:
+        raise Missing()
+    if not _ASCII_DIGITS_RE.match(number):
+        raise InvalidFormat()
+    if len(number) != LENGTH:
+        raise InvalidLength()
+    if calc_check_digit(number[:-1]) != number[-1]:
+        raise InvalidChecksum()
+    return number
+
+
+def is_valid(value: str) -> bool:
+    """Whether the value is a valid 15-digit IMEI once compacted."""
+    try:
+        validate(value)
+    except ValueError:
+        return False
+    return True
+
+
+def looks_like_lost_leading_zero(value: str) -> bool:
+    """Whether 14 digits become a valid IMEI with a ``0`` in front (a spreadsheet number ate it)."""
+    number = compact(value)
+    return len(number) == LENGTH - 1 and number.isdigit() and is_valid("0" + number)

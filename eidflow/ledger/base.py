@@ -1,0 +1,77 @@
+"""What the pipeline asks of the ledger. ``eidflow.ledger.open_ledger(url)`` returns one.
+
+The ledger is the memory that makes the hand-off exactly-once. A hand-off of an EID
+to an operator is *claimed* (staged) by a run before its files are written, and is
+*delivered* once the run is complete. The commit point of a run is its complete run
+folder (``summary.json`` written; for S3 delivery, the receipt object too): a claim
+held by a run that died is promoted to delivered if that run's folder is complete,
+and released otherwise, so a rerun hands those EIDs off again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    """A manifest a complete run processed."""
+
+    sha256: str
+    name: str
+    run_id: str
+    received_at: datetime
+    rows: int
+
+
+class Ledger(Protocol):
+    def begin_run(self, run_id: str, run_dir: str) -> None:
+        """Register this run as live, after settling the claims of runs that died."""
+
+    def manifest_seen(self, sha256: str) -> ManifestRecord | None:
+        """The complete run that already processed these manifest bytes, if any."""
+
+    def known_devices(self, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
+        """Ledger devices whose EID or serial is among those given.
+
+        Columns: ``eid``, ``serial_number``, ``operator`` (one line per operator holding a
+        live claim, i.e. delivered or staged by a live run; ``""`` if none).
+        """
+
+    def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
+        """Atomically claim (operator, eid) for each line of ``devices`` and register the devices.
+
+        ``devices`` has at least ``eid``, ``serial_number``, ``imei``, ``source_file``, ``row``.
+        Returns, aligned with ``devices``, ``""`` where this run got the claim, or the reason
+        code (``already_registered``, ``conflict_eid``, ``conflict_serial``) where another run
+        got there first: the final word when runs race.
+        """
+
+    def mark_delivered(self, run_id: str, operator: str, files: list[dict[str, Any]]) -> None:
+        """The run's hand-off files for this operator are complete (and their receipt written)."""
+
+    def finish_run(
+        self, run_id: str, manifests: list[dict[str, Any]], counts: dict[str, Any]
+    ) -> None:
+        """The run is complete: record its manifests (sha256, name, rows) and counts."""
+
+    def abort_run(self, run_id: str, error: str) -> None:
+        """The run failed cleanly: release its claims so that a rerun hands those EIDs off."""
+
+    def record_intune_states(self, run_id: str, states: pd.DataFrame) -> None:
+        """Append to each device's state history: ``eid``, ``intune_state``, ``entra_object_id``."""
+
+    def pending_enrollment(self) -> pd.DataFrame:
+        """Devices handed off (delivered) but not yet group members.
+
+        Columns: ``eid``, ``serial_number``, ``imei``, ``operator``, ``intune_state``.
+        """
+
+    def record_memberships(self, run_id: str, group_id: str, object_ids: pd.DataFrame) -> None:
+        """Devices added to a static group: ``eid``, ``entra_object_id``."""
+
+    def close(self) -> None: ...

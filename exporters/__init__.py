@@ -1,0 +1,1 @@
+"""Writers of everything a run hands over: operator files, Entra lists, decisions, report."""
