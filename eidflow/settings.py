@@ -18,7 +18,7 @@ from pydantic_settings import (
 )
 
 from eidflow.errors import ConfigError
-from exporters.config import DeliverySettings, OperatorProfile
+from exporters.config import DeliverySettings, EntraSettings, OperatorProfile, ReportSettings
 from flows.config import FlowSettings
 from parsers.config import ParserSettings
 
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     parsers: ParserSettings = Field(default_factory=ParserSettings)
     operators: list[OperatorProfile] = Field(default_factory=lambda: [OperatorProfile()])
+    entra: EntraSettings = Field(default_factory=EntraSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     flows: FlowSettings = Field(default_factory=FlowSettings)
 
