@@ -49,9 +49,13 @@ REASON_STATUS: dict[Reason, Status] = {
 
 class WarningCode(StrEnum):
     IMEI_INVALID = "imei_invalid"
-    IMEI_LEADING_ZERO_LOST = "imei_leading_zero_lost"
-    EID_PREFIX = "eid_prefix"
-    IMEI_MISSING = "imei_missing"
+    IMEI_LEADING_ZERO_LOST = "imei_leading_zero_lost"  # 14 digits: a spreadsheet number ate the 0
+    IMEI2_INVALID = "imei2_invalid"
+    EID_PREFIX = "eid_prefix"  # not 89: newer (SGP.29) numbering, or a typo worth a look
+    OS_VERSION_UNKNOWN = "os_version_unknown"  # enrolled, but Intune reports no OS version
+    ENTRA_UNRESOLVED = (
+        "entra_unresolved"  # enrolled, but no Entra object id: not in the group lists
+    )
 
 
 class IntuneState(StrEnum):

@@ -35,18 +35,22 @@ CLASSIC_PREFIX = "89"
 
 # Separators a person types or prints, and the invisible characters copied cells carry.
 # Removing them never changes a digit.
-SEPARATORS = " \t\r\n-._/'\"\u00a0\u2007\u202f\u200b\u200c\u200d\u2060\ufeff"
+WHITESPACE = " \t\r\n\u00a0\u2007\u202f\u200b\u200c\u200d\u2060\ufeff"
+SEPARATORS = WHITESPACE + "-._/'\""
 _SEPARATOR_RE = re.compile("[" + re.escape(SEPARATORS) + "]")
 _FORMULA_TEXT_RE = re.compile(r'^="(.*)"$', re.DOTALL)  # ="8904…" keeps Excel from making a number
-_SCIENTIFIC_RE = re.compile(r"^\s*[+-]?\d+(?:[.,]\d*)?\s*[eE]\s*[+-]?\d+\s*$")
-_TRAILING_POINT_ZERO_RE = re.compile(r"^\s*\d+[.,]0+\s*$")
+# Applied to stripped text; ASCII classes only, so that Python and Arrow (RE2) agree.
+SCIENTIFIC_PATTERN = r"^[+-]?[0-9]+(?:[.,][0-9]*)?[eE][+-]?[0-9]+$"
+TRAILING_POINT_ZERO_PATTERN = r"^[0-9]+[.,]0+$"
+_SCIENTIFIC_RE = re.compile(SCIENTIFIC_PATTERN)
+_TRAILING_POINT_ZERO_RE = re.compile(TRAILING_POINT_ZERO_PATTERN)
 _ASCII_DIGITS_RE = re.compile(r"^[0-9]+$")
 _FLOAT_SIGNIFICANT_DIGITS = 17  # the most a float64 prints; spreadsheets show 15
 
 
 def compact(value: str) -> str:
     """Remove the separators, quotes and ``="…"`` wrapping people and spreadsheets add."""
-    text = value.strip()
+    text = value.strip(WHITESPACE)
     formula = _FORMULA_TEXT_RE.match(text)
     if formula:
         text = formula.group(1)
@@ -67,7 +71,7 @@ def precision_lost(value: str) -> bool:
     zeros, the way a spreadsheet saves a number as text (a genuine EID never ends in
     ``00``: its check digits are 02..98).
     """
-    text = value.strip()
+    text = value.strip(WHITESPACE)
     if _SCIENTIFIC_RE.match(text) or _TRAILING_POINT_ZERO_RE.match(text):
         return True
     digits = compact(text)
@@ -84,14 +88,14 @@ def _float_exact(digits: str) -> bool:
 
 def validate(value: str) -> str:
     """Return the compact EID, or raise the error that says what is wrong with it."""
-    if not value.strip():
+    number = compact(value)
+    if not number:
         raise Missing()
     if precision_lost(value):
         raise PrecisionLost(
             "the EID went through a spreadsheet number and lost its last digits;"
             " format the column as text and export again"
         )
-    number = compact(value)
     if not _ASCII_DIGITS_RE.match(number):
         raise InvalidFormat()
     if len(number) != LENGTH:

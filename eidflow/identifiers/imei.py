@@ -16,13 +16,13 @@ from __future__ import annotations
 import re
 
 from eidflow.identifiers import InvalidChecksum, InvalidFormat, InvalidLength, Missing
-from eidflow.identifiers.eid import compact
+from eidflow.identifiers.eid import WHITESPACE, compact
 
 LENGTH = 15
 _ASCII_DIGITS_RE = re.compile(r"^[0-9]+$")
-_NUMBER_CELL_RE = re.compile(
-    r"^(\d+)\.0+$"
-)  # 3.56938035643809E+14 read back as "356938035643809.0"
+# A number cell read back as text: 356938035643809 becomes "356938035643809.0".
+NUMBER_CELL_PATTERN = r"^([0-9]+)\.0+$"
+_NUMBER_CELL_RE = re.compile(NUMBER_CELL_PATTERN)
 
 
 def calc_check_digit(first14: str) -> str:
@@ -40,7 +40,7 @@ def calc_check_digit(first14: str) -> str:
 
 def validate(value: str) -> str:
     """Return the 15-digit IMEI, or raise the error that says what is wrong with it."""
-    text = value.strip()
+    text = value.strip(WHITESPACE)
     number_cell = _NUMBER_CELL_RE.match(text)
     number = number_cell.group(1) if number_cell else compact(text)
     if not number:

@@ -1,0 +1,88 @@
+"""Normalise and validate every manifest row: the first verdict on each line.
+
+Takes the parsers' frame (``schema.MANIFEST_COLUMNS``) and returns it with
+``eid``, ``serial_number``, ``imei``, ``imei2``, ``status``, ``reason``, ``detail``
+and ``warnings``. Rows with a reason are rejected; the others are accepted for now
+(dedupe and reconcile may still change that).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from eidflow import schema
+from eidflow.codes import Reason, Status, WarningCode
+from eidflow.identifiers import columns
+from eidflow.identifiers import eid as eid_rules
+
+DETAILS: dict[str, str] = {
+    Reason.EID_MISSING: "No EID in this row.",
+    Reason.EID_NOT_DIGITS: "The EID holds characters other than digits.",
+    Reason.EID_LENGTH: "The EID does not have 32 digits.",
+    Reason.EID_CHECKSUM: "The EID's check digits (last two) are wrong: a digit was mistyped or swapped.",
+    Reason.EID_PRECISION_LOST: (
+        "The EID went through a spreadsheet number and lost digits; it cannot be repaired."
+        " Ask the sender to format the EID column as text and export again."
+    ),
+    Reason.SERIAL_MISSING: "No serial number in this row: it cannot be matched to Intune.",
+}
+
+_SERIAL_WRAPPING = r'(?s)^(?:="(.*)"|\'(.*))$'
+
+
+def normalise_serial(serial_raw: pd.Series) -> pd.Series:
+    """Serial numbers as matched against Intune: unwrapped, trimmed, upper-case."""
+    stripped = columns.text(serial_raw).str.strip(eid_rules.WHITESPACE)
+    unwrapped = stripped.str.replace(_SERIAL_WRAPPING, r"\1\2", regex=True)
+    return unwrapped.str.strip(eid_rules.WHITESPACE).str.upper()
+
+
+def validate_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every row with its normalised identifiers and first verdict."""
+    frame = rows.copy()
+    eid, reason = columns.eid_reasons(frame[schema.EID_RAW], frame[schema.EID_NUMERIC])
+    frame[schema.EID] = eid
+    frame[schema.SERIAL_NUMBER] = normalise_serial(frame[schema.SERIAL_RAW])
+    reason = reason.mask(
+        (reason == "") & (frame[schema.SERIAL_NUMBER] == ""), Reason.SERIAL_MISSING
+    )
+    frame[schema.REASON] = reason
+    frame[schema.STATUS] = pd.Series(Status.ACCEPTED.value, index=frame.index, dtype="str").mask(
+        reason != "", Status.REJECTED.value
+    )
+    frame[schema.DETAIL] = reason.map(DETAILS).fillna("").astype("str")
+    frame[schema.WARNINGS] = _warnings(frame)
+    return frame
+
+
+def _warnings(frame: pd.DataFrame) -> pd.Series:
+    imei, imei_valid, imei_lost_zero = columns.imei_check(frame[schema.IMEI_RAW])
+    imei2, imei2_valid, imei2_lost_zero = columns.imei_check(frame[schema.IMEI2_RAW])
+    frame[schema.IMEI] = imei
+    frame[schema.IMEI2] = imei2
+    accepted = frame[schema.STATUS] == Status.ACCEPTED
+    numeric_cell = frame[schema.IMEI_NUMERIC].astype(bool)
+    flags = {
+        WarningCode.EID_PREFIX: accepted
+        & ~frame[schema.EID].str.startswith(eid_rules.CLASSIC_PREFIX),
+        WarningCode.IMEI_LEADING_ZERO_LOST: accepted
+        & (imei_lost_zero | (numeric_cell & (imei.str.len() == 14))),
+        WarningCode.IMEI_INVALID: accepted & (imei != "") & ~imei_valid & ~imei_lost_zero,
+        WarningCode.IMEI2_INVALID: accepted & (imei2 != "") & ~imei2_valid & ~imei2_lost_zero,
+    }
+    return join_codes(flags, frame.index)
+
+
+def join_codes(flags: dict[WarningCode, pd.Series], index: pd.Index) -> pd.Series:
+    """``;``-joined codes of the flags that hold on each row, ``""`` where none does."""
+    joined = pd.Series("", index=index, dtype="str")
+    for code, holds in flags.items():
+        if holds.any():
+            joined = joined.mask(holds, joined + ";" + code.value)
+    return joined.str.lstrip(";")
+
+
+def add_warning(warnings: pd.Series, holds: pd.Series, code: WarningCode) -> pd.Series:
+    """The warnings column with ``code`` added where ``holds``."""
+    added = warnings.mask(holds, warnings + ";" + code.value)
+    return added.str.lstrip(";")
