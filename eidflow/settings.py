@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from eidflow.errors import ConfigError
+from eidflow.graph.config import GraphSettings
 from exporters.config import DeliverySettings, EntraSettings, OperatorProfile, ReportSettings
 from flows.config import FlowSettings
 from parsers.config import ParserSettings
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     report: ReportSettings = Field(default_factory=ReportSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     flows: FlowSettings = Field(default_factory=FlowSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

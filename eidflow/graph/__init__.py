@@ -1,0 +1,38 @@
+"""Microsoft Graph: Intune and Entra device inventory, static-group membership."""
+
+from __future__ import annotations
+
+from eidflow.graph.auth import GraphAuthError, TokenProvider, msal_token_provider, static_token
+from eidflow.graph.client import GraphClient, GraphError
+from eidflow.graph.config import GraphSettings
+from eidflow.graph.devices import list_entra_devices, list_managed_devices
+from eidflow.graph.membership import MembershipResult, add_members, current_members
+
+__all__ = [
+    "GraphAuthError",
+    "GraphClient",
+    "GraphError",
+    "GraphSettings",
+    "MembershipResult",
+    "TokenProvider",
+    "add_members",
+    "client_from_settings",
+    "current_members",
+    "list_entra_devices",
+    "list_managed_devices",
+    "msal_token_provider",
+    "static_token",
+]
+
+
+def client_from_settings(
+    settings: GraphSettings, token: TokenProvider | None = None
+) -> GraphClient:
+    """A client for ``settings``; ``token`` replaces MSAL (tests, tokens obtained elsewhere)."""
+    return GraphClient(
+        token or msal_token_provider(settings),
+        base_url=settings.base_url,
+        timeout_seconds=settings.timeout_seconds,
+        max_attempts=settings.max_attempts,
+        max_retry_wait_seconds=settings.max_retry_wait_seconds,
+    )
