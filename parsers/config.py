@@ -1,11 +1,69 @@
-"""Settings for reading manifests: limits and per-OEM profiles (``[parsers]`` in eidflow.toml)."""
+"""Settings for reading manifests: limits and per-OEM profiles (``[parsers]`` in eidflow.toml).
+
+A profile names the columns of one OEM's manifest when the built-in aliases do not
+find them (or find two EID columns)::
+
+    [parsers.profiles.contoso]
+    eid = "eUICC Identifier (32)"
+    serial = "Unit S/N"
+    imei = "Modem IMEI"
+    sheet = "ASN Detail"      # optional: only this sheet
+    header_row = 4            # optional: the header is on this row (1 = first line)
+    recognise = ["eUICC Identifier (32)", "Unit S/N"]  # optional: pick the profile when these headers are all present
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+# Manifest fields a profile can name a column for (the keys of ManifestProfile's column fields).
+PROFILE_FIELDS = (
+    "eid",
+    "serial",
+    "imei",
+    "imei2",
+    "manufacturer",
+    "model",
+    "sku",
+    "po_number",
+    "order_number",
+    "asn",
+    "ship_date",
+    "customer",
+)
+
+
+class ManifestProfile(BaseModel):
+    """One OEM's manifest layout: explicit header names; anything not named falls back to aliases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    eid: str = ""
+    serial: str = ""
+    imei: str = ""
+    imei2: str = ""
+    manufacturer: str = ""
+    model: str = ""
+    sku: str = ""
+    po_number: str = ""
+    order_number: str = ""
+    asn: str = ""
+    ship_date: str = ""
+    customer: str = ""
+    sheet: str = ""  # read only this sheet ("" = every sheet holding a table)
+    header_row: int | None = Field(default=None, ge=1)  # 1-based row/record of the header
+    recognise: list[str] = Field(default_factory=list)  # headers that identify this OEM's files
+
+    def columns(self) -> dict[str, str]:
+        """The fields this profile names explicitly: field -> header text."""
+        return {name: getattr(self, name) for name in PROFILE_FIELDS if getattr(self, name)}
 
 
 class ParserSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_uncompressed_bytes: int = 512 * 1024 * 1024  # zip-bomb cap for workbooks
+    # Excel holds at most 32,767 characters in a cell; anything longer is not a manifest cell.
+    max_cell_chars: int = 32_767
+    header_search_rows: int = 30  # the header row is looked for among this many first rows
+    profiles: dict[str, ManifestProfile] = Field(default_factory=dict)

@@ -1,0 +1,237 @@
+"""Which column holds what: header aliases, header-row search, and per-OEM profiles.
+
+Headers are compared case-insensitively, ignoring spaces and punctuation
+(``S/N`` == ``sn``, ``IMEI 1`` == ``imei1``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eidflow import schema
+from eidflow.errors import ManifestError
+from parsers.config import ManifestProfile, ParserSettings
+
+# field -> header aliases, most specific first. Sources: domain.md, OEM ASN and Autopilot files.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "eid": (
+        "EID",
+        "eUICC ID",
+        "EUICC",
+        "eUICC EID",
+        "eSIM ID",
+        "eSIM EID",
+        "EID Number",
+        "EID No",
+        "eSIM EID Number",
+        "eUICC Identifier",
+        "eUICC Number",
+    ),
+    "serial": (
+        "Serial Number",
+        "Serial",
+        "Serial No",
+        "Serial Num",
+        "S/N",
+        "SN",
+        "Device Serial Number",
+        "Device Serial",
+        "Service Tag",
+        "System Serial Number",
+        "Unit Serial Number",
+        "PC Serial Number",
+        "Product Serial Number",
+    ),
+    "imei": ("IMEI", "IMEI1", "IMEI 1", "IMEI Number", "IMEI1 Number", "Primary IMEI", "WWAN IMEI"),
+    "imei2": ("IMEI2", "IMEI 2", "IMEI2 Number", "Secondary IMEI"),
+    "manufacturer": ("Manufacturer", "OEM", "Vendor", "Make", "Brand"),
+    "model": ("Model", "Model Name", "Device Model", "Product Name", "Product Description"),
+    "sku": ("SKU", "Part Number", "Product Number", "Part No", "PN", "MTM", "Material"),
+    "po_number": (
+        "PO Number",
+        "PO",
+        "PO No",
+        "Purchase Order",
+        "Purchase Order Number",
+        "Customer PO",
+        "Customer PO Number",
+    ),
+    "order_number": (
+        "Order Number",
+        "Order",
+        "Order No",
+        "Sales Order",
+        "Sales Order Number",
+        "SO Number",
+    ),
+    "asn": ("ASN", "ASN Number", "Advance Ship Notice", "Delivery Number", "Shipment Number"),
+    "ship_date": ("Ship Date", "Shipped Date", "Shipment Date", "Date Shipped", "Ship Dt"),
+    "customer": ("Customer", "Customer Name", "Sold To", "Sold To Name", "End Customer"),
+}
+
+# Manifest frame column for each field.
+FIELD_COLUMN: dict[str, str] = {
+    "eid": schema.EID_RAW,
+    "serial": schema.SERIAL_RAW,
+    "imei": schema.IMEI_RAW,
+    "imei2": schema.IMEI2_RAW,
+    **{name: name for name in schema.DESCRIPTIVE},
+}
+
+_NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_header(text: str) -> str:
+    """``"S/N "`` -> ``"sn"``: lower case, letters and digits only."""
+    return _NOT_ALNUM.sub("", text).casefold()
+
+
+_ALIAS_FIELD: dict[str, str] = {
+    normalise_header(alias): field for field, aliases in ALIASES.items() for alias in aliases
+}
+
+PROFILE_HINT = (
+    "Name the columns in a profile in eidflow.toml, e.g. [parsers.profiles.myoem] "
+    'eid = "<EID header>" serial = "<serial header>", then pass --profile myoem '
+    "(README 'Manifest formats')."
+)
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where the header is and which column index holds each field."""
+
+    header_index: int  # 0-based index of the header among the rows searched
+    fields: dict[str, int]  # field -> 0-based column index
+    headers: tuple[str, ...]
+
+
+def alias_field(header: str) -> str | None:
+    """The field a header stands for by the built-in aliases, or None."""
+    return _ALIAS_FIELD.get(normalise_header(header))
+
+
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """A device table's header: an EID or serial alias and one more known column, or a lone EID."""
+    filled = [cell for cell in cells if cell.strip()]
+    found = {alias_field(cell) for cell in filled} - {None}
+    if found == {"eid"} and len(filled) == 1:
+        return True
+    return bool(found & {"eid", "serial"}) and len(found) >= 2
+
+
+def find_header(
+    rows: Sequence[Sequence[str]],
+    settings: ParserSettings,
+    profile: ManifestProfile | None,
+    first_row: int = 1,
+) -> int | None:
+    """The 0-based index of the header among ``rows`` (the first rows, ``rows[0]`` being row
+    ``first_row``), or None."""
+    if profile is not None and profile.header_row is not None:
+        index = profile.header_row - first_row
+        return index if 0 <= index < len(rows) else None
+    for index, cells in enumerate(rows[: settings.header_search_rows]):
+        if profile is not None and _has_profile_columns(cells, profile):
+            return index
+        if looks_like_header(cells):
+            return index
+    return None
+
+
+def _has_profile_columns(cells: Sequence[str], profile: ManifestProfile) -> bool:
+    wanted = {normalise_header(text) for text in profile.columns().values()}
+    present = {normalise_header(cell) for cell in cells}
+    return bool(wanted) and wanted <= present
+
+
+def pick_profile(
+    rows: Sequence[Sequence[str]], settings: ParserSettings, name: str | None, file: str
+) -> ManifestProfile | None:
+    """The profile named by the caller, else the first whose ``recognise`` headers all appear."""
+    if name:
+        try:
+            return settings.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(settings.profiles)) or "none"
+            raise ManifestError(
+                file,
+                f"no parser profile named {name!r} (profiles defined: {known}).",
+                todo="Add [parsers.profiles." + name + "] to eidflow.toml or fix the name.",
+            ) from None
+    for profile in settings.profiles.values():
+        wanted = {normalise_header(text) for text in profile.recognise}
+        if not wanted:
+            continue
+        for cells in rows[: settings.header_search_rows]:
+            if wanted <= {normalise_header(cell) for cell in cells}:
+                return profile
+    return None
+
+
+def map_columns(
+    headers: Sequence[str],
+    profile: ManifestProfile | None,
+    file: str,
+    sheet: str = "",
+    row: int = 0,
+) -> dict[str, int]:
+    """field -> column index for one header row; raises when the EID or serial column is unclear."""
+    normalised = [normalise_header(cell) for cell in headers]
+    named = profile.columns() if profile is not None else {}
+    fields: dict[str, int] = {}
+    for field, header in named.items():
+        try:
+            fields[field] = normalised.index(normalise_header(header))
+        except ValueError:
+            raise ManifestError(
+                file,
+                f"the profile names column {header!r} for {field}, but the header row has "
+                f"{_list(headers)}.",
+                todo="Fix the column name in the profile.",
+                sheet=sheet,
+                row=row or None,
+            ) from None
+    candidates: dict[str, list[int]] = {}
+    for index, key in enumerate(normalised):
+        alias = _ALIAS_FIELD.get(key)
+        if alias is not None and alias not in fields:
+            candidates.setdefault(alias, []).append(index)
+    for field in ("eid", "serial"):
+        found = candidates.get(field, [])
+        if len(found) > 1:
+            names = " and ".join(repr(headers[i]) for i in found)
+            raise ManifestError(
+                file,
+                f"two columns could hold the {_label(field)}: {names} (headers: {_list(headers)}).",
+                todo=PROFILE_HINT,
+                sheet=sheet,
+                row=row or None,
+            )
+    for field, found in candidates.items():
+        fields[field] = min(found, key=lambda i: _priority(field, normalised[i]))
+    if "eid" not in fields:
+        raise ManifestError(
+            file,
+            f"no EID column found (headers: {_list(headers)}).",
+            todo=PROFILE_HINT,
+            sheet=sheet,
+            row=row or None,
+        )
+    return fields
+
+
+def _priority(field: str, key: str) -> int:
+    aliases = [normalise_header(alias) for alias in ALIASES[field]]
+    return aliases.index(key)
+
+
+def _label(field: str) -> str:
+    return {"eid": "EID", "serial": "serial number"}.get(field, field)
+
+
+def _list(headers: Sequence[str]) -> str:
+    shown = [repr(cell) for cell in headers if str(cell).strip()][:40]
+    return ", ".join(shown) if shown else "none"

@@ -1,0 +1,229 @@
+"""Delimited text (CSV, TSV, TXT): delimiter from the header line, fast pyarrow read, precise fallback.
+
+Row numbers are record numbers counting the first line as 1: a quoted field with line
+breaks is one record, and an empty line is a (blank) record, as a spreadsheet shows it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from eidflow.errors import ManifestError
+from parsers.encoding import SAVE_AS_CSV, Decoded, decode
+from parsers.rows import TEXT_DTYPE
+
+DELIMITERS = (",", ";", "\t", "|")
+HEAD_RECORDS = 40  # records parsed up front to find the delimiter and the header
+_BLOCK_SIZE = 4 << 20  # bytes per pyarrow block; a record longer than this goes the precise path
+
+# Given the first records (as text cells), the 0-based index of the header, or None.
+HeaderFinder = Callable[[Sequence[Sequence[str]]], "int | None"]
+
+
+@dataclass
+class TextTable:
+    """A delimited file read below its header: every column as text."""
+
+    headers: list[str]
+    columns: list[pd.Series]  # by column index, text ("" when empty)
+    row_numbers: np.ndarray  # int64, the record number a person sees
+    nonblank: np.ndarray  # bool: the record holds something
+    header_row: int  # 1-based record number of the header
+    delimiter: str
+    encoding: str
+
+
+def read_text_table(
+    file: str, data: bytes, find_header: HeaderFinder, *, max_cell_chars: int
+) -> TextTable | None:
+    """Read ``data`` below the header ``find_header`` picks; None when no header is found."""
+    decoded = decode(file, data)
+    choice = _choose_delimiter(file, decoded.text, find_header)
+    if choice is None:
+        return None
+    delimiter, header_index, head = choice
+    headers = list(head[header_index])
+    offset = _record_offset(decoded.text, header_index)
+    table = _read_fast(decoded, data, offset, delimiter, len(headers))
+    if (
+        table is not None
+        and table.num_rows
+        and table.slice(0, 1).to_pylist()[0] != dict(zip(table.column_names, headers, strict=False))
+    ):
+        table = None  # the offset missed the header (a stray quote above it): read precisely
+    if table is None:
+        columns, row_numbers = _read_precise(file, decoded.text, delimiter, headers, header_index)
+    else:
+        # the fast path reads the header as its first record; drop it
+        columns = [_to_series(table.column(i).slice(1)) for i in range(table.num_columns)]
+        row_numbers = np.arange(2, table.num_rows + 1, dtype=np.int64)
+    header_row = header_index + 1
+    row_numbers = row_numbers + header_index
+    _check_cell_sizes(file, columns, row_numbers, max_cell_chars)
+    nonblank = np.zeros(len(row_numbers), dtype=bool)
+    for series in columns:
+        nonblank |= (series != "").to_numpy(dtype=bool)
+    return TextTable(
+        headers, columns, row_numbers, nonblank, header_row, delimiter, decoded.encoding
+    )
+
+
+def _choose_delimiter(
+    file: str, text: str, find_header: HeaderFinder
+) -> tuple[str, int, list[list[str]]] | None:
+    """The delimiter under which a header is found, preferring the one that splits it most."""
+    best: tuple[int, str, int, list[list[str]]] | None = None
+    for delimiter in DELIMITERS:
+        head = _head_records(file, text, delimiter)
+        index = find_header(head)
+        if index is not None and (best is None or len(head[index]) > best[0]):
+            best = (len(head[index]), delimiter, index, head)
+    if best is None:
+        return None
+    return best[1], best[2], best[3]
+
+
+def first_records(file: str, data: bytes) -> list[list[str]]:
+    """The first records under the delimiter most frequent in the first line (for messages)."""
+    text = decode(file, data).text
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(DELIMITERS, key=first_line.count)
+    return _head_records(file, text, delimiter)
+
+
+def _head_records(file: str, text: str, delimiter: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            records.append(record)
+            if len(records) >= HEAD_RECORDS:
+                break
+    except csv.Error as error:
+        raise ManifestError(
+            file,
+            f"cannot be read as delimited text near record {reader.line_num} ({error}).",
+            todo=SAVE_AS_CSV,
+        ) from None
+    return records
+
+
+def _record_offset(text: str, index: int) -> int:
+    """Character offset where record ``index`` (0-based) starts.
+
+    A record ends at a line break outside quotes; doubled quotes inside a field keep the
+    count even, so counting quotes per physical line is exact for RFC 4180 text.
+    """
+    if index == 0:
+        return 0
+    consumed = 0
+    quotes = 0
+    records = 0
+    for line in io.StringIO(text, newline=""):
+        consumed += len(line)
+        quotes += line.count('"')
+        if quotes % 2 == 0:
+            records += 1
+            quotes = 0
+            if records == index:
+                return consumed
+    return len(text)
+
+
+def _read_fast(
+    decoded: Decoded, data: bytes, offset: int, delimiter: str, width: int
+) -> pa.Table | None:
+    """pyarrow's multi-threaded reader; None when any record needs the precise path."""
+    if decoded.encoding in ("utf-8", "utf-8-sig"):
+        prefix = len(decoded.text[:offset].encode("utf-8"))
+        body = memoryview(data)[decoded.bom_bytes + prefix :]
+    else:
+        body = memoryview(decoded.text[offset:].encode("utf-8"))
+    invalid: list[object] = []
+
+    def on_invalid(row: object) -> str:
+        invalid.append(row)
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(body)),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=_BLOCK_SIZE),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=b'"' in body,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    return None if invalid else table
+
+
+def _to_series(column: pa.ChunkedArray) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(column.combine_chunks()), dtype=TEXT_DTYPE)
+
+
+def _read_precise(
+    file: str, text: str, delimiter: str, headers: list[str], header_index: int
+) -> tuple[list[pd.Series], np.ndarray]:
+    """Python's csv module, record by record: slow, but names the exact bad record.
+
+    Row numbers come back relative to the header (first data record = 2).
+    """
+    width = len(headers)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    cells: list[list[str]] = [[] for _ in range(width)]
+    count = 0
+    try:
+        for _ in range(header_index + 1):  # the preamble and the header
+            next(reader, None)
+        for record_index, record in enumerate(reader, start=header_index + 2):
+            if len(record) > width and any(cell.strip() for cell in record[width:]):
+                raise ManifestError(
+                    file,
+                    f"has {len(record)} fields where the header has {width}.",
+                    todo="Quote fields that contain the delimiter, or fix the line, and send it again.",
+                    row=record_index,
+                )
+            record = record[:width] + [""] * (width - len(record))
+            for column, cell in zip(cells, record, strict=True):
+                column.append(cell)
+            count += 1
+    except csv.Error as error:
+        raise ManifestError(
+            file,
+            f"cannot be read as delimited text ({error}).",
+            todo=SAVE_AS_CSV,
+            row=reader.line_num,
+        ) from None
+    series = [pd.Series(column, dtype=TEXT_DTYPE) for column in cells]
+    return series, np.arange(2, count + 2, dtype=np.int64)
+
+
+def _check_cell_sizes(
+    file: str, columns: list[pd.Series], row_numbers: np.ndarray, limit: int
+) -> None:
+    for series in columns:
+        lengths = series.str.len().to_numpy()
+        if len(lengths) and lengths.max() > limit:
+            where = int(np.argmax(lengths > limit))
+            raise ManifestError(
+                file,
+                f"holds a cell of {int(lengths[where]):,} characters (at most {limit:,} are read).",
+                todo="This is not a device manifest cell; check the file and send it again.",
+                row=int(row_numbers[where]),
+            )

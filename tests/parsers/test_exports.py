@@ -1,0 +1,82 @@
+"""The Intune inventory and Entra devices exports."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pandas as pd
+import pytest
+
+from eidflow import schema
+from eidflow.errors import InputError
+from parsers import read_entra_devices, read_intune_inventory
+
+INTUNE_HEADER = (
+    "Device ID,Device name,Enrollment date,Last check-in,{aad},OS version,Serial number,"
+    "Manufacturer,Model,IMEI,Primary user UPN"
+)
+
+
+def intune_csv(aad: str = "Azure AD Device ID", delimiter: str = ",") -> bytes:
+    lines = [
+        INTUNE_HEADER.format(aad=aad),
+        "d-1,PC-1,2024-01-02,2024-05-01 10:22:33.0000000,ABCDEF01-0000-0000-0000-00000000000A,"
+        "10.0.22631.3447,  pf3abc12 ,LENOVO,21HD,35 693803 564380 9,a@b.c",
+        "d-2,PC-1,2023-01-02,4/2/2024 8:00:00 AM,abcdef01-0000-0000-0000-00000000000b,"
+        "10.0.19045.1,PF3ABC12,LENOVO,21HD,,",
+        "d-3,PC-3,,,,,,,,,",
+    ]
+    return "\n".join(line.replace(",", delimiter) for line in lines).encode("utf-8-sig")
+
+
+@pytest.mark.parametrize("aad", ["Azure AD Device ID", "Microsoft Entra Device ID"])
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_intune_csv(aad: str, delimiter: str) -> None:
+    frame = read_intune_inventory("DevicesWithInventory.csv", intune_csv(aad, delimiter))
+    assert tuple(frame.columns) == schema.INVENTORY_COLUMNS
+    assert frame[schema.INV_SERIAL].tolist() == ["PF3ABC12", "PF3ABC12", ""]
+    assert frame[schema.INV_IMEI].tolist() == ["356938035643809", "", ""]
+    assert frame[schema.INV_AZURE_AD_DEVICE_ID].tolist()[:2] == [
+        "abcdef01-0000-0000-0000-00000000000a",
+        "abcdef01-0000-0000-0000-00000000000b",
+    ]
+    check_in = frame[schema.INV_LAST_CHECK_IN]
+    assert str(check_in.dtype) == "datetime64[ns, UTC]"
+    assert check_in.iloc[0] == pd.Timestamp("2024-05-01 10:22:33", tz="UTC")
+    assert check_in.iloc[1] == pd.Timestamp("2024-04-02 08:00:00", tz="UTC")
+    assert pd.isna(check_in.iloc[2])
+    assert frame["manufacturer"].tolist()[0] == "LENOVO"
+
+
+def test_intune_zip_holding_one_csv() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("DevicesWithInventory_1234.csv", intune_csv())
+    frame = read_intune_inventory("export.zip", buffer.getvalue())
+    assert len(frame) == 3
+
+
+def test_intune_missing_required_column_names_headers() -> None:
+    with pytest.raises(InputError) as caught:
+        read_intune_inventory("inv.csv", b"Device ID,Device name\nx,y\n")
+    assert "inv.csv" in str(caught.value)
+    assert "'Device ID'" in str(caught.value)
+
+
+def test_entra_export() -> None:
+    data = (
+        b"displayName,accountEnabled,operatingSystem,operatingSystemVersion,joinType (trustType),"
+        b"registeredOwners,userNames,mdmDisplayName,isCompliant,registrationTime,"
+        b"approximateLastSignInDateTime,deviceId,isManaged,objectId,profileType,systemLabels,model\n"
+        b"PC-1,True,Windows,10.0.22631,Microsoft Entra joined,,,Microsoft Intune,True,"
+        b"2024-01-01,2024-05-01,ABCDEF01-0000-0000-0000-00000000000A,True,"
+        b"11111111-2222-3333-4444-55555555555F,RegisteredDevice,,21HD\n"
+    )
+    frame = read_entra_devices("exportDevice_2024.csv", data)
+    assert tuple(frame.columns) == schema.ENTRA_COLUMNS
+    assert frame.iloc[0].to_dict() == {
+        schema.ENTRA_DEVICE_ID: "abcdef01-0000-0000-0000-00000000000a",
+        schema.ENTRA_OBJECT_ID_COL: "11111111-2222-3333-4444-55555555555f",
+        schema.ENTRA_DISPLAY_NAME: "PC-1",
+    }
