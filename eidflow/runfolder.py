@@ -1,0 +1,156 @@
+"""The run folder: its id, its place, and ``summary.json``, the run's commit point.
+
+``summary.json`` is written last and atomically; a folder without it is an
+incomplete run whose hand-off files are void (``shared/spec/run-outputs.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from eidflow import __version__, schema
+from eidflow.errors import ConfigError
+from exporters.files import OutputFile, write_bytes_atomic
+
+SUMMARY_FILE = "summary.json"
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, unique run id: UTC time plus a random suffix."""
+    moment = now or datetime.now(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def prepare_run_dir(out: Path | None, runs_dir: Path, run_id: str) -> Path:
+    """Create the run folder; refuse one that already holds files."""
+    run_dir = out if out is not None else runs_dir / run_id
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise ConfigError(
+            f"{run_dir}: the run folder is not empty.",
+            todo="Give --out a new or empty folder; each run writes its own.",
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def is_complete(run_dir: Path) -> bool:
+    """Whether the run in this folder finished (its hand-off files are valid)."""
+    return (run_dir / SUMMARY_FILE).is_file()
+
+
+@dataclass
+class InputRecord:
+    """One input of the run, as summary.json reports it."""
+
+    path: str
+    kind: str = "manifest"  # manifest, inventory, entra_devices
+    sha256: str = ""
+    rows: int = 0
+    error: str = ""
+    already_processed_by: str = ""
+    format: str = ""
+    sheets: list[str] = field(default_factory=list)
+    skipped: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "path": self.path,
+            "kind": self.kind,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "error": self.error or None,
+        }
+        if self.kind == "manifest":
+            record |= {
+                "format": self.format,
+                "sheets": self.sheets,
+                "skipped": self.skipped,
+                "already_processed_by": self.already_processed_by or None,
+            }
+        return record
+
+
+def counts(decisions: pd.DataFrame) -> dict[str, Any]:
+    """Counts by status, reason, Intune state and warning, for summary.json and artifacts."""
+    warnings = decisions[schema.WARNINGS].str.split(";").explode()
+    return {
+        "rows": len(decisions),
+        "by_status": _value_counts(decisions[schema.STATUS]),
+        "by_reason": _value_counts(decisions[schema.REASON]),
+        "by_intune_state": _value_counts(decisions[schema.INTUNE_STATE]),
+        "by_warning": _value_counts(warnings),
+        "by_operator": _value_counts(
+            decisions.loc[decisions[schema.STATUS] == "accepted", schema.OPERATOR]
+        ),
+    }
+
+
+def _value_counts(column: pd.Series) -> dict[str, int]:
+    present = column[column.fillna("") != ""]
+    return {str(key): int(value) for key, value in present.value_counts().sort_index().items()}
+
+
+def build_summary(
+    *,
+    run_id: str,
+    started_at: datetime,
+    inputs: list[InputRecord],
+    decisions: pd.DataFrame,
+    outputs: list[OutputFile],
+    ledger_url: str,
+    exit_code: int,
+) -> dict[str, Any]:
+    """The content of summary.json."""
+    return {
+        "run_id": run_id,
+        "eidflow_version": __version__,
+        "started_at": started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "exit_status": exit_code,
+        "ledger": _mask_password(ledger_url),
+        "inputs": [record.as_dict() for record in inputs],
+        "unreadable": [record.path for record in inputs if record.error],
+        "skipped": _skipped_totals(inputs),
+        "counts": counts(decisions),
+        "outputs": [output.as_dict() for output in outputs],
+    }
+
+
+def write_summary(run_dir: Path, summary: dict[str, Any]) -> None:
+    """Write summary.json atomically: the last file of a run, its commit point."""
+    data = json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    write_bytes_atomic(run_dir / SUMMARY_FILE, data)
+
+
+def _skipped_totals(inputs: list[InputRecord]) -> dict[str, Any]:
+    totals: dict[str, Any] = {
+        "blank_rows": 0,
+        "preamble_rows": 0,
+        "footer_rows": 0,
+        "sheets_without_table": [],
+    }
+    for record in inputs:
+        for key, value in record.skipped.items():
+            if isinstance(value, list):
+                totals.setdefault(key, []).extend(
+                    f"{Path(record.path).name}:{item}" for item in value
+                )
+            elif isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def _mask_password(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url

@@ -1,0 +1,94 @@
+"""Duplicates and conflicts: within the run and against the ledger's view."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eidflow import schema
+from eidflow.core.dedupe import classify
+from eidflow.core.validate import validate_rows
+from tests.frames import device, make_eid, manifest_rows
+
+NOTHING_KNOWN = pd.DataFrame(
+    {schema.EID: [], schema.SERIAL_NUMBER: [], schema.OPERATOR: []}, dtype="str"
+)
+
+
+def known(*lines: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        lines, columns=[schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR], dtype="str"
+    )
+
+
+def run(
+    *rows: dict[str, object], ledger: pd.DataFrame = NOTHING_KNOWN, operator: str = "op"
+) -> list[tuple[str, str]]:
+    frame = validate_rows(manifest_rows(*rows))
+    frame[schema.OPERATOR] = operator
+    result = classify(frame, ledger)
+    return list(zip(result[schema.STATUS], result[schema.REASON], strict=True))
+
+
+def test_distinct_devices_are_all_accepted() -> None:
+    assert run(device(1), device(2), device(3)) == [("accepted", "")] * 3
+
+
+def test_a_repeated_line_keeps_the_first() -> None:
+    assert run(device(1), device(2), device(1)) == [
+        ("accepted", ""),
+        ("accepted", ""),
+        ("duplicate", "duplicate_in_run"),
+    ]
+
+
+def test_same_eid_with_two_serials_holds_back_every_row() -> None:
+    rows = [device(1, serial="A"), device(1, serial="A"), device(1, serial="B"), device(2)]
+    assert run(*rows) == [("conflict", "conflict_eid")] * 3 + [("accepted", "")]
+
+
+def test_same_serial_with_two_eids_holds_back_every_row() -> None:
+    rows = [device(1, serial="S"), device(2, serial="s "), device(3)]
+    assert run(*rows) == [("conflict", "conflict_serial")] * 2 + [("accepted", "")]
+
+
+def test_already_handed_off_to_this_operator_is_a_duplicate() -> None:
+    ledger = known((make_eid(1), "SN00001", "op"))
+    assert run(device(1), device(2), ledger=ledger) == [
+        ("duplicate", "already_registered"),
+        ("accepted", ""),
+    ]
+
+
+def test_known_but_not_handed_off_is_handed_off_again() -> None:
+    """A device whose earlier run died (claim released) goes out again."""
+    assert run(device(1), ledger=known((make_eid(1), "SN00001", ""))) == [("accepted", "")]
+
+
+def test_ledger_conflicts_both_ways() -> None:
+    ledger = known((make_eid(1), "OTHER", "op"), (make_eid(9), "SN00002", "op"))
+    assert run(device(1), device(2), ledger=ledger) == [
+        ("conflict", "conflict_eid"),
+        ("conflict", "conflict_serial"),
+    ]
+
+
+def test_rejected_rows_take_no_part() -> None:
+    bad = device(1, serial="X", **{schema.EID_RAW: make_eid(1)[:-1] + "0"})
+    assert run(bad, device(2, serial="X")) == [("rejected", "eid_checksum"), ("accepted", "")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 6), st.sampled_from(["A", "B", "C", "D"])), max_size=25))
+def test_every_row_ends_in_exactly_one_outcome(pairs: list[tuple[int, str]]) -> None:
+    rows = [device(n, serial=serial) for n, serial in pairs]
+    outcomes = run(*rows) if rows else []
+    assert len(outcomes) == len(rows)
+    accepted_pairs = [
+        pair for pair, (status, _) in zip(pairs, outcomes, strict=True) if status == "accepted"
+    ]
+    assert len(accepted_pairs) == len(set(accepted_pairs))
+    eids = [n for n, _ in accepted_pairs]
+    serials = [s for _, s in accepted_pairs]
+    assert len(eids) == len(set(eids)) and len(serials) == len(set(serials))
