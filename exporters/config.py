@@ -1,20 +1,168 @@
 """Settings for the hand-off: operator profiles, Entra lists, report, delivery.
 
-Sections of eidflow.toml: ``[[operators]]``, ``[entra]``, ``[report]``, ``[delivery]``.
+Sections of eidflow.toml: ``[[operators]]``, ``[entra]``, ``[report]``, ``[delivery]``
+(with ``[delivery.s3]``). README "Operator hand-off" shows a worked profile::
+
+    [[operators]]
+    name = "northwind"
+    account = "000412"                   # text: leading zeros kept
+    format = "xlsx"                      # csv | xlsx
+    rows_per_file = 5000                 # 0 = one file
+    file_name = "{operator}_{account}_{date}_{run}_{part:03d}"
+    columns = [
+      { header = "EID", field = "eid" },
+      { header = "IMEI", field = "imei" },
+      { header = "Account", value = "000412" },
+      { header = "Rate Plan", value = "IOT-5GB" },
+    ]
+    match = { po_numbers = ["PO-77*"], source_files = ["northwind_*.csv"] }
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from eidflow import schema
 
 DEFAULT_OPERATOR_COLUMNS = ("EID", "IMEI", "Serial Number", "Manufacturer", "Model", "PO Number")
+
+# Row fields a column can take: what the hand-off frame carries.
+OPERATOR_FIELDS: tuple[str, ...] = (
+    schema.EID,
+    schema.IMEI,
+    schema.SERIAL_NUMBER,
+    *schema.DESCRIPTIVE,
+    schema.SOURCE_FILE,
+    schema.SHEET,
+    schema.ROW,
+    schema.INTUNE_STATE,
+    schema.ENTRA_OBJECT_ID,
+)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+# A bare header name in ``columns`` (the short form) names its field by this table.
+_FIELD_BY_HEADER = {_squash(name): name for name in OPERATOR_FIELDS} | {
+    "serial": schema.SERIAL_NUMBER,
+    "po": "po_number",
+    "purchaseorder": "po_number",
+}
+
+
+class OperatorColumn(BaseModel):
+    """One column of an operator file: a header and either a row field or a constant text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    header: str
+    field: str = ""  # one of OPERATOR_FIELDS
+    value: str | None = None  # a constant, written as text (account number, rate plan)
+
+    @model_validator(mode="after")
+    def _field_or_value(self) -> OperatorColumn:
+        if (self.value is None) == (not self.field):
+            raise ValueError(f"column {self.header!r}: give exactly one of 'field' or 'value'")
+        if self.field and self.field not in OPERATOR_FIELDS:
+            raise ValueError(
+                f"column {self.header!r}: unknown field {self.field!r}; "
+                f"choose from {', '.join(OPERATOR_FIELDS)}"
+            )
+        return self
+
+
+class OperatorMatch(BaseModel):
+    """Which rows go to this operator: shell-style globs, case-insensitive. Empty = every row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_files: list[str] = Field(default_factory=list)  # manifest file name (or path, URL)
+    po_numbers: list[str] = Field(default_factory=list)
+
+    @property
+    def catch_all(self) -> bool:
+        return not self.source_files and not self.po_numbers
 
 
 class OperatorProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = "operator"
-    columns: list[str] = Field(default_factory=lambda: list(DEFAULT_OPERATOR_COLUMNS))
+    columns: list[OperatorColumn] = Field(
+        default_factory=lambda: [_column(header) for header in DEFAULT_OPERATOR_COLUMNS]
+    )
+    format: Literal["csv", "xlsx"] = "csv"
+    delimiter: str = ","
+    encoding: str = "utf-8"  # utf-8, utf-8-sig (BOM, for Excel), cp1252, utf-16, ...
+    line_ending: Literal["lf", "crlf"] = "crlf"  # RFC 4180
+    rows_per_file: int = Field(default=0, ge=0)  # 0 = everything in one file
+    account: str = ""  # for {account} in file_name
+    file_name: str = "{operator}_eids_{date}_{run}_{part:03d}"  # extension added if missing
+    match: OperatorMatch = Field(default_factory=OperatorMatch)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _short_columns(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_column(item) if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+            raise ValueError(
+                f"operator name {value!r}: use letters, digits, '_', '.', '-' (it names a folder)"
+            )
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, value: str) -> str:
+        if len(value) != 1 or value in "\"'\r\n":
+            raise ValueError(f"delimiter {value!r}: one character, not a quote or line break")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @field_validator("file_name")
+    @classmethod
+    def _valid_pattern(cls, value: str) -> str:
+        try:
+            sample = value.format(operator="op", account="0", date="20260101", run="r", part=1)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(
+                f"file_name {value!r}: {error}; placeholders are "
+                "{operator} {account} {date} {run} {part}"
+            ) from None
+        if "/" in sample or "\\" in sample or sample.startswith("."):
+            raise ValueError(f"file_name {value!r}: a plain file name, no folders")
+        return value
+
+
+def _column(header: str) -> OperatorColumn:
+    """The short form: a bare header whose field is found by name (``"PO Number"`` → po_number)."""
+    field = _FIELD_BY_HEADER.get(_squash(header))
+    if field is None:
+        raise ValueError(
+            f"column {header!r}: no row field of that name; write "
+            f'{{ header = {header!r}, field = "…" }} or {{ header = …, value = "…" }}'
+        )
+    return OperatorColumn(header=header, field=field)
 
 
 class EntraSettings(BaseModel):
@@ -26,10 +174,41 @@ class EntraSettings(BaseModel):
 class ReportSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_rows_per_sheet: int = 100_000  # decisions.csv always has every row
+    max_rows_per_sheet: int = Field(default=100_000, ge=1)  # decisions.csv always has every row
+
+
+class S3Settings(BaseModel):
+    """An S3 bucket (or S3-compatible store). Credentials: the standard AWS chain, never here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str = ""
+    prefix: str = "eidflow"  # objects go under <prefix>/<run_id>/
+    region: str = ""  # "" = the AWS chain's default region
+    endpoint_url: str = ""  # S3-compatible stores, moto in tests
+    sse: Literal["AES256", "aws:kms", "none"] = "AES256"
+    kms_key_id: str = ""  # with sse = "aws:kms"; "" = the bucket's default KMS key
+    max_attempts: int = Field(default=5, ge=1)
+    retry_mode: Literal["standard", "adaptive"] = "standard"
+    # checksum: compare the SHA-256 S3 returns with ours (AWS S3 checks the body against it);
+    # read_back: also download each object and hash it, for stores that do not check
+    # (moto does not); auto: read_back when endpoint_url is set, else checksum.
+    verify: Literal["auto", "checksum", "read_back"] = "auto"
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
 
 
 class DeliverySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = "folder"
+    kind: Literal["folder", "s3"] = "folder"
+    folder: str = (
+        ""  # kind=folder: "" = the run folder is the hand-off; else copy to <folder>/<run_id>/
+    )
+    s3: S3Settings = Field(default_factory=S3Settings)
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket(self) -> DeliverySettings:
+        if self.kind == "s3" and not self.s3.bucket:
+            raise ValueError("delivery.kind = 's3' needs delivery.s3.bucket")
+        return self

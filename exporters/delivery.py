@@ -1,0 +1,167 @@
+"""Deliver a run's hand-off files to a folder or S3, then write the receipt last.
+
+The receipt (``receipt.json``: run id, files, rows, sha256 of each) is the proof a
+delivery is whole. It is written only after every file arrived and was verified: in
+S3 beside the files first, then in the run folder. Objects under ``<prefix>/<run_id>/``
+without a receipt are a failed delivery and void; a rerun has a new run id, so it never
+overwrites them (puts are conditional: ``If-None-Match: *``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from eidflow import s3
+from eidflow.errors import DeliveryError
+from exporters.config import DeliverySettings, S3Settings
+from exporters.files import OutputFile, atomic_path, sha256_file, write_bytes_atomic
+
+RECEIPT_FILE = "receipt.json"
+CONTENT_TYPES = {
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def deliver(
+    run_dir: Path, files: list[OutputFile], run_id: str, settings: DeliverySettings
+) -> list[OutputFile]:
+    """Hand ``files`` (paths relative to ``run_dir``) over; return them and the receipt, last."""
+    for output in files:
+        _check_unchanged(run_dir, output)
+    destination = destination_of(settings, run_dir, run_id)
+    receipt = receipt_bytes(run_id, destination, files)
+    if settings.kind == "s3":
+        _deliver_s3(run_dir, files, run_id, settings.s3, receipt)
+    elif settings.folder:
+        _deliver_folder(run_dir, files, Path(destination), receipt)
+    return [*files, _write_local_receipt(run_dir, receipt)]
+
+
+def destination_of(settings: DeliverySettings, run_dir: Path, run_id: str) -> str:
+    """Where the files go: ``s3://bucket/prefix/run_id/``, a folder, or the run folder itself."""
+    if settings.kind == "s3":
+        return f"s3://{settings.s3.bucket}/{object_prefix(settings.s3, run_id)}"
+    return str(Path(settings.folder) / run_id) if settings.folder else str(run_dir)
+
+
+def receipt_document(run_id: str, destination: str, files: list[OutputFile]) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "destination": destination,
+        "delivered_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": [
+            {"path": output.path, "kind": output.kind, "rows": output.rows, "sha256": output.sha256}
+            for output in files
+        ],
+    }
+
+
+def receipt_bytes(run_id: str, destination: str, files: list[OutputFile]) -> bytes:
+    document = receipt_document(run_id, destination, files)
+    return (json.dumps(document, indent=2) + "\n").encode("utf-8")
+
+
+def _write_local_receipt(run_dir: Path, data: bytes) -> OutputFile:
+    digest = write_bytes_atomic(run_dir / RECEIPT_FILE, data)
+    count = len(json.loads(data)["files"])
+    return OutputFile(path=RECEIPT_FILE, rows=count, sha256=digest, kind="receipt")
+
+
+def _check_unchanged(run_dir: Path, output: OutputFile) -> None:
+    path = run_dir / output.path
+    if not path.is_file():
+        raise DeliveryError(
+            f"{path}: hand-off file missing before delivery.",
+            todo="Nothing was delivered. Rerun eidflow ingest.",
+        )
+    if sha256_file(path) != output.sha256:
+        raise DeliveryError(
+            f"{path}: changed after it was written (SHA-256 differs).",
+            todo="Nothing was delivered. Do not edit hand-off files; rerun eidflow ingest.",
+        )
+
+
+def _deliver_s3(
+    run_dir: Path, files: list[OutputFile], run_id: str, settings: S3Settings, receipt: bytes
+) -> None:
+    prefix = object_prefix(settings, run_id)
+    destination = f"s3://{settings.bucket}/{prefix}"
+    client = s3.make_client(settings)
+    done: list[str] = []
+    receipt_tmp = run_dir / f".{RECEIPT_FILE}.s3"
+    try:
+        for output in files:
+            _put(
+                client, settings, prefix + output.path, run_dir / output.path, output.sha256, run_id
+            )
+            done.append(output.path)
+        receipt_tmp.write_bytes(receipt)
+        _put(client, settings, prefix + RECEIPT_FILE, receipt_tmp, sha256_file(receipt_tmp), run_id)
+    except (ClientError, BotoCoreError, s3.ChecksumMismatch, OSError) as error:
+        raise _delivery_error(destination, files, done, error) from None
+    finally:
+        receipt_tmp.unlink(missing_ok=True)
+
+
+def object_prefix(settings: S3Settings, run_id: str) -> str:
+    """``<prefix>/<run_id>/``: each run's objects apart, recognisable by their receipt."""
+    base = settings.prefix.strip("/")
+    return f"{base}/{run_id}/" if base else f"{run_id}/"
+
+
+def _put(client: Any, settings: S3Settings, key: str, path: Path, sha256: str, run_id: str) -> None:
+    s3.put_verified(
+        client,
+        settings,
+        key,
+        path,
+        sha256,
+        content_type=CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+        metadata={"eidflow-run-id": run_id, "eidflow-sha256": sha256},
+    )
+
+
+def _deliver_folder(run_dir: Path, files: list[OutputFile], target: Path, receipt: bytes) -> None:
+    done: list[str] = []
+    try:
+        for output in files:
+            _copy_verified(run_dir / output.path, target / output.path, output.sha256)
+            done.append(output.path)
+        write_bytes_atomic(target / RECEIPT_FILE, receipt)
+    except (OSError, s3.ChecksumMismatch) as error:
+        raise _delivery_error(str(target), files, done, error) from None
+
+
+def _copy_verified(source: Path, final: Path, sha256: str) -> None:
+    if final.exists():
+        if sha256_file(final) == sha256:
+            return  # delivered by an earlier attempt of this run
+        raise s3.ChecksumMismatch(f"{final} already exists with other content; never overwritten")
+    with atomic_path(final) as tmp:
+        shutil.copyfile(source, tmp)
+        if sha256_file(tmp) != sha256:
+            raise s3.ChecksumMismatch(f"copy of {source} to {final} does not match its SHA-256")
+
+
+def _delivery_error(
+    destination: str, files: list[OutputFile], done: list[str], error: BaseException
+) -> DeliveryError:
+    pending = [output.path for output in files if output.path not in done]
+    delivered = ", ".join(done) or "none"
+    return DeliveryError(
+        f"Delivery to {destination} failed: {error}. "
+        f"Delivered: {delivered}. Not delivered: {', '.join(pending) or 'receipt.json'}.",
+        todo=(
+            "No receipt was written, so this delivery is void and its EIDs stay undelivered "
+            "in the ledger. Fix the cause (network, credentials, bucket policy) and rerun "
+            "eidflow ingest: the rerun writes under a new run id and never overwrites."
+        ),
+    )

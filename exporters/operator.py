@@ -1,0 +1,165 @@
+"""Operator hand-off files: which operator gets each row, and the files in its template.
+
+A profile (``exporters.config.OperatorProfile``) fixes the columns (row fields or
+constants), the headers, CSV or XLSX, rows per file and the file names. Every value
+is written as text: EIDs, IMEIs and account numbers keep every digit and leading zero.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from eidflow import schema
+from exporters.config import OperatorMatch, OperatorProfile
+from exporters.files import OutputFile, atomic_path, sha256_file
+from exporters.safe import neutralise
+from exporters.xlsx import write_text_sheet
+
+XLSX_MAX_DATA_ROWS = 1_048_575  # a worksheet holds 1,048,576 rows, one is the header
+
+
+def route(accepted: pd.DataFrame, operators: list[OperatorProfile]) -> pd.Series:
+    """The operator name for each row: the first profile whose ``match`` takes it.
+
+    A profile without ``match`` criteria takes every row still unrouted; rows no profile
+    takes go to the first profile.
+    """
+    if not operators:
+        raise ValueError("route() needs at least one operator profile")
+    names = pd.Series("", index=accepted.index, dtype="string")
+    for profile in operators:
+        free = names == ""
+        if not free.any():
+            break
+        names = names.where(~(free & _matches(accepted, profile.match)), profile.name)
+    return names.where(names != "", operators[0].name)
+
+
+def _matches(rows: pd.DataFrame, match: OperatorMatch) -> pd.Series:
+    if match.catch_all:
+        return pd.Series(True, index=rows.index)
+    hit = pd.Series(False, index=rows.index)
+    if match.source_files:
+        hit |= _glob_column(rows, schema.SOURCE_FILE, match.source_files, _file_names)
+    if match.po_numbers:
+        hit |= _glob_column(rows, "po_number", match.po_numbers, lambda value: [value])
+    return hit
+
+
+def _glob_column(
+    rows: pd.DataFrame, column: str, patterns: list[str], forms: Callable[[str], list[str]]
+) -> pd.Series:
+    """Whether each row's ``column`` matches a pattern; each distinct value is tested once."""
+    if column not in rows.columns:
+        return pd.Series(False, index=rows.index)
+    values = rows[column].astype("string").fillna("")
+    lowered = [pattern.lower() for pattern in patterns]
+    verdict = {
+        value: any(
+            fnmatch.fnmatchcase(form.lower(), pattern)
+            for form in forms(value)
+            for pattern in lowered
+        )
+        for value in values.unique()
+    }
+    return values.map(verdict).astype(bool)
+
+
+def _file_names(value: str) -> list[str]:
+    """A source file as given and its bare name (paths and s3:// URLs)."""
+    return [value, value.replace("\\", "/").rsplit("/", 1)[-1]]
+
+
+def write_operator_files(
+    handoff: pd.DataFrame,
+    profile: OperatorProfile,
+    run_dir: Path,
+    run_id: str,
+    *,
+    today: datetime | None = None,
+) -> list[OutputFile]:
+    """Write ``handoff`` in the profile's template under ``run_dir/operator/<name>/``.
+
+    No rows, no file. Files are atomic; returns them in part order.
+    """
+    if handoff.empty:
+        return []
+    table = operator_table(handoff, profile)
+    folder = run_dir / "operator" / profile.name
+    date = (today or datetime.now(UTC)).strftime("%Y%m%d")
+    parts = list(_parts(table, profile))
+    written = []
+    for number, part in enumerate(parts, start=1):
+        name = file_name(profile, run_id=run_id, date=date, part=number, parts=len(parts))
+        path = folder / name
+        with atomic_path(path) as tmp:
+            if profile.format == "xlsx":
+                write_text_sheet(tmp, {_sheet_name(profile.name): part})
+            else:
+                _write_csv(part, tmp, profile)
+        written.append(
+            OutputFile(
+                path=path.relative_to(run_dir).as_posix(),
+                rows=len(part),
+                sha256=sha256_file(path),
+                kind="operator",
+            )
+        )
+    return written
+
+
+def operator_table(handoff: pd.DataFrame, profile: OperatorProfile) -> pd.DataFrame:
+    """The profile's columns, in order, under their headers; every value text and inert."""
+    columns: dict[str, pd.Series] = {}
+    for position, column in enumerate(profile.columns):
+        if column.value is not None:
+            values = pd.Series(column.value, index=handoff.index, dtype="string")
+        elif column.field in handoff.columns:
+            values = handoff[column.field].astype("string").fillna("")
+        else:
+            values = pd.Series("", index=handoff.index, dtype="string")
+        columns[f"{position}"] = neutralise(values)
+    table = pd.DataFrame(columns).reset_index(drop=True)
+    table.columns = [column.header for column in profile.columns]
+    return table
+
+
+def file_name(profile: OperatorProfile, *, run_id: str, date: str, part: int, parts: int) -> str:
+    """The file name from the profile's pattern; ``_{part}`` is added when several parts need it."""
+    pattern = profile.file_name
+    if parts > 1 and "{part" not in pattern:
+        pattern += "_{part:03d}"
+    name = pattern.format(
+        operator=profile.name, account=profile.account, date=date, run=run_id, part=part
+    )
+    extension = f".{profile.format}"
+    return name if name.lower().endswith(extension) else name + extension
+
+
+def _parts(table: pd.DataFrame, profile: OperatorProfile) -> Iterator[pd.DataFrame]:
+    size = profile.rows_per_file or len(table)
+    if profile.format == "xlsx":
+        size = min(size, XLSX_MAX_DATA_ROWS)
+    for start in range(0, len(table), size):
+        yield table.iloc[start : start + size]
+
+
+def _write_csv(table: pd.DataFrame, path: Path, profile: OperatorProfile) -> None:
+    # Characters the encoding cannot hold (e.g. CJK in cp1252) become "?"; identifiers are ASCII.
+    table.to_csv(
+        path,
+        index=False,
+        sep=profile.delimiter,
+        encoding=profile.encoding,
+        errors="replace",
+        lineterminator="\r\n" if profile.line_ending == "crlf" else "\n",
+    )
+
+
+def _sheet_name(name: str) -> str:
+    return name[:31]
