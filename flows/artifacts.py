@@ -1,0 +1,115 @@
+"""What a run shows in the Prefect UI: counts as a table, the hand-off as markdown, progress.
+
+The builders are pure (summary dict in, rows or markdown out); ``publish_*`` only sends them.
+Artifact keys are lowercase letters, digits and dashes (Prefect's rule).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+from uuid import UUID
+
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+
+_COUNT_GROUPS = (
+    ("status", "by_status"),
+    ("reason", "by_reason"),
+    ("intune_state", "by_intune_state"),
+)
+
+
+def artifact_key(*parts: str) -> str:
+    """``artifact_key("ingest", "Counts")`` → ``"ingest-counts"``; anything else becomes a dash.
+
+    >>> artifact_key("watch_inbox", "20261127T101500Z-a1b2c3")
+    'watch-inbox-20261127t101500z-a1b2c3'
+    """
+    text = "-".join(parts).lower()
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text)).strip("-")
+
+
+def count_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One line per (dimension, code) of ``summary["counts"]``: status, reason, Intune state."""
+    counts = summary.get("counts", {})
+    return [
+        {"dimension": dimension, "code": code, "rows": rows}
+        for dimension, key in _COUNT_GROUPS
+        for code, rows in sorted(counts.get(key, {}).items())
+    ]
+
+
+def handoff_markdown(summary: dict[str, Any], destination: str) -> str:
+    """The run's hand-off: inputs, every file written (rows, sha256) and where they went."""
+    lines = [f"# Run {summary.get('run_id', '')}", "", f"Delivered to `{destination}`.", ""]
+    inputs = summary.get("inputs", [])
+    if inputs:
+        lines += ["## Inputs", "", "| input | kind | rows | result |", "| --- | --- | ---: | --- |"]
+        for record in inputs:
+            result = record.get("error") or (
+                f"already processed by run {record['already_processed_by']}"
+                if record.get("already_processed_by")
+                else "read"
+            )
+            lines.append(
+                f"| `{record['path']}` | {record.get('kind', '')} | {record.get('rows', 0)} | {_cell(result)} |"
+            )
+        lines.append("")
+    outputs = summary.get("outputs", [])
+    lines += ["## Files", ""]
+    if outputs:
+        lines += ["| file | kind | rows | sha256 |", "| --- | --- | ---: | --- |"]
+        lines += [
+            f"| `{out['path']}` | {out.get('kind', '')} | {out.get('rows', 0)} | `{str(out.get('sha256', ''))[:16]}…` |"
+            for out in outputs
+        ]
+    else:
+        lines.append("No files were written.")
+    receipts = [out["path"] for out in outputs if out.get("kind") == "receipt"]
+    lines += [
+        "",
+        f"Receipt: {', '.join(f'`{path}`' for path in receipts) if receipts else 'none'}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def publish_run_artifacts(summary: dict[str, Any], destination: str, flow_name: str) -> None:
+    """The counts table and the hand-off markdown of one ingest run."""
+    run_id = str(summary.get("run_id", ""))
+    create_table_artifact(
+        count_rows(summary),
+        key=artifact_key(flow_name, "counts"),
+        description=f"Rows by status, reason and Intune state, run {run_id}",
+    )
+    create_markdown_artifact(
+        handoff_markdown(summary, destination),
+        key=artifact_key(flow_name, "handoff"),
+        description=f"What run {run_id} handed off, and where",
+    )
+
+
+class Progress:
+    """A progress artifact advanced by the flow as its steps finish."""
+
+    def __init__(self, flow_name: str, steps: int) -> None:
+        self._steps = max(steps, 1)
+        self._done = 0
+        created = create_progress_artifact(
+            0.0, key=artifact_key(flow_name, "progress"), description=f"{flow_name} progress"
+        )
+        self._id = cast(UUID, created)  # the sync call returns the id
+
+    def step(self, description: str = "") -> None:
+        self._done = min(self._done + 1, self._steps)
+        update_progress_artifact(
+            self._id, 100.0 * self._done / self._steps, description=description or None
+        )
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

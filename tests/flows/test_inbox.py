@@ -1,0 +1,105 @@
+"""The inbox on a folder and on an S3 prefix: arrivals, archive, quarantine, the lock."""
+
+from __future__ import annotations
+
+import doctest
+import hashlib
+from pathlib import Path
+
+import boto3
+import pytest
+
+from eidflow.errors import ConfigError
+from exporters.config import S3Settings
+from flows import artifacts, inbox
+from flows.inbox import archive, inbox_lock, list_arrivals, quarantine
+from tests.s3_server import aws_credentials, moto_server, s3_bucket, s3_endpoint
+
+__all__ = ["aws_credentials", "moto_server", "s3_bucket", "s3_endpoint"]
+NO_S3 = S3Settings()
+
+
+@pytest.mark.parametrize("module", [inbox, artifacts])
+def test_docstring_examples_hold(module: object) -> None:
+    result = doctest.testmod(module)  # type: ignore[arg-type]
+    assert result.attempted > 0 and result.failed == 0
+
+
+def fill(folder: Path, names: list[str]) -> None:
+    for name in names:
+        (folder / name).write_text(f"content of {name}\n")
+
+
+def test_folder_arrivals_skip_partial_files_and_subfolders(tmp_path: Path) -> None:
+    fill(tmp_path, ["b.xlsx", "a.csv", ".a.csv.swp", "~$b.xlsx", "c.csv.part", "x.csv.reason.txt"])
+    (tmp_path / "archive").mkdir()
+    fill(tmp_path / "archive", ["old.csv"])
+    arrivals = list_arrivals(str(tmp_path), NO_S3)
+    assert [a.name for a in arrivals] == ["a.csv", "b.xlsx"]
+    assert arrivals[0].sha256 == hashlib.sha256(b"content of a.csv\n").hexdigest()
+    assert arrivals[0].source == str(tmp_path / "a.csv")
+
+
+def test_missing_inbox_folder_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        list_arrivals(str(tmp_path / "nope"), NO_S3)
+
+
+def test_folder_archive_and_quarantine_with_reason(tmp_path: Path) -> None:
+    fill(tmp_path, ["good.csv", "bad.csv"])
+    good, bad = sorted(list_arrivals(str(tmp_path), NO_S3), key=lambda a: a.name != "good.csv")
+    assert archive(good, NO_S3) == str(tmp_path / "archive" / "good.csv")
+    assert quarantine(bad, "bad.csv: no EID column.", NO_S3) == str(
+        tmp_path / "quarantine" / "bad.csv"
+    )
+    assert (
+        tmp_path / "quarantine" / "bad.csv.reason.txt"
+    ).read_text() == "bad.csv: no EID column.\n"
+    assert list_arrivals(str(tmp_path), NO_S3) == []
+
+
+def test_same_name_again_is_archived_beside_the_first(tmp_path: Path) -> None:
+    fill(tmp_path, ["ship.csv"])
+    archive(list_arrivals(str(tmp_path), NO_S3)[0], NO_S3)
+    (tmp_path / "ship.csv").write_text("another shipment\n")
+    second = list_arrivals(str(tmp_path), NO_S3)[0]
+    where = archive(second, NO_S3)
+    assert where == str(tmp_path / "archive" / f"ship.{second.sha256[:8]}.csv")
+    assert (tmp_path / "archive" / "ship.csv").read_text() == "content of ship.csv\n"
+
+
+def test_folder_lock_admits_one_run(tmp_path: Path) -> None:
+    with inbox_lock(str(tmp_path)) as first, inbox_lock(str(tmp_path)) as second:
+        assert (first, second) == (True, False)
+    with inbox_lock(str(tmp_path)) as again:
+        assert again
+
+
+def test_s3_inbox(s3_bucket: S3Settings) -> None:
+    client = boto3.client("s3", endpoint_url=s3_bucket.endpoint_url, region_name=s3_bucket.region)
+    for key in ["in/a.csv", "in/b.csv", "in/.hidden", "in/archive/old.csv", "other/z.csv"]:
+        client.put_object(Bucket=s3_bucket.bucket, Key=key, Body=f"{key}\n".encode())
+    url = f"s3://{s3_bucket.bucket}/in/"
+    arrivals = list_arrivals(url, s3_bucket)
+    assert [(a.name, a.source) for a in arrivals] == [
+        ("a.csv", f"s3://{s3_bucket.bucket}/in/a.csv"),
+        ("b.csv", f"s3://{s3_bucket.bucket}/in/b.csv"),
+    ]
+    assert arrivals[0].sha256 == hashlib.sha256(b"in/a.csv\n").hexdigest()
+    assert archive(arrivals[0], s3_bucket) == f"s3://{s3_bucket.bucket}/in/archive/a.csv"
+    assert (
+        quarantine(arrivals[1], "unreadable", s3_bucket)
+        == f"s3://{s3_bucket.bucket}/in/quarantine/b.csv"
+    )
+    keys = {item["Key"] for item in client.list_objects_v2(Bucket=s3_bucket.bucket)["Contents"]}
+    assert keys == {
+        "in/.hidden",
+        "in/archive/a.csv",
+        "in/archive/old.csv",
+        "in/quarantine/b.csv",
+        "in/quarantine/b.csv.reason.txt",
+        "other/z.csv",
+    }
+    reason = client.get_object(Bucket=s3_bucket.bucket, Key="in/quarantine/b.csv.reason.txt")
+    assert reason["Body"].read() == b"unreadable\n"
+    assert list_arrivals(url, s3_bucket) == []
