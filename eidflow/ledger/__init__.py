@@ -1,5 +1,33 @@
 """The ledger: manifests received, devices, hand-offs and group memberships (SQLite or PostgreSQL)."""
 
-from eidflow.ledger.base import Ledger, ManifestRecord
+from __future__ import annotations
 
-__all__ = ["Ledger", "ManifestRecord"]
+from collections.abc import Callable
+
+from eidflow.ledger.base import Ledger, ManifestRecord
+from eidflow.ledger.connect import (
+    create_ledger_engine,
+    ledger_url,
+    translate_errors,
+    upgrade_schema,
+)
+from eidflow.ledger.sql import SqlLedger
+
+__all__ = ["Ledger", "ManifestRecord", "SqlLedger", "open_ledger"]
+
+
+def open_ledger(url: str, *, is_complete: Callable[[str], bool] | None = None) -> SqlLedger:
+    """Open the ledger at a SQLAlchemy URL, upgrading its schema to the current revision.
+
+    ``is_complete(run_dir)`` says whether a dead run's folder was complete (default:
+    ``summary.json`` exists in it). Raises ConfigError for a bad or unreachable URL.
+    """
+    parsed = ledger_url(url)
+    engine = create_ledger_engine(parsed)
+    try:
+        with translate_errors(parsed):
+            upgrade_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return SqlLedger(engine, parsed, is_complete)

@@ -1,0 +1,126 @@
+"""Moving whole frames in and out of the ledger without a round trip per row.
+
+PostgreSQL: COPY (CSV through pyarrow). SQLite: executemany in one transaction.
+Temporary tables live for one transaction.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy import Connection, text
+
+
+def is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def create_temp(connection: Connection, name: str, columns: Mapping[str, str]) -> None:
+    """A temporary table dropped at the end of the transaction (SQLite: by ``drop_temp``)."""
+    spec = ", ".join(f"{column} {kind}" for column, kind in columns.items())
+    if is_postgres(connection):
+        connection.exec_driver_sql(f"CREATE TEMP TABLE {name} ({spec}) ON COMMIT DROP")
+    else:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+        connection.exec_driver_sql(f"CREATE TEMP TABLE {name} ({spec})")
+
+
+def drop_temp(connection: Connection, *names: str) -> None:
+    if not is_postgres(connection):
+        for name in names:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+def insert_frame(connection: Connection, table: str, frame: pd.DataFrame) -> None:
+    """Append every line of ``frame`` to ``table`` (columns by name)."""
+    if frame.empty:
+        return
+    columns = ", ".join(frame.columns)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if is_postgres(connection):
+        data = _csv_bytes(frame)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            copy.write(data)
+        if table.startswith("tmp_"):
+            connection.exec_driver_sql(f"ANALYZE {table}")
+        return
+    marks = ", ".join("?" for _ in frame.columns)
+    rows = frame.itertuples(index=False, name=None)
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+    finally:
+        cursor.close()
+
+
+def fetch_frame(
+    connection: Connection, sql: str, columns: Sequence[str], params: Sequence[Any] = ()
+) -> pd.DataFrame:
+    """The result of ``sql`` as a frame of text columns (``""`` for NULL)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if is_postgres(connection):
+        buffer = io.BytesIO()
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy,
+        ):
+            for block in copy:
+                buffer.write(block)
+        return _read_csv(buffer.getvalue(), columns)
+    cursor = driver.cursor()
+    try:
+        rows = cursor.execute(sql.replace("%s", "?"), tuple(params)).fetchall()
+    finally:
+        cursor.close()
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    return frame.fillna("").astype("str") if len(frame) else _empty(columns)
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    buffer = io.BytesIO()
+    # Every value quoted: PostgreSQL reads a quoted empty field as "", an unquoted one as NULL.
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    pacsv.write_csv(table, buffer, write_options=options)
+    return buffer.getvalue()
+
+
+def _read_csv(data: bytes, columns: Sequence[str]) -> pd.DataFrame:
+    if not data:
+        return _empty(columns)
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=list(columns)),
+        convert_options=pacsv.ConvertOptions(
+            column_types={column: pa.string() for column in columns},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table.to_pandas().astype("str")
+
+
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="str") for column in columns})
+
+
+def execute(connection: Connection, sql: str, **values: Any) -> None:
+    connection.execute(text(sql), values)
+
+
+def as_datetime(value: Any) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives text, PostgreSQL a datetime)."""
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

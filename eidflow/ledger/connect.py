@@ -1,0 +1,131 @@
+"""From a ledger URL to an engine at the head schema revision.
+
+``sqlite:///path`` (a file; WAL, ``synchronous=FULL``, a busy timeout, write
+transactions as ``BEGIN IMMEDIATE``) or ``postgresql://…`` (psycopg 3). The schema is
+upgraded here, under a lock, so that concurrent first runs do not race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
+from sqlalchemy.engine import URL
+
+from eidflow.errors import ConfigError, LedgerBusy
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE = "eidflow_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+SQLITE_BUSY_TIMEOUT_MS = 60_000  # a 1,000,000-row claim holds the write lock for a few seconds
+MIGRATION_LOCK = 0x6E1D_0001  # PostgreSQL advisory lock key (int4 pair with the schema hash)
+
+
+def ledger_url(url: str) -> URL:
+    """Parse and check the URL; ``postgresql://`` means psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        raise ConfigError(
+            f"ledger URL {url!r} is not a valid URL.",
+            todo="Use sqlite:///path/to/ledger.db or postgresql://user@host:5432/db.",
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ConfigError(
+                f"ledger URL {url!r} names no file: an in-memory ledger forgets every hand-off.",
+                todo="Use sqlite:///path/to/ledger.db.",
+            )
+        folder = Path(parsed.database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise ConfigError(
+                f"ledger {parsed.database}: folder {folder} does not exist.",
+                todo="Create it, or point --ledger elsewhere.",
+            )
+        return parsed.set(drivername="sqlite")
+    raise ConfigError(
+        f"ledger URL {url!r}: unsupported database {backend!r}.",
+        todo="Use sqlite:///path or postgresql://user@host/db.",
+    )
+
+
+def create_ledger_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (sqlite3's legacy mode would defer it), see _sqlite_on_begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    # FULL: a committed claim survives a power cut, before any hand-off file is written.
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    write = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def describe(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+@contextlib.contextmanager
+def translate_errors(url: URL) -> Iterator[None]:
+    """Turn driver errors a user can act on into ConfigError / LedgerBusy."""
+    try:
+        yield
+    except exc.OperationalError as error:
+        message = str(error.orig or error).strip().splitlines()[0]
+        if url.get_backend_name() == "sqlite" and "locked" in message:
+            raise LedgerBusy(
+                f"ledger {url.database} is busy: another eidflow run has held it for more than "
+                f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s.",
+                todo="Wait for that run to end and run again; nothing was handed off twice.",
+            ) from None
+        raise ConfigError(
+            f"cannot use the ledger at {describe(url)}: {message}",
+            todo="Check --ledger / [ledger] url, and that the database server is running.",
+        ) from None
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Bring the ledger to ``revision`` (no-op when it is there already), under a lock."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    target = script.get_current_head() if revision == "head" else revision
+    with engine.connect() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == target:
+            return
+    with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK}, hashtext(current_schema()))"
+            )
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    return config

@@ -1,0 +1,97 @@
+"""After the hand-off: each device's Intune state history and its Entra group memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from eidflow import schema
+from eidflow.ledger import bulk
+from eidflow.ledger import tables as t
+
+STATE_COLUMNS = (schema.EID, schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID)
+PENDING_COLUMNS = (
+    schema.EID,
+    schema.SERIAL_NUMBER,
+    schema.IMEI,
+    schema.OPERATOR,
+    schema.INTUNE_STATE,
+)
+
+
+def record_states(connection: Connection, run_id: str, states: pd.DataFrame, now: Any) -> None:
+    """Append a history line where a device's state changed, and keep its current state."""
+    lines = _text_frame(states, STATE_COLUMNS).drop_duplicates(subset=[schema.EID], keep="last")
+    if lines.empty:
+        return
+    bulk.create_temp(connection, "tmp_states", {column: "TEXT" for column in STATE_COLUMNS})
+    bulk.insert_frame(connection, "tmp_states", lines)
+    changed = (
+        "FROM tmp_states s JOIN devices d ON d.eid = s.eid WHERE d.state_at IS NULL"
+        " OR d.intune_state <> s.intune_state OR d.entra_object_id <> s.entra_object_id"
+    )
+    bulk.execute(
+        connection,
+        "INSERT INTO device_states (eid, run_id, intune_state, entra_object_id, recorded_at)"
+        f" SELECT s.eid, :run_id, s.intune_state, s.entra_object_id, :now {changed}",
+        run_id=run_id,
+        now=now,
+    )
+    bulk.execute(
+        connection,
+        "UPDATE devices SET intune_state = s.intune_state, entra_object_id = s.entra_object_id,"
+        " state_at = :now FROM tmp_states s WHERE devices.eid = s.eid",
+        now=now,
+    )
+    bulk.drop_temp(connection, "tmp_states")
+
+
+def pending(connection: Connection) -> pd.DataFrame:
+    """Devices delivered to an operator that are in no group yet."""
+    sql = (
+        "SELECT h.eid, d.serial_number, d.imei, h.operator, d.intune_state FROM handoffs h"
+        " JOIN devices d ON d.eid = h.eid"
+        f" WHERE h.state = '{t.DELIVERED}' AND h.resend_reason = ''"
+        " AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.eid = h.eid)"
+        " ORDER BY h.eid, h.operator"
+    )
+    return bulk.fetch_frame(connection, sql, PENDING_COLUMNS)
+
+
+def record_memberships(
+    connection: Connection, run_id: str, group_id: str, object_ids: pd.DataFrame, now: Any
+) -> None:
+    """Devices added to a static group; adding one twice is recorded once."""
+    lines = _text_frame(object_ids, (schema.EID, schema.ENTRA_OBJECT_ID))
+    lines = lines[lines[schema.ENTRA_OBJECT_ID] != ""].drop_duplicates(
+        subset=[schema.ENTRA_OBJECT_ID]
+    )
+    if lines.empty:
+        return
+    bulk.create_temp(
+        connection, "tmp_members", {schema.EID: "TEXT", schema.ENTRA_OBJECT_ID: "TEXT"}
+    )
+    bulk.insert_frame(connection, "tmp_members", lines)
+    bulk.execute(
+        connection,
+        "INSERT INTO memberships (group_id, eid, entra_object_id, run_id, added_at)"
+        " SELECT :group_id, eid, entra_object_id, :run_id, :now FROM tmp_members WHERE true"
+        " ON CONFLICT (group_id, entra_object_id) DO NOTHING",
+        group_id=group_id,
+        run_id=run_id,
+        now=now,
+    )
+    bulk.drop_temp(connection, "tmp_members")
+
+
+def _text_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            column: (frame[column] if column in frame else pd.Series("", index=frame.index))
+            .fillna("")
+            .astype("str")
+            for column in columns
+        }
+    )

@@ -1,0 +1,148 @@
+"""Settling the claims of runs that died: their run folder decides.
+
+A dead run whose folder is complete (``summary.json``) delivered its hand-off: its
+claims become delivered and the manifests its summary lists are recorded. A dead
+run whose folder is incomplete delivered nothing: its claims are released, so the
+next run hands those EIDs off again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, text
+
+from eidflow.ledger import bulk, liveness
+from eidflow.ledger import tables as t
+
+if TYPE_CHECKING:
+    from eidflow.ledger.sql import SqlLedger
+
+SUMMARY_FILE = "summary.json"
+
+
+def folder_is_complete(run_dir: str) -> bool:
+    return bool(run_dir) and (Path(run_dir) / SUMMARY_FILE).is_file()
+
+
+def absolute(run_dir: str) -> str:
+    """A local folder as an absolute path (another run may settle it from elsewhere)."""
+    return run_dir if "://" in run_dir else str(Path(run_dir).resolve())
+
+
+def settle_dead_runs(ledger: SqlLedger) -> list[str]:
+    """Settle every live run whose process is gone; returns their ids."""
+    with ledger.read() as connection:
+        candidates = connection.execute(
+            text("SELECT run_id, run_dir, host, pid, proc_start FROM runs WHERE state = :live"),
+            {"live": t.LIVE},
+        ).all()
+    settled = []
+    for run_id, run_dir, host, pid, start in candidates:
+        if run_id in liveness.LIVE_HERE:
+            continue
+        if ledger.engine.dialect.name == "postgresql":
+            done = _settle_if_unlocked(ledger, run_id, run_dir)
+        elif not liveness.is_alive(run_id, liveness.ProcessId(host, int(pid), start)):
+            done = settle_run(ledger, run_id, run_dir)
+        else:
+            done = False
+        if done:
+            settled.append(run_id)
+    return settled
+
+
+def _settle_if_unlocked(ledger: SqlLedger, run_id: str, run_dir: str) -> bool:
+    """PostgreSQL: the run's owner is dead if its session-level advisory lock is free."""
+    key = f"{liveness.RUN_LOCK_CLASS}, {liveness.run_lock_key(run_id)}"
+    with ledger.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar():
+            return False
+        try:
+            return settle_run(ledger, run_id, run_dir)
+        finally:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+
+
+def settle_run(ledger: SqlLedger, run_id: str, run_dir: str) -> bool:
+    """Promote or release the claims of a dead run; False if another process settled it first."""
+    complete = ledger.is_complete(run_dir)
+    with ledger.write(claim_lock=True) as connection:
+        state = connection.execute(
+            text("SELECT state FROM runs WHERE run_id = :run_id"), {"run_id": run_id}
+        ).scalar()
+        if state != t.LIVE:
+            return False
+        now = ledger.now()
+        if complete:
+            bulk.execute(
+                connection,
+                "UPDATE handoffs SET state = :delivered, delivered_at = :now"
+                " WHERE run_id = :run_id AND state = :staged",
+                delivered=t.DELIVERED,
+                now=now,
+                run_id=run_id,
+                staged=t.STAGED,
+            )
+            record_manifests(connection, run_id, summary_manifests(run_dir), now)
+        else:
+            release_claims(connection, run_id, now)
+        bulk.execute(
+            connection,
+            "UPDATE runs SET state = :state, finished_at = :now, error = :error"
+            " WHERE run_id = :run_id",
+            state=t.RECOVERED if complete else t.ABANDONED,
+            now=now,
+            error="" if complete else "the run stopped before its folder was complete",
+            run_id=run_id,
+        )
+    return True
+
+
+def release_claims(connection: Connection, run_id: str, now: Any) -> None:
+    bulk.execute(
+        connection,
+        "UPDATE handoffs SET state = :released, released_at = :now"
+        " WHERE run_id = :run_id AND state <> :released",
+        released=t.RELEASED,
+        now=now,
+        run_id=run_id,
+    )
+
+
+def record_manifests(
+    connection: Connection, run_id: str, manifests: list[dict[str, Any]], now: Any
+) -> None:
+    for manifest in manifests:
+        error = str(manifest.get("error") or "")
+        bulk.execute(
+            connection,
+            "INSERT INTO manifests (sha256, name, run_id, received_at, rows, outcome, error)"
+            " VALUES (:sha256, :name, :run_id, :now, :rows, :outcome, :error)",
+            sha256=str(manifest.get("sha256") or ""),
+            name=str(manifest.get("name") or manifest.get("path") or ""),
+            run_id=run_id,
+            now=now,
+            rows=int(manifest.get("rows") or 0),
+            outcome="unreadable" if error else t.PROCESSED,
+            error=error,
+        )
+
+
+def summary_manifests(run_dir: str) -> list[dict[str, Any]]:
+    """The manifests a complete run processed, as its summary.json lists them."""
+    try:
+        summary = json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [
+        item
+        for item in summary.get("inputs", [])
+        if isinstance(item, dict)
+        and item.get("kind", "manifest") == "manifest"
+        and item.get("sha256")
+        and not item.get("error")
+        and not item.get("already_processed_by")
+    ]
