@@ -28,7 +28,9 @@ __all__ = [
 def client_from_settings(
     settings: GraphSettings, token: TokenProvider | None = None
 ) -> GraphClient:
-    """A client for ``settings``; ``token`` replaces MSAL (tests, tokens obtained elsewhere)."""
+    """A client for ``settings``: MSAL, unless ``token`` or ``settings.access_token`` is given."""
+    if token is None and settings.access_token is not None:
+        token = static_token(settings.access_token.get_secret_value())
     return GraphClient(
         token or msal_token_provider(settings),
         base_url=settings.base_url,

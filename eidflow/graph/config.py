@@ -22,6 +22,9 @@ class GraphSettings(BaseModel):
     client_secret: SecretStr | None = None
     certificate_path: Path | None = None  # PEM holding the private key (and the certificate)
     certificate_thumbprint: str = ""  # SHA-1 thumbprint of the certificate registered in Entra
+    # A bearer token obtained elsewhere (a managed identity, ``az account get-access-token``);
+    # used instead of MSAL when set. From the environment: EIDFLOW_GRAPH__ACCESS_TOKEN.
+    access_token: SecretStr | None = None
     authority_host: str = "https://login.microsoftonline.com"
     base_url: str = GRAPH_RESOURCE  # where requests go; tests point it at the emulator
     timeout_seconds: float = 30.0
@@ -32,5 +35,7 @@ class GraphSettings(BaseModel):
     @property
     def configured(self) -> bool:
         """Enough is set to ask for a token."""
+        if self.access_token is not None:
+            return True
         has_credential = self.client_secret is not None or self.certificate_path is not None
         return bool(self.tenant_id and self.client_id and has_credential)
