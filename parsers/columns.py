@@ -233,5 +233,9 @@ def _label(field: str) -> str:
 
 
 def _list(headers: Sequence[str]) -> str:
-    shown = [repr(cell) for cell in headers if str(cell).strip()][:40]
+    shown = [repr(_short(str(cell))) for cell in headers if str(cell).strip()][:40]
     return ", ".join(shown) if shown else "none"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

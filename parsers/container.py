@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from eidflow.errors import ManifestError
 
@@ -115,7 +116,15 @@ def _check_xml_prolog(file: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo
     try:
         with archive.open(info) as part:
             prolog = part.read(_XML_PROLOG_BYTES)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        ValueError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+    ):
         raise ManifestError(
             file,
             f"is a damaged or truncated workbook (part {info.filename} is unreadable).",

@@ -11,8 +11,8 @@ from eidflow.errors import ManifestError
 from parsers import container, text, workbook
 from parsers.base import ManifestRead, Skipped, empty_rows
 from parsers.columns import PROFILE_HINT, find_header, map_columns, pick_profile
-from parsers.config import ManifestProfile, ParserSettings
-from parsers.rows import TableBody, shape_rows
+from parsers.config import ParserSettings
+from parsers.rows import TableBody, check_cell_sizes, shape_rows
 
 
 def read_manifest(
@@ -41,16 +41,14 @@ def read_manifest(
 def _read_text(
     name: str, data: bytes, sha256: str, settings: ParserSettings, profile_name: str | None
 ) -> ManifestRead:
-    chosen: list[ManifestProfile | None] = [None]
-
     def find(head: Sequence[Sequence[str]]) -> int | None:
-        chosen[0] = pick_profile(head, settings, profile_name, name)
-        return find_header(head, settings, chosen[0])
+        return find_header(head, settings, pick_profile(head, settings, profile_name, name))
 
     table = text.read_text_table(name, data, find, max_cell_chars=settings.max_cell_chars)
     if table is None:
         raise _no_table(name, text.first_records(name, data), settings)
-    fields = map_columns(table.headers, chosen[0], name, row=table.header_row)
+    chosen = pick_profile([table.headers], settings, profile_name, name)
+    fields = map_columns(table.headers, chosen, name, row=table.header_row)
     body = TableBody(
         {field: table.columns[index] for field, index in fields.items()},
         table.row_numbers,
@@ -93,7 +91,15 @@ def _read_workbook(
                 continue
             header_row = grid.first_row + index
             fields = map_columns(head[index], chosen, name, sheet=grid.name, row=header_row)
-            shaped = shape_rows(workbook.body_of(grid, index, fields), name, grid.name)
+            body = workbook.body_of(grid, index, fields)
+            check_cell_sizes(
+                name,
+                list(body.columns.values()),
+                body.row_numbers,
+                settings.max_cell_chars,
+                grid.name,
+            )
+            shaped = shape_rows(body, name, grid.name)
             above = head[:index]
             skipped.preamble_rows += sum(1 for cells in above if any(c.strip() for c in cells))
             skipped.blank_rows += shaped.blank_rows + sum(

@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from eidflow.errors import ManifestError
 from parsers.encoding import SAVE_AS_CSV, Decoded, decode
-from parsers.rows import TEXT_DTYPE
+from parsers.rows import TEXT_DTYPE, check_cell_sizes
 
 DELIMITERS = (",", ";", "\t", "|")
 HEAD_RECORDS = 40  # records parsed up front to find the delimiter and the header
@@ -67,7 +67,7 @@ def read_text_table(
         row_numbers = np.arange(2, table.num_rows + 1, dtype=np.int64)
     header_row = header_index + 1
     row_numbers = row_numbers + header_index
-    _check_cell_sizes(file, columns, row_numbers, max_cell_chars)
+    check_cell_sizes(file, columns, row_numbers, max_cell_chars)
     nonblank = np.zeros(len(row_numbers), dtype=bool)
     for series in columns:
         nonblank |= (series != "").to_numpy(dtype=bool)
@@ -212,18 +212,3 @@ def _read_precise(
         ) from None
     series = [pd.Series(column, dtype=TEXT_DTYPE) for column in cells]
     return series, np.arange(2, count + 2, dtype=np.int64)
-
-
-def _check_cell_sizes(
-    file: str, columns: list[pd.Series], row_numbers: np.ndarray, limit: int
-) -> None:
-    for series in columns:
-        lengths = series.str.len().to_numpy()
-        if len(lengths) and lengths.max() > limit:
-            where = int(np.argmax(lengths > limit))
-            raise ManifestError(
-                file,
-                f"holds a cell of {int(lengths[where]):,} characters (at most {limit:,} are read).",
-                todo="This is not a device manifest cell; check the file and send it again.",
-                row=int(row_numbers[where]),
-            )

@@ -1,0 +1,98 @@
+"""Workbooks as OEMs send them: XLSX/XLSM/XLS/ODS, title blocks, several sheets, totals, numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from eidflow import schema
+from parsers import read_manifest
+from tests.parsers.fixtures import VALID_EID, VALID_IMEI, ods_bytes, xls_bytes, xlsx_bytes
+
+ASN_SHEET: list[list[Any]] = [
+    ["Dell Advance Ship Notice"],
+    ["PO", "PO-2026-1187", None, None],
+    [None],
+    ["Service Tag", "EID", "IMEI 1", "Ship Date"],
+    ["7QK2LZ3", VALID_EID, VALID_IMEI, "2026-11-20"],
+    [None, None, None, None],
+    ["8RL3MA4", 8.904903212345124e31, 56938035643809, "2026-11-20"],
+    ["Total units: 2", None, None, None],
+]
+
+
+def _xls(sheets: dict[str, Any]) -> bytes:
+    pytest.importorskip("xlwt")
+    return xls_bytes(sheets)
+
+
+WRITERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
+    "xlsx": xlsx_bytes,
+    "xlsm": xlsx_bytes,
+    "xls": _xls,
+    "ods": ods_bytes,
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_title_block_blank_rows_totals_and_numbers(fmt: str) -> None:
+    data = WRITERS[fmt]({"Cover": [["Thank you"]], "ASN": ASN_SHEET})
+    result = read_manifest(f"dell-asn.{fmt}", data)
+    rows = result.rows
+    assert result.format == fmt
+    assert rows[schema.SHEET].tolist() == ["ASN", "ASN"]
+    assert rows[schema.ROW].tolist() == [5, 7]
+    assert rows[schema.SERIAL_RAW].tolist() == ["7QK2LZ3", "8RL3MA4"]
+    assert rows[schema.EID_RAW].tolist() == [VALID_EID, "8.904903212345124e+31"]
+    assert rows[schema.EID_NUMERIC].tolist() == [False, True]
+    assert rows[schema.IMEI_RAW].tolist() == [VALID_IMEI, "56938035643809"]
+    assert rows[schema.IMEI_NUMERIC].tolist() == [False, True]
+    assert rows["ship_date"].tolist() == ["2026-11-20", "2026-11-20"]
+    assert result.skipped.preamble_rows == 2
+    assert result.skipped.blank_rows == 2
+    assert result.skipped.footer_rows == 1
+    assert result.skipped.sheets_without_table == ["Cover"]
+
+
+def test_cell_types_become_text() -> None:
+    data = xlsx_bytes(
+        {
+            "S": [
+                ["EID", "Serial", "PO Number", "Ship Date", "Model", "Customer"],
+                [VALID_EID, 12345678, 4500012345, dt.datetime(2026, 11, 20), True, 1.5],
+            ]
+        }
+    )
+    row = read_manifest("m.xlsx", data).rows.iloc[0]
+    assert row[schema.SERIAL_RAW] == "12345678"
+    assert row["po_number"] == "4500012345"
+    assert row["ship_date"] == "2026-11-20"
+    assert row["model"] == "TRUE"
+    assert row["customer"] == "1.5"
+
+
+def test_numeric_eid_cell_is_flagged_whatever_its_value() -> None:
+    data = xlsx_bytes({"S": [["EID", "Serial"], [89049032123451234, "A"], [123.0, "B"]]})
+    rows = read_manifest("m.xlsx", data).rows
+    assert rows[schema.EID_NUMERIC].tolist() == [True, True]
+    assert rows[schema.EID_RAW].tolist() == ["8.904903212345123e+16", "123.0"]
+
+
+def test_sheet_with_table_lower_than_the_search_window_is_skipped() -> None:
+    lines: list[list[Any]] = [[f"note {i}"] for i in range(40)]
+    data = xlsx_bytes({"Late": [*lines, ["EID", "Serial"], [VALID_EID, "A"]], "Ok": ASN_SHEET})
+    result = read_manifest("m.xlsx", data)
+    assert result.sheets == ["Ok"]
+    assert result.skipped.sheets_without_table == ["Late"]
+
+
+def test_hidden_blank_leading_rows_and_columns_keep_row_numbers() -> None:
+    data = xlsx_bytes(
+        {"S": [[None], [None], [None, None, "EID", "Serial"], [None, None, VALID_EID, "A"]]}
+    )
+    rows = read_manifest("m.xlsx", data).rows
+    assert rows[schema.ROW].tolist() == [4]
+    assert rows[schema.SERIAL_RAW].tolist() == ["A"]
