@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from xlsxwriter.worksheet import Worksheet
 
 from eidflow import schema
 from eidflow.codes import Status
 from exporters.config import ReportSettings
 from exporters.files import OutputFile, atomic_path, sha256_file
 from exporters.safe import neutralise, neutralise_text
-from exporters.xlsx import TextWorkbook
+from exporters.xlsx import STYLE_HEADER, STYLE_NOTE, STYLE_TEXT, Line, TextWorkbook
 
 REPORT_FILE = "report.xlsx"
 OUTCOME_SHEETS = tuple(Status)  # accepted, rejected, duplicate, conflict
@@ -36,62 +35,57 @@ def write_report(
     path = run_dir / REPORT_FILE
     outcomes = {status: _outcome(decisions, status) for status in OUTCOME_SHEETS}
     cap = settings.max_rows_per_sheet
-    shown = 0
+    sizes = {status: len(rows) for status, rows in outcomes.items()}
     with atomic_path(path) as tmp, TextWorkbook(tmp) as book:
-        _summary_sheet(book, summary, {s: len(rows) for s, rows in outcomes.items()}, cap)
+        book.add_lines("summary", summary_lines(summary, sizes, cap), widths=(34, 22, 22, 70, 40))
         for status, rows in outcomes.items():
-            shown += _outcome_sheet(book, book.sheet(str(status)), rows, cap)
+            note = _cap_note(len(rows), cap) if len(rows) > cap else ""
+            book.add_table(str(status), _inert(rows.head(cap)), note=note)
+    shown = sum(min(size, cap) for size in sizes.values())
     return OutputFile(path=REPORT_FILE, rows=shown, sha256=sha256_file(path), kind="report")
 
 
 def _outcome(decisions: pd.DataFrame, status: Status) -> pd.DataFrame:
-    if schema.STATUS not in decisions.columns:
-        return decisions.iloc[0:0]
     columns = [name for name in schema.DECISION_COLUMNS if name in decisions.columns]
+    if schema.STATUS not in decisions.columns:
+        return decisions.loc[[], columns]
     return decisions.loc[decisions[schema.STATUS] == str(status), columns]
 
 
-def _outcome_sheet(book: TextWorkbook, sheet: Worksheet, rows: pd.DataFrame, cap: int) -> int:
-    shown = rows.head(cap)
-    inert = pd.DataFrame(
+def _inert(rows: pd.DataFrame) -> pd.DataFrame:
+    """Text neutralised; the row number stays a number."""
+    return pd.DataFrame(
         {
-            name: shown[name]
-            if name == schema.ROW and pd.api.types.is_integer_dtype(shown[name])
-            else neutralise(shown[name])
-            for name in shown.columns
+            name: rows[name]
+            if name == schema.ROW and pd.api.types.is_integer_dtype(rows[name])
+            else neutralise(rows[name])
+            for name in rows.columns
         }
     )
-    next_row = book.frame(sheet, inert)
-    if len(rows) > cap:
-        book.line(sheet, next_row + 1, [_cap_note(len(rows), cap)], note=True)
-    return len(shown)
 
 
 def _cap_note(total: int, cap: int) -> str:
     return f"Showing the first {cap:,} of {total:,} rows; decisions.csv has every row."
 
 
-def _summary_sheet(
-    book: TextWorkbook, summary: dict[str, Any], sizes: dict[Status, int], cap: int
-) -> None:
-    sheet = book.sheet("summary")
-    sheet.set_column(0, 0, 34, book.text)
-    sheet.set_column(1, 4, 22, book.text)
-    row = book.line(sheet, 0, ["eidflow run report"])
+def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -> list[Line]:
+    """The summary sheet: run facts, counts, inputs, outputs, and notes on capped sheets."""
+    lines: list[Line] = [(["eidflow run report"], STYLE_HEADER)]
     for key, value in summary.items():
         if isinstance(value, str | int | float | bool) or value is None:
-            row = book.line(sheet, row, [_text(key), _cell(value)])
+            lines.append(([_text(key), _cell(value)], STYLE_TEXT))
     counts = summary.get("counts", {}) or {}
     for key, title, label in COUNT_SECTIONS:
-        row = _table(book, sheet, row + 1, title, _count_rows(counts.get(key), label))
+        lines += _table(title, _count_rows(counts.get(key), label))
     for key in ("inputs", "outputs"):
         items = summary.get(key) or []
-        row = _table(
-            book, sheet, row + 1, key.capitalize(), [i for i in items if isinstance(i, dict)]
-        )
-    for status, size in sizes.items():
-        if size > cap:
-            row = book.line(sheet, row + 1, [f"Sheet {status}: {_cap_note(size, cap)}"], note=True)
+        lines += _table(key.capitalize(), [item for item in items if isinstance(item, dict)])
+    notes = [
+        ([f"Sheet {status}: {_cap_note(size, cap)}"], STYLE_NOTE)
+        for status, size in sizes.items()
+        if size > cap
+    ]
+    return lines + ([([], STYLE_TEXT), *notes] if notes else [])
 
 
 def _count_rows(counts: Any, label: str) -> list[dict[str, Any]]:
@@ -100,17 +94,14 @@ def _count_rows(counts: Any, label: str) -> list[dict[str, Any]]:
     return [{label: key, "rows": value} for key, value in counts.items()]
 
 
-def _table(
-    book: TextWorkbook, sheet: Worksheet, row: int, title: str, items: list[dict[str, Any]]
-) -> int:
-    row = book.line(sheet, row, [title])
+def _table(title: str, items: list[dict[str, Any]]) -> list[Line]:
+    lines: list[Line] = [([], STYLE_TEXT), ([title], STYLE_HEADER)]
     if not items:
-        return book.line(sheet, row, ["(none)"], note=True)
+        return [*lines, (["(none)"], STYLE_NOTE)]
     headers = list(dict.fromkeys(key for item in items for key in item))
-    row = book.line(sheet, row, [_text(header) for header in headers])
-    for item in items:
-        row = book.line(sheet, row, [_cell(item.get(header)) for header in headers])
-    return row
+    lines.append(([_text(header) for header in headers], STYLE_HEADER))
+    lines += [([_cell(item.get(header)) for header in headers], STYLE_TEXT) for item in items]
+    return lines
 
 
 def _cell(value: Any) -> Any:

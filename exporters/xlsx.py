@@ -1,83 +1,231 @@
-"""XLSX writing where text stays text: no number guessing, no formulas, identifiers as ``@`` cells.
+"""A small XLSX writer where text stays text: every cell an inline string styled ``@``.
 
-xlsxwriter with ``strings_to_numbers``/``strings_to_formulas``/``strings_to_urls`` off and
-``constant_memory`` on (rows are streamed to disk: memory stays flat for big sheets).
-Callers neutralise text first (``exporters.safe``); no formula cell is ever written.
+Why not xlsxwriter: it writes cell by cell in Python, about 3-4 µs a cell here, so a
+report sheet of 100,000 rows x 14 columns took 6 s. This writer builds each sheet's XML
+column-wise with pyarrow and streams it into the zip: the same sheet takes well under a
+second, with flat memory (chunks of ``CHUNK_ROWS``).
+
+What it writes is the subset of SpreadsheetML that Excel, LibreOffice and openpyxl all
+read: inline strings (``t="inlineStr"``), integers as numbers, no formulas ever (there is
+no way to write one), a bold header row, frozen panes and an autofilter. Callers
+neutralise text first (``exporters.safe``) so that a copied-out value stays inert too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pandas as pd
-import xlsxwriter
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
+import pyarrow as pa
+import pyarrow.compute as pc
 
-WORKBOOK_OPTIONS: dict[str, Any] = {
-    "constant_memory": True,
-    "strings_to_numbers": False,
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-}
+CHUNK_ROWS = 50_000
+MAX_ROWS = 1_048_576
+STYLE_TEXT, STYLE_HEADER, STYLE_NOTE = 1, 2, 3
+# XML 1.0 forbids these control characters; a spreadsheet cell cannot hold them anyway.
+_ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # RE2 syntax
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+Line = tuple[Sequence[Any], int]  # values of one row, and its style
 
 
 class TextWorkbook:
-    """A workbook whose cells are written as text (``@``) or, for integer columns, as numbers."""
+    """Sheets are written in the order they are added; the workbook is complete on close."""
 
     def __init__(self, path: Path) -> None:
-        self.book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-        self.text = self.book.add_format({"num_format": "@"})
-        self.header = self.book.add_format({"num_format": "@", "bold": True})
-        self.note = self.book.add_format({"num_format": "@", "italic": True})
+        self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self._sheets: list[tuple[str, int, int | None]] = []  # name, columns, last filtered row
 
     def __enter__(self) -> TextWorkbook:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.book.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self._write_package()
+        self._zip.close()
 
-    def sheet(self, name: str) -> Worksheet:
-        return self.book.add_worksheet(name)
+    def add_table(self, name: str, frame: pd.DataFrame, note: str = "") -> None:
+        """A sheet holding ``frame`` under a bold header row, filterable, header frozen."""
+        widths = [_width(str(header), frame[header]) for header in frame.columns]
+        last_row = len(frame) + 1
+        with self._zip.open(self._next_sheet(name, len(frame.columns), last_row), "w") as sheet:
+            sheet.write(_sheet_start(widths, frozen=True).encode())
+            sheet.write(_row_xml(1, [str(h) for h in frame.columns], STYLE_HEADER).encode())
+            for start in range(0, len(frame), CHUNK_ROWS):
+                sheet.write(_rows_xml(frame.iloc[start : start + CHUNK_ROWS], start + 2))
+            if note:
+                sheet.write(_row_xml(last_row + 2, [note], STYLE_NOTE).encode())
+            sheet.write(_sheet_end(len(frame.columns), last_row).encode())
 
-    def frame(
-        self, sheet: Worksheet, frame: pd.DataFrame, *, first_row: int = 0, filters: bool = True
-    ) -> int:
-        """Write the frame with its header at ``first_row``; return the next free row."""
-        headers = [str(name) for name in frame.columns]
-        for col, header in enumerate(headers):
-            sheet.write_string(first_row, col, header, self.header)
-            sheet.set_column(col, col, _width(header, frame[frame.columns[col]]), self.text)
-        numeric = [pd.api.types.is_integer_dtype(frame[name]) for name in frame.columns]
-        row = first_row
-        for row, values in enumerate(frame.itertuples(index=False, name=None), start=first_row + 1):
-            for col, value in enumerate(values):
-                _write_cell(sheet, row, col, value, numeric[col], self.text)
-        if filters and headers:
-            sheet.autofilter(first_row, 0, max(row, first_row), len(headers) - 1)
-        if first_row == 0:
-            sheet.freeze_panes(1, 0)
-        return row + 1
+    def add_lines(self, name: str, lines: list[Line], widths: Sequence[float] = ()) -> None:
+        """A free-form sheet (the summary): each line's values in columns A, B, …."""
+        self._next_sheet(name, 0, None)
+        body = [_sheet_start(list(widths), frozen=False)]
+        body += [_row_xml(number, values, style) for number, (values, style) in enumerate(lines, 1)]
+        body.append("</sheetData></worksheet>")
+        self._zip.writestr(f"xl/worksheets/sheet{len(self._sheets)}.xml", "".join(body))
 
-    def line(self, sheet: Worksheet, row: int, values: list[Any], *, note: bool = False) -> int:
-        """One line of text or integer cells; return the next row."""
-        style = self.note if note else self.text
-        for col, value in enumerate(values):
-            _write_cell(sheet, row, col, value, isinstance(value, int), style)
-        return row + 1
+    def _next_sheet(self, name: str, columns: int, last_row: int | None) -> str:
+        if last_row is not None and last_row > MAX_ROWS:
+            raise ValueError(f"sheet {name!r}: {last_row} rows exceed the XLSX limit {MAX_ROWS}")
+        taken = {sheet[0].lower() for sheet in self._sheets}
+        unique = base = _sheet_name(name)
+        for number in range(2, 1000):
+            if unique.lower() not in taken:
+                break
+            unique = f"{base[: 31 - len(str(number)) - 1]}~{number}"
+        self._sheets.append((unique, columns, last_row if columns else None))
+        return f"xl/worksheets/sheet{len(self._sheets)}.xml"
+
+    def _write_package(self) -> None:
+        count = len(self._sheets)
+        sheets = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            for n in range(1, count + 1)
+        )
+        self._zip.writestr("[Content_Types].xml", _CONTENT_TYPES.format(sheets=sheets))
+        self._zip.writestr("_rels/.rels", _ROOT_RELS)
+        self._zip.writestr("xl/styles.xml", _STYLES)
+        self._zip.writestr("xl/workbook.xml", _workbook_xml(self._sheets))
+        rels = "".join(
+            f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/'
+            f'2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>'
+            for n in range(1, count + 1)
+        )
+        styles = (
+            f'<Relationship Id="rId{count + 1}" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+        )
+        self._zip.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+            f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}{styles}'
+            "</Relationships>",
+        )
 
 
-def _write_cell(
-    sheet: Worksheet, row: int, col: int, value: Any, numeric: bool, style: Format
-) -> None:
-    if numeric and isinstance(value, int) and not isinstance(value, bool):
-        sheet.write_number(row, col, value)
-    elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        sheet.write_blank(row, col, None, style)
-    else:
-        sheet.write_string(row, col, str(value), style)
+def write_text_sheet(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """A workbook of plain tables, one per sheet, every cell text."""
+    with TextWorkbook(path) as book:
+        for name, frame in sheets.items():
+            book.add_table(name, frame)
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _rows_xml(chunk: pd.DataFrame, first_row: int) -> bytes:
+    """``<row>`` elements for a chunk of the frame, built column-wise."""
+    numbers = pa.array(range(first_row, first_row + len(chunk))).cast(pa.string())
+    parts: list[Any] = ['<row r="', numbers, '">']
+    for index, name in enumerate(chunk.columns):
+        parts.append(_cells(chunk[name], column_letter(index), numbers))
+    parts.append("</row>")
+    rows = pc.binary_join_element_wise(*parts, "")
+    return "".join(rows.to_pylist()).encode()
+
+
+def _cells(column: pd.Series, letter: str, numbers: pa.Array) -> pa.Array:
+    """One cell element per row; ``""`` (no cell) for empty text."""
+    if pd.api.types.is_integer_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        values = pa.array(column.to_numpy()).cast(pa.string())
+        return pc.binary_join_element_wise(
+            f'<c r="{letter}', numbers, '"><v>', values, "</v></c>", ""
+        )
+    text = pa.Array.from_pandas(column.astype("string").fillna("")).cast(pa.string())
+    escaped = _escape(text)
+    cells = pc.binary_join_element_wise(
+        f'<c r="{letter}',
+        numbers,
+        f'" s="{STYLE_TEXT}" t="inlineStr"><is><t xml:space="preserve">',
+        escaped,
+        "</t></is></c>",
+        "",
+    )
+    return pc.if_else(pc.equal(text, ""), "", cells)
+
+
+def _escape(text: pa.Array) -> pa.Array:
+    text = pc.replace_substring(text, "&", "&amp;")
+    text = pc.replace_substring(text, "<", "&lt;")
+    text = pc.replace_substring(text, ">", "&gt;")
+    text = pc.replace_substring(text, "\r", "&#13;")  # a parser would turn a bare CR into LF
+    return pc.replace_substring_regex(text, _ILLEGAL_XML, "\ufffd")
+
+
+def _row_xml(number: int, values: Sequence[Any], style: int) -> str:
+    cells = []
+    for index, value in enumerate(values):
+        ref = f"{column_letter(index)}{number}"
+        if isinstance(value, int) and not isinstance(value, bool):
+            cells.append(f'<c r="{ref}"><v>{value}</v></c>')
+        elif value is not None and str(value) != "":
+            text = _escape(pa.array([str(value)]))[0].as_py()
+            cells.append(
+                f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}'
+                "</t></is></c>"
+            )
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _sheet_start(widths: list[float], *, frozen: bool) -> str:
+    pane = (
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        if frozen
+        else ""
+    )
+    cols = "".join(
+        f'<col min="{n}" max="{n}" width="{width}" style="{STYLE_TEXT}" customWidth="1"/>'
+        for n, width in enumerate(widths, 1)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS} {_NS_R}>'
+        f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
+        f"{f'<cols>{cols}</cols>' if cols else ''}<sheetData>"
+    )
+
+
+def _sheet_end(columns: int, last_row: int) -> str:
+    ref = f"A1:{column_letter(max(columns, 1) - 1)}{last_row}"
+    return f'</sheetData><autoFilter ref="{ref}"/></worksheet>'
+
+
+def _workbook_xml(sheets: list[tuple[str, int, int | None]]) -> str:
+    entries = "".join(
+        f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, (name, _, _) in enumerate(sheets, 1)
+    )
+    filters = "".join(
+        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
+        f"'{escape(name).replace(chr(39), chr(39) * 2)}'!$A$1:"
+        f"${column_letter(max(columns, 1) - 1)}${rows}</definedName>"
+        for n, (name, columns, rows) in enumerate(sheets)
+        if rows is not None
+    )
+    names = f"<definedNames>{filters}</definedNames>" if filters else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {_NS} {_NS_R}>'
+        f"<bookViews><workbookView/></bookViews><sheets>{entries}</sheets>{names}</workbook>"
+    )
+
+
+def _sheet_name(name: str) -> str:
+    """Excel's rules: at most 31 characters, none of ``[]:*?/\\``."""
+    cleaned = "".join("_" if char in "[]:*?/\\" else char for char in name).strip("'")
+    return (cleaned or "sheet")[:31]
 
 
 def _width(header: str, column: pd.Series) -> float:
@@ -86,8 +234,38 @@ def _width(header: str, column: pd.Series) -> float:
     return float(min(max(len(header), longest) + 2, 60))
 
 
-def write_text_sheet(path: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
-    """A workbook of plain tables, one per sheet, every cell text."""
-    with TextWorkbook(path) as book:
-        for name, frame in sheets.items():
-            book.frame(book.sheet(name), frame)
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/>{sheets}'
+    '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.styles+xml"/></Types>'
+)
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+# cellXfs: 0 General, 1 text (@, built-in numFmtId 49), 2 bold text, 3 italic text.
+_STYLES = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet {_NS}>'
+    '<fonts count="3"><font><sz val="11"/><name val="Calibri"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/></font>'
+    '<font><i/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" '
+    'applyFont="1"/>'
+    '<xf numFmtId="49" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" '
+    'applyFont="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
