@@ -1,0 +1,135 @@
+"""The ``eidflow`` command line. Exit codes: 0 ok, 1 a manifest was unreadable, 2 usage, 3 run failed.
+
+User mistakes are printed as one line each on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eidflow.errors import EXIT_USAGE, EidflowError
+
+
+class EidflowGroup(click.Group):
+    """Turns every :class:`EidflowError` into its message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EidflowError as error:
+            click.echo(f"eidflow: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=EidflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="eidflow")
+def main() -> None:
+    """From eSIM PC shipment manifests to operator hand-off files and Entra static groups."""
+
+
+@main.command()
+@click.argument("manifests", nargs=-1, required=True)
+@click.option(
+    "--inventory", help='Intune "All devices" export (DevicesWithInventory CSV, or its zip).'
+)
+@click.option("--entra-devices", help='Entra "Download devices" CSV (exportDevice_*.csv).')
+@click.option(
+    "--ledger",
+    "ledger_url",
+    help="sqlite:///path (default: eidflow-ledger.db here) or postgresql://…",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="The run folder; default runs/<run-id>/.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="eidflow.toml (default: ./eidflow.toml if present).",
+)
+@click.option(
+    "--oem-profile", help="Read the manifests with this [parsers.profiles.NAME] of eidflow.toml."
+)
+def ingest(
+    manifests: tuple[str, ...],
+    inventory: str | None,
+    entra_devices: str | None,
+    ledger_url: str | None,
+    out_dir: Path | None,
+    config_file: Path | None,
+    oem_profile: str | None,
+) -> None:
+    """Validate, deduplicate and reconcile MANIFEST files; write the run folder."""
+    from eidflow.pipeline import IngestRequest
+    from eidflow.settings import load_settings
+
+    if os.environ.get("PREFECT_API_URL"):
+        # A Prefect server is configured: run as a flow so that the run shows in its UI.
+        from flows.ingest import IngestParameters, ingest_manifests
+
+        parameters = IngestParameters(
+            manifests=list(manifests),
+            inventory=inventory,
+            entra_devices=entra_devices,
+            out_dir=str(out_dir) if out_dir else None,
+            config_file=str(config_file) if config_file else None,
+            ledger_url=ledger_url,
+            oem_profile=oem_profile,
+        )
+        result = ingest_manifests(parameters)
+    else:
+        # No server: call the same steps directly; an ephemeral Prefect server costs seconds.
+        from eidflow.pipeline import run_ingest
+
+        overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
+        settings = load_settings(config_file, **overrides)
+        result = run_ingest(
+            IngestRequest(list(manifests), inventory, entra_devices, out_dir, oem_profile), settings
+        )
+    for record in result.inputs:
+        if record.error:
+            click.echo(f"eidflow: {record.error}", err=True)
+        elif record.already_processed_by:
+            click.echo(
+                f"eidflow: {record.path}: already processed by run {record.already_processed_by}; nothing to do.",
+                err=True,
+            )
+    click.echo(_one_line_summary(result.summary, result.run_dir))
+    sys.exit(result.exit_code)
+
+
+def _one_line_summary(summary: dict[str, Any], run_dir: Path) -> str:
+    by_status = summary["counts"]["by_status"]
+    parts = ", ".join(f"{count} {status}" for status, count in by_status.items()) or "no rows"
+    return f"run {summary['run_id']}: {summary['counts']['rows']} rows ({parts}) -> {run_dir}"
+
+
+def _register_optional_commands() -> None:
+    """Commands that live beside the code they drive."""
+    try:
+        from eidflow.cli_ledger import history, resend, show
+    except ImportError:
+        pass
+    else:
+        main.add_command(history)
+        main.add_command(show)
+        main.add_command(resend)
+    try:
+        from flows.serve import serve
+    except ImportError:
+        pass
+    else:
+        main.add_command(serve)
+
+
+_register_optional_commands()
+
+__all__ = ["EXIT_USAGE", "main"]

@@ -1,0 +1,271 @@
+"""``eidflow ingest``: manifests in, a complete run folder out.
+
+Wiring only: each step calls parsers, the pure core, the ledger or the exporters.
+The steps go through a ``StepRunner`` so that a Prefect flow can run each one as a
+task (``flows/ingest.py``) while the CLI calls them directly, without paying for
+an orchestration engine; the run folder is the same either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import pandas as pd
+
+import parsers
+from eidflow import schema
+from eidflow.codes import IntuneState, Status
+from eidflow.core import dedupe, reconcile, validate
+from eidflow.errors import EXIT_INPUT_UNREADABLE, EXIT_OK, DeliveryError, InputError, ManifestError
+from eidflow.ledger import Ledger, open_ledger
+from eidflow.runfolder import InputRecord, build_summary, new_run_id, prepare_run_dir, write_summary
+from eidflow.settings import Settings
+from exporters import decisions as decisions_file
+from exporters import delivery, entra, operator, report
+from exporters.files import OutputFile
+from parsers.base import ManifestRead, empty_rows
+
+T = TypeVar("T")
+
+
+class StepRunner(Protocol):
+    def __call__(self, name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T: ...
+
+
+def run_directly(name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T:
+    """The CLI's step runner: just call the step."""
+    return fn(*args)
+
+
+@dataclass
+class IngestRequest:
+    """What to ingest, as given on the command line or as flow parameters."""
+
+    manifests: list[str]
+    inventory: str | None = None
+    entra_devices: str | None = None
+    out_dir: Path | None = None
+    oem_profile: str | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: Path
+    exit_code: int
+    summary: dict[str, Any]
+    inputs: list[InputRecord] = field(default_factory=list)
+
+    @property
+    def unreadable(self) -> list[InputRecord]:
+        return [record for record in self.inputs if record.error]
+
+
+def load_input(source: str, settings: Settings) -> bytes:
+    """The bytes of a local file or an ``s3://`` object."""
+    if source.startswith("s3://"):
+        from eidflow import s3
+
+        return s3.read_object(source, settings)
+    path = Path(source)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(source, "file not found.", todo="Check the path.") from None
+    except IsADirectoryError:
+        raise InputError(
+            source, "is a folder, not a file.", todo="Name the files inside it."
+        ) from None
+    except PermissionError:
+        raise InputError(
+            source, "cannot be read (permission denied).", todo="Check its permissions."
+        ) from None
+
+
+def read_references(
+    request: IngestRequest, settings: Settings
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[InputRecord]]:
+    """The Intune inventory and the Entra devices export, if given."""
+    records: list[InputRecord] = []
+    inventory = entra_devices = None
+    if request.inventory:
+        data = load_input(request.inventory, settings)
+        inventory = parsers.read_intune_inventory(Path(request.inventory).name, data)
+        records.append(InputRecord(request.inventory, "inventory", _sha256(data), len(inventory)))
+    if request.entra_devices:
+        data = load_input(request.entra_devices, settings)
+        entra_devices = parsers.read_entra_devices(Path(request.entra_devices).name, data)
+        records.append(
+            InputRecord(request.entra_devices, "entra_devices", _sha256(data), len(entra_devices))
+        )
+    return inventory, entra_devices, records
+
+
+def read_manifests(
+    request: IngestRequest, settings: Settings, ledger: Ledger
+) -> tuple[list[ManifestRead], list[InputRecord]]:
+    """Read every manifest; an unreadable one is recorded with its error, the others go on."""
+    reads: list[ManifestRead] = []
+    records: list[InputRecord] = []
+    seen: dict[str, str] = {}
+    for source in request.manifests:
+        record = InputRecord(source)
+        records.append(record)
+        try:
+            data = load_input(source, settings)
+        except InputError as error:
+            record.error = str(error)
+            continue
+        record.sha256 = _sha256(data)
+        earlier = ledger.manifest_seen(record.sha256)
+        if earlier is not None or record.sha256 in seen:
+            record.already_processed_by = earlier.run_id if earlier else seen[record.sha256]
+            continue
+        try:
+            read = parsers.read_manifest(
+                source, data, settings.parsers, profile=request.oem_profile
+            )
+        except ManifestError as error:
+            record.error = str(error)
+            continue
+        seen[record.sha256] = "this run"
+        record.rows, record.format, record.sheets = len(read.rows), read.format, read.sheets
+        record.skipped = read.skipped.as_dict()
+        reads.append(read)
+    return reads, records
+
+
+def validate_manifests(reads: list[ManifestRead]) -> pd.DataFrame:
+    """All data rows of the run, in input order, with their first verdict."""
+    rows = pd.concat([read.rows for read in reads], ignore_index=True) if reads else empty_rows()
+    return validate.validate_rows(rows)
+
+
+def dedupe_against_ledger(
+    frame: pd.DataFrame, settings: Settings, ledger: Ledger, run_id: str
+) -> pd.DataFrame:
+    """Route accepted rows to operators, classify duplicates/conflicts, then claim the hand-offs."""
+    frame[schema.OPERATOR] = ""
+    accepted = frame[schema.STATUS] == Status.ACCEPTED
+    frame.loc[accepted, schema.OPERATOR] = operator.route(frame.loc[accepted], settings.operators)
+    known = ledger.known_devices(
+        frame.loc[accepted, schema.EID], frame.loc[accepted, schema.SERIAL_NUMBER]
+    )
+    frame = dedupe.classify(frame, known)
+    for name, rows in frame[frame[schema.STATUS] == Status.ACCEPTED].groupby(
+        schema.OPERATOR, sort=True
+    ):
+        lost = ledger.claim_handoff(run_id, str(name), rows)
+        frame = dedupe.apply_reasons(frame, lost.reindex(rows.index).fillna("").astype("str"))
+    return frame
+
+
+def reconcile_devices(
+    frame: pd.DataFrame,
+    inventory: pd.DataFrame | None,
+    entra_devices: pd.DataFrame | None,
+    settings: Settings,
+) -> pd.DataFrame:
+    """Intune state and Entra object id for accepted rows."""
+    return reconcile.reconcile(frame, inventory, entra_devices, settings.reconcile.min_os_version)
+
+
+def emit_files(
+    frame: pd.DataFrame, settings: Settings, run_dir: Path, run_id: str
+) -> list[OutputFile]:
+    """Operator hand-off files and Entra membership lists, written atomically."""
+    outputs: list[OutputFile] = []
+    accepted = frame[frame[schema.STATUS] == Status.ACCEPTED]
+    profiles = {profile.name: profile for profile in settings.operators}
+    for name, handoff in accepted.groupby(schema.OPERATOR, sort=True):
+        outputs += operator.write_operator_files(handoff, profiles[str(name)], run_dir, run_id)
+    members = accepted[
+        (accepted[schema.INTUNE_STATE] == IntuneState.ENROLLED)
+        & (accepted[schema.ENTRA_OBJECT_ID] != "")
+    ]
+    outputs += entra.write_entra_files(members, settings.entra, run_dir)
+    outputs.append(decisions_file.write_decisions(frame, run_dir))
+    return outputs
+
+
+def run_ingest(
+    request: IngestRequest, settings: Settings, steps: StepRunner = run_directly
+) -> RunResult:
+    """Run the whole ingest and leave a complete run folder (summary.json last)."""
+    started_at = datetime.now(UTC)
+    inventory, entra_devices, references = steps(
+        "read-references", read_references, request, settings, io=True
+    )
+    run_id = new_run_id(started_at)
+    run_dir = prepare_run_dir(request.out_dir, settings.output.runs_dir, run_id)
+    ledger = open_ledger(settings.ledger.url)
+    try:
+        ledger.begin_run(run_id, str(run_dir.resolve()))
+        try:
+            reads, records = steps("read", read_manifests, request, settings, ledger, io=True)
+            frame = steps("validate", validate_manifests, reads)
+            frame = steps("dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, io=True)
+            frame = steps("reconcile", reconcile_devices, frame, inventory, entra_devices, settings)
+            outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
+            inputs = records + references
+            exit_code = (
+                EXIT_INPUT_UNREADABLE if any(record.error for record in records) else EXIT_OK
+            )
+            summary = build_summary(
+                run_id=run_id,
+                started_at=started_at,
+                inputs=inputs,
+                decisions=frame,
+                outputs=outputs,
+                ledger_url=settings.ledger.url,
+                exit_code=exit_code,
+            )
+            outputs.append(report.write_report(frame, summary, run_dir, settings.report))
+            outputs += steps(
+                "deliver", delivery.deliver, run_dir, outputs, run_id, settings.delivery, io=True
+            )
+            summary["outputs"] = [output.as_dict() for output in outputs]
+            write_summary(run_dir, summary)
+        except (DeliveryError, Exception) as error:
+            ledger.abort_run(run_id, str(error))
+            raise
+        steps("finish", _finish, ledger, run_id, frame, records, summary, outputs, io=True)
+    finally:
+        ledger.close()
+    return RunResult(run_id, run_dir, exit_code, summary, inputs)
+
+
+def _finish(
+    ledger: Ledger,
+    run_id: str,
+    frame: pd.DataFrame,
+    records: list[InputRecord],
+    summary: dict[str, Any],
+    outputs: list[OutputFile],
+) -> None:
+    """Tell the ledger the run is complete: hand-offs delivered, manifests received."""
+    by_operator: dict[str, list[dict[str, Any]]] = {}
+    for output in outputs:
+        if output.kind == "operator":
+            by_operator.setdefault(Path(output.path).parts[1], []).append(output.as_dict())
+    for name in sorted(set(frame.loc[frame[schema.STATUS] == Status.ACCEPTED, schema.OPERATOR])):
+        ledger.mark_delivered(run_id, str(name), by_operator.get(str(name), []))
+    accepted = frame[frame[schema.STATUS] == Status.ACCEPTED]
+    ledger.record_intune_states(
+        run_id, accepted[[schema.EID, schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID]]
+    )
+    manifests = [
+        {"sha256": r.sha256, "name": r.path, "rows": r.rows}
+        for r in records
+        if not r.error and not r.already_processed_by
+    ]
+    ledger.finish_run(run_id, manifests, summary["counts"])
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,216 @@
+"""End to end: ``eidflow ingest`` on the bundled samples, as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from eidflow import schema
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+DELL = SAMPLES / "dell-asn-PO-2026-1187.xlsx"
+LENOVO = SAMPLES / "lenovo-shipment-4401190.csv"
+INVENTORY = SAMPLES / "DevicesWithInventory_2026-11-27.csv"
+ENTRA = SAMPLES / "exportDevice_2026-11-27.csv"
+
+
+def eidflow(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PREFECT_API", "EIDFLOW_"))
+    }
+    command = [sys.executable, "-m", "eidflow", *map(str, args)]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def sample_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    work = tmp_path_factory.mktemp("work")
+    done = eidflow(
+        "ingest",
+        DELL,
+        LENOVO,
+        "--inventory",
+        INVENTORY,
+        "--entra-devices",
+        ENTRA,
+        "--config",
+        SAMPLES / "eidflow.toml",
+        "--out",
+        work / "run1",
+        cwd=work,
+    )
+    return done, work
+
+
+def test_sample_run_succeeds_and_says_what_it_did(
+    sample_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    done, _ = sample_run
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "20 rows" in done.stdout
+
+
+def test_every_input_row_is_in_decisions_once_in_input_order(
+    sample_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, work = sample_run
+    decisions = read_csv(work / "run1" / "decisions.csv")
+    assert list(decisions[0]) == list(schema.DECISION_COLUMNS)
+    where = [(d["source_file"], d["sheet"], d["row"]) for d in decisions]
+    expected = [(str(DELL), "Shipment", str(n)) for n in range(2, 12)]
+    expected += [(str(LENOVO), "", str(n)) for n in range(2, 12)]
+    assert where == expected
+
+
+def test_sample_outcomes(sample_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, work = sample_run
+    by_serial = {
+        d["serial_number"] or f"row{d['row']}": d for d in read_csv(work / "run1" / "decisions.csv")
+    }
+    expect = {
+        "8RL3MA4": ("accepted", "", "enrolled"),
+        "9SM4NB5": ("accepted", "", "os_unsupported"),
+        "1TN5PC6": ("accepted", "", "imei_mismatch"),
+        "2UP6QD7": ("rejected", "eid_checksum", ""),
+        "7ZU2VJ3": ("rejected", "eid_precision_lost", ""),
+        "PF4A1B2F": ("rejected", "eid_precision_lost", ""),
+        "row6": ("rejected", "serial_missing", ""),
+        "PF4A1B2H": ("rejected", "eid_missing", ""),
+        "7QK2LZ3": ("conflict", "conflict_eid", ""),
+        "PF4A1B2K": ("conflict", "conflict_eid", ""),
+        "5XS9TG1": ("accepted", "", "enrolled"),
+        "PF4A1B2D": ("accepted", "", "not_enrolled"),
+        "PF4A1B2E": ("accepted", "", "not_enrolled"),
+    }
+    got = {
+        serial: (
+            by_serial[serial]["status"],
+            by_serial[serial]["reason"],
+            by_serial[serial]["intune_state"],
+        )
+        for serial in expect
+    }
+    assert got == expect
+    assert by_serial["4WR8SF9"]["warnings"] == "imei_leading_zero_lost"
+
+
+def test_summary_is_complete_and_counts_add_up(
+    sample_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, work = sample_run
+    summary = json.loads((work / "run1" / "summary.json").read_text())
+    assert summary["counts"]["rows"] == 20 == sum(summary["counts"]["by_status"].values())
+    assert [i["rows"] for i in summary["inputs"] if i["kind"] == "manifest"] == [10, 10]
+    assert all(len(i["sha256"]) == 64 for i in summary["inputs"])
+    for output in summary["outputs"]:
+        assert (work / "run1" / output["path"]).is_file(), output
+
+
+def test_operator_file_holds_exactly_the_accepted_eids(
+    sample_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, work = sample_run
+    decisions = read_csv(work / "run1" / "decisions.csv")
+    accepted = sorted(d["eid"] for d in decisions if d["status"] == "accepted")
+    files = sorted((work / "run1" / "operator").rglob("*.csv"))
+    handed = sorted(row["EID"] for path in files for row in read_csv(path))
+    assert handed == accepted and len(accepted) == 12
+    assert list(read_csv(files[0])[0]) == [
+        "EID",
+        "IMEI",
+        "Serial Number",
+        "Manufacturer",
+        "Model",
+        "PO Number",
+    ]
+
+
+def test_entra_lists_hold_enrolled_devices_with_object_ids(
+    sample_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, work = sample_run
+    decisions = read_csv(work / "run1" / "decisions.csv")
+    members = sorted(
+        d["entra_object_id"]
+        for d in decisions
+        if d["intune_state"] == "enrolled" and d["entra_object_id"]
+    )
+    assert len(members) == 3
+    texts = [p.read_text(encoding="utf-8-sig") for p in (work / "run1" / "entra").glob("*.csv")]
+    assert texts and all(all(m in text for m in members) for text in texts)
+    assert any(text.startswith("version:v1.0") for text in texts)
+
+
+def test_report_has_summary_first_and_text_eids(
+    sample_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, work = sample_run
+    book = load_workbook(work / "run1" / "report.xlsx")
+    assert book.sheetnames[0].lower() == "summary"
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate)
+                if isinstance(cell.value, str) and len(cell.value) == 32 and cell.value.isdigit():
+                    assert cell.data_type == "s"
+
+
+def test_rerun_on_the_same_bytes_is_recognised(
+    sample_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, work = sample_run
+    again = eidflow(
+        "ingest",
+        DELL,
+        LENOVO,
+        "--config",
+        SAMPLES / "eidflow.toml",
+        "--out",
+        work / "run2",
+        cwd=work,
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("already processed") == 2
+    assert read_csv(work / "run2" / "decisions.csv") == []
+
+
+def test_unreadable_manifest_exits_1_and_the_others_go_on(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"this is not a workbook")
+    done = eidflow("ingest", broken, LENOVO, "--out", tmp_path / "run", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "broken.xlsx" in done.stderr and "Traceback" not in done.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["unreadable"] == [str(broken)]
+    assert summary["counts"]["rows"] == 10
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ingest",),
+        ("ingest", "x.csv", "--no-such-flag"),
+        ("ingest", "x.csv", "--config", "missing.toml"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: tuple[str, ...]) -> None:
+    done = eidflow(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
