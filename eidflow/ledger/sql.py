@@ -48,6 +48,7 @@ class SqlLedger:
         self.url = url
         self.is_complete = is_complete or settle.folder_is_complete
         self._run_locks: dict[str, Connection] = {}
+        self._runs: set[str] = set()  # begun by this object and not ended
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -80,6 +81,7 @@ class SqlLedger:
     # -- runs ---------------------------------------------------------------------------------
 
     def begin_run(self, run_id: str, run_dir: str, kind: str = "ingest") -> None:
+        self._runs.add(run_id)
         if self.engine.dialect.name == "postgresql":
             self._take_run_lock(run_id)
         settle.settle_dead_runs(self)
@@ -111,6 +113,7 @@ class SqlLedger:
 
     def _end_run(self, run_id: str) -> None:
         liveness.LIVE_HERE.discard(run_id)
+        self._runs.discard(run_id)
         connection = self._run_locks.pop(run_id, None)
         if connection is not None:
             connection.invalidate()  # closes the session: the advisory lock goes with it
@@ -239,7 +242,7 @@ class SqlLedger:
             enrolment.record_memberships(connection, run_id, group_id, object_ids, self.now())
 
     def close(self) -> None:
-        for run_id in list(self._run_locks):
+        for run_id in list(self._runs):
             self._end_run(run_id)
         self.engine.dispose()
 

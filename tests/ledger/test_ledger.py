@@ -1,0 +1,145 @@
+"""The ledger's contract on SQLite and PostgreSQL: claims, runs, manifests, states, groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from eidflow.errors import ConfigError
+from eidflow.ledger import SqlLedger, open_ledger
+from tests.ledger.helpers import devices, eid
+
+
+@pytest.fixture
+def ledger(url: str) -> Iterator[SqlLedger]:
+    opened = open_ledger(url)
+    yield opened
+    opened.close()
+
+
+def complete(run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "summary.json").write_text("{}")
+
+
+def test_a_claim_is_exactly_once_per_operator(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    first = ledger.claim_handoff("r1", "op-a", devices((1, "S1"), (2, "S2")))
+    again = ledger.claim_handoff("r1", "op-a", devices((1, "S1"), (3, "S3")))
+    other_operator = ledger.claim_handoff("r1", "op-b", devices((1, "S1")))
+    assert first.tolist() == ["", ""]
+    assert again.tolist() == ["already_registered", ""]
+    assert other_operator.tolist() == [""]
+
+
+def test_conflicts_against_live_claims(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op", devices((1, "S1"), (2, "S2")))
+    result = ledger.claim_handoff("r1", "op", devices((1, "OTHER"), (9, "S2"), (4, "S4")))
+    assert result.tolist() == ["conflict_eid", "conflict_serial", ""]
+
+
+def test_claim_result_is_aligned_with_the_frame_index(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op", devices((1, "S1")))
+    rows = devices((2, "S2"), (1, "S1")).set_axis([7, 3])
+    result = ledger.claim_handoff("r1", "op", rows)
+    assert result.to_dict() == {7: "", 3: "already_registered"}
+
+
+def test_known_devices_lists_live_claims_by_eid_or_serial(
+    ledger: SqlLedger, tmp_path: Path
+) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op-a", devices((1, "S1"), (2, "S2"), (3, "S3")))
+    ledger.claim_handoff("r1", "op-b", devices((1, "S1")))
+    known = ledger.known_devices(pd.Series([eid(1), eid(7)]), pd.Series(["S1", "S2"]))
+    lines = sorted(known.itertuples(index=False, name=None))
+    assert lines == [(eid(1), "S1", "op-a"), (eid(1), "S1", "op-b"), (eid(2), "S2", "op-a")]
+
+
+def test_an_aborted_run_releases_its_claims(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op", devices((1, "S1")))
+    ledger.abort_run("r1", "disk full")
+    assert ledger.known_devices(pd.Series([eid(1)]), pd.Series(["S1"])).empty
+    ledger.begin_run("r2", str(tmp_path / "r2"))
+    assert ledger.claim_handoff("r2", "op", devices((1, "S1"))).tolist() == [""]
+
+
+def test_a_released_claim_with_another_serial_is_no_conflict(
+    ledger: SqlLedger, tmp_path: Path
+) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op", devices((1, "TYPO")))
+    ledger.abort_run("r1", "stopped")
+    ledger.begin_run("r2", str(tmp_path / "r2"))
+    assert ledger.claim_handoff("r2", "op", devices((1, "S1"))).tolist() == [""]
+
+
+def test_manifest_seen_only_after_a_complete_run(ledger: SqlLedger, tmp_path: Path) -> None:
+    manifest = {"sha256": "ab" * 32, "name": "shipment.csv", "rows": 2}
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    assert ledger.manifest_seen(manifest["sha256"]) is None
+    ledger.finish_run("r1", [manifest], {"rows": 2})
+    seen = ledger.manifest_seen(manifest["sha256"])
+    assert seen is not None
+    assert (seen.run_id, seen.name, seen.rows) == ("r1", "shipment.csv", 2)
+    assert seen.received_at.tzinfo is not None
+    ledger.begin_run("r2", str(tmp_path / "r2"))
+    ledger.abort_run("r2", "failed")
+    assert ledger.manifest_seen("cd" * 32) is None
+
+
+def test_finish_delivers_what_mark_delivered_did_not(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op-a", devices((1, "S1")))
+    ledger.claim_handoff("r1", "op-b", devices((2, "S2")))
+    ledger.mark_delivered("r1", "op-a", [{"path": "operator/op-a/a.csv", "rows": 1}])
+    ledger.finish_run("r1", [], {})
+    pending = ledger.pending_enrollment()
+    assert sorted(zip(pending["eid"], pending["operator"], strict=True)) == [
+        (eid(1), "op-a"),
+        (eid(2), "op-b"),
+    ]
+
+
+def test_states_and_memberships(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op", devices((1, "S1"), (2, "S2")))
+    states = pd.DataFrame(
+        {
+            "eid": [eid(1), eid(2)],
+            "intune_state": ["enrolled", "not_enrolled"],
+            "entra_object_id": ["obj-1", ""],
+        }
+    )
+    ledger.record_intune_states("r1", states)
+    ledger.record_intune_states("r1", states)  # unchanged: no new history line
+    ledger.finish_run("r1", [], {})
+    ledger.record_memberships("r1", "group-1", states.iloc[:1])
+    ledger.record_memberships("r1", "group-1", states.iloc[:1])
+    pending = ledger.pending_enrollment()
+    assert pending[["eid", "intune_state"]].values.tolist() == [[eid(2), "not_enrolled"]]
+    with ledger.read() as connection:
+        history = connection.exec_driver_sql("SELECT count(*) FROM device_states").scalar()
+        members = connection.exec_driver_sql("SELECT count(*) FROM memberships").scalar()
+    assert (history, members) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "bad_url",
+    ["not a url", "mysql://u@h/db", "sqlite:///no/such/folder/ledger.db", "sqlite://"],
+)
+def test_bad_urls_are_config_errors(bad_url: str) -> None:
+    with pytest.raises(ConfigError):
+        open_ledger(bad_url)
+
+
+@pytest.mark.postgres
+def test_unreachable_server_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="cannot use the ledger"):
+        open_ledger("postgresql://postgres@127.0.0.1:1/test")

@@ -1,0 +1,72 @@
+"""Schema migrations: a ledger made by an older eidflow keeps working after the upgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from eidflow.ledger import open_ledger
+from eidflow.ledger.connect import create_ledger_engine, ledger_url, upgrade_schema
+from eidflow.ledger.tables import metadata
+from tests.ledger.helpers import eid
+
+REVISION_1_DATA = [
+    "INSERT INTO runs (run_id, run_dir, kind, host, pid, proc_start, started_at, finished_at,"
+    " state) VALUES ('old', '/gone', 'ingest', 'h', 1, '', :now, :now, 'complete')",
+    "INSERT INTO manifests (sha256, name, run_id, received_at, rows, outcome)"
+    " VALUES (:sha, 'old.csv', 'old', :now, 1, 'processed')",
+    "INSERT INTO devices (eid, serial_number, imei, source_file, row, first_run, first_seen_at)"
+    " VALUES (:eid, 'S1', '', 'old.csv', 2, 'old', :now)",
+    "INSERT INTO handoffs (operator, eid, serial_number, imei, run_id, state, source_file, row,"
+    " file, staged_at, delivered_at) VALUES ('op', :eid, 'S1', '', 'old', 'delivered',"
+    " 'old.csv', 2, 'operator/op/old.csv', :now, :now)",
+]
+
+
+def test_a_revision_1_ledger_upgrades_and_keeps_its_hand_offs(url: str, tmp_path: Path) -> None:
+    engine = create_ledger_engine(ledger_url(url))
+    upgrade_schema(engine, "0001")
+    with engine.begin() as connection:
+        for statement in REVISION_1_DATA:
+            connection.execute(
+                text(statement),
+                {"now": "2025-01-02 03:04:05.000000", "sha": "ab" * 32, "eid": eid(1)},
+            )
+        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+    engine.dispose()
+
+    ledger = open_ledger(url)
+    try:
+        assert ledger.manifest_seen("ab" * 32) is not None
+        ledger.begin_run("new", str(tmp_path / "new"))
+        rows = pd.DataFrame(
+            {"eid": [eid(1), eid(2)], "serial_number": ["S1", "S2"], "source_file": ["n.csv"] * 2}
+        )
+        assert ledger.claim_handoff("new", "op", rows).tolist() == ["already_registered", ""]
+        ledger.record_intune_states(
+            "new",
+            pd.DataFrame({"eid": [eid(1)], "intune_state": ["enrolled"], "entra_object_id": ["o"]}),
+        )
+        ledger.finish_run("new", [], {})
+        assert ledger.pending_enrollment()["eid"].tolist() == [eid(1), eid(2)]
+    finally:
+        ledger.close()
+
+
+def test_the_migrations_build_the_schema_the_code_queries(url: str) -> None:
+    ledger = open_ledger(url)
+    try:
+        with ledger.engine.connect() as connection:
+            context = MigrationContext.configure(connection)
+            differences = [
+                change
+                for change in compare_metadata(context, metadata)
+                if change[0] not in ("add_index", "remove_index", "add_fk", "remove_fk")
+            ]
+        assert differences == []
+    finally:
+        ledger.close()

@@ -1,0 +1,118 @@
+"""Runs that die: their run folder decides whether their claims stand or are released."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from eidflow.ledger import open_ledger
+from tests.ledger.helpers import devices, eid
+
+CHILD = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from eidflow.ledger import open_ledger
+    from tests.ledger.helpers import devices
+
+    url, run_dir, then = sys.argv[1], sys.argv[2], sys.argv[3]
+    ledger = open_ledger(url)
+    ledger.begin_run("dead-run", run_dir)
+    ledger.claim_handoff("dead-run", "op", devices((1, "S1"), (2, "S2")))
+    if then == "complete":
+        os.makedirs(run_dir, exist_ok=True)
+        summary = {"inputs": [{"path": "m.csv", "kind": "manifest", "sha256": "ab" * 32,
+                               "rows": 2, "error": None}]}
+        with open(os.path.join(run_dir, "summary.json"), "w") as handle:
+            json.dump(summary, handle)
+    if then == "wait":
+        print("claimed", flush=True)
+        sys.stdin.readline()
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def start_child(url: str, run_dir: Path, then: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, str(run_dir), then],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+
+
+@pytest.mark.parametrize(
+    ("then", "rerun", "seen"),
+    [("complete", ["already_registered", ""], True), ("crash", ["", ""], False)],
+)
+def test_a_killed_run_is_settled_by_its_folder(
+    url: str, tmp_path: Path, then: str, rerun: list[str], seen: bool
+) -> None:
+    child = start_child(url, tmp_path / "dead", then)
+    assert child.wait(timeout=60) == -signal.SIGKILL
+    ledger = open_ledger(url)
+    try:
+        ledger.begin_run("next", str(tmp_path / "next"))
+        assert ledger.claim_handoff("next", "op", devices((1, "S1"), (3, "S3"))).tolist() == rerun
+        assert (ledger.manifest_seen("ab" * 32) is not None) is seen
+    finally:
+        ledger.close()
+
+
+def test_a_live_run_keeps_its_claims_until_it_dies(url: str, tmp_path: Path) -> None:
+    child = start_child(url, tmp_path / "slow", "wait")
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "claimed"
+        ledger = open_ledger(url)
+        ledger.begin_run("second", str(tmp_path / "second"))
+        assert ledger.claim_handoff("second", "op", devices((1, "S1"))).tolist() == [
+            "already_registered"
+        ]
+        ledger.close()
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    ledger = open_ledger(url)
+    try:
+        ledger.begin_run("third", str(tmp_path / "third"))
+        assert ledger.claim_handoff("third", "op", devices((1, "S1"))).tolist() == [""]
+        known = ledger.known_devices(pd.Series([eid(2)]), pd.Series(["S2"]))
+        assert known.empty
+    finally:
+        ledger.close()
+
+
+def test_an_unfinished_run_of_this_process_is_settled_after_close(url: str, tmp_path: Path) -> None:
+    first = open_ledger(url)
+    first.begin_run("left", str(tmp_path / "left"))
+    first.claim_handoff("left", "op", devices((1, "S1")))
+    first.close()  # neither finished nor aborted: an exception escaped the pipeline
+    second = open_ledger(url)
+    try:
+        second.begin_run("after", str(tmp_path / "after"))
+        assert second.claim_handoff("after", "op", devices((1, "S1"))).tolist() == [""]
+    finally:
+        second.close()
+
+
+def test_settling_records_the_manifests_of_a_complete_summary(url: str, tmp_path: Path) -> None:
+    run_dir = tmp_path / "done"
+    child = start_child(url, run_dir, "complete")
+    child.wait(timeout=60)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    ledger = open_ledger(url)
+    try:
+        ledger.begin_run("next", str(tmp_path / "next"))
+        record = ledger.manifest_seen(summary["inputs"][0]["sha256"])
+        assert record is not None and record.run_id == "dead-run" and record.rows == 2
+    finally:
+        ledger.close()
