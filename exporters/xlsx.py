@@ -163,6 +163,8 @@ def _escape(text: pa.Array) -> pa.Array:
     text = pc.replace_substring(text, "<", "&lt;")
     text = pc.replace_substring(text, ">", "&gt;")
     text = pc.replace_substring(text, "\r", "&#13;")  # a parser would turn a bare CR into LF
+    # Excel reads "_xHHHH_" in a string as an escaped character: escape its underscore.
+    text = pc.replace_substring_regex(text, r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1")
     return pc.replace_substring_regex(text, _ILLEGAL_XML, "\ufffd")
 
 

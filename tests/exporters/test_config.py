@@ -1,0 +1,102 @@
+"""Hand-off settings: what eidflow.toml may say, and what it may not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from eidflow.errors import ConfigError
+from eidflow.settings import load_settings
+from exporters.config import DEFAULT_OPERATOR_COLUMNS, DeliverySettings, OperatorProfile
+
+WORKED_PROFILE = """
+[[operators]]
+name = "northwind"
+account = "000412"
+format = "xlsx"
+rows_per_file = 5000
+file_name = "{operator}_{account}_{date}_{run}_{part:03d}"
+columns = [
+  { header = "EID", field = "eid" },
+  { header = "IMEI", field = "imei" },
+  { header = "Account", value = "000412" },
+  { header = "Rate Plan", value = "IOT-5GB" },
+]
+match = { po_numbers = ["PO-77*"] }
+
+[[operators]]
+name = "contoso-mobile"
+delimiter = ";"
+encoding = "utf-8-sig"
+
+[delivery]
+kind = "s3"
+[delivery.s3]
+bucket = "esim-handoff"
+prefix = "eidflow/outbox"
+region = "eu-west-1"
+sse = "aws:kms"
+kms_key_id = "alias/esim-handoff"
+max_attempts = 8
+retry_mode = "adaptive"
+"""
+
+
+def test_worked_profile_from_the_readme_loads(tmp_path: Path) -> None:
+    config = tmp_path / "eidflow.toml"
+    config.write_text(WORKED_PROFILE)
+    settings = load_settings(config)
+    northwind, contoso = settings.operators
+    assert [c.header for c in northwind.columns] == ["EID", "IMEI", "Account", "Rate Plan"]
+    assert northwind.columns[2].value == "000412"
+    assert northwind.match.po_numbers == ["PO-77*"]
+    assert [c.header for c in contoso.columns] == list(DEFAULT_OPERATOR_COLUMNS)
+    assert contoso.match.catch_all
+    assert settings.delivery.s3.sse == "aws:kms"
+    assert settings.delivery.s3.retry_mode == "adaptive"
+
+
+def test_docs_hold_the_worked_profile() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "handoff.md").read_text()
+    assert WORKED_PROFILE.strip().split("\n[delivery]")[0] in docs
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        ({"columns": ["Colour"]}, "no row field of that name"),
+        ({"columns": [{"header": "X", "field": "colour"}]}, "unknown field"),
+        ({"columns": [{"header": "X", "field": "eid", "value": "1"}]}, "exactly one"),
+        ({"columns": [{"header": "X"}]}, "exactly one"),
+        ({"columns": [{"header": "Account", "value": 412}]}, "valid string"),
+        ({"name": "../etc"}, "names a folder"),
+        ({"delimiter": ";;"}, "one character"),
+        ({"encoding": "klingon"}, "unknown encoding"),
+        ({"file_name": "{operator}_{colour}"}, "placeholders are"),
+        ({"file_name": "../{operator}"}, "no folders"),
+        ({"format": "pdf"}, "csv"),
+        ({"rows_per_file": -1}, "greater than or equal"),
+    ],
+)
+def test_bad_profiles_say_what_is_wrong(profile: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        OperatorProfile.model_validate(profile)
+
+
+def test_short_column_names_find_their_fields() -> None:
+    profile = OperatorProfile(columns=["eid", "Serial", "PO", "Purchase Order", "po_number"])
+    assert [c.field for c in profile.columns] == ["eid", "serial_number", *["po_number"] * 3]
+
+
+def test_s3_delivery_needs_a_bucket() -> None:
+    with pytest.raises(ValidationError, match=r"needs delivery\.s3\.bucket"):
+        DeliverySettings(kind="s3")
+
+
+def test_bad_toml_profile_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "eidflow.toml"
+    config.write_text('[[operators]]\nname = "x"\ncolumns = ["Colour"]\n')
+    with pytest.raises(ConfigError, match=r"operators\.0\.columns"):
+        load_settings(config)

@@ -1,0 +1,205 @@
+"""Operator files: routing, and one test per template feature."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from exporters.config import OperatorProfile
+from exporters.operator import file_name, route, write_operator_files
+from tests.exporters.rows import frame, handoff, handoff_row
+from tests.frames import make_eid, make_imei
+
+DAY = datetime(2026, 3, 9, tzinfo=UTC)
+
+
+def write(rows: pd.DataFrame, tmp_path: Path, **profile: object) -> list[Path]:
+    outputs = write_operator_files(rows, OperatorProfile(**profile), tmp_path, "r42", today=DAY)
+    return [tmp_path / output.path for output in outputs]
+
+
+def read_csv(path: Path, *, encoding: str = "utf-8", delimiter: str = ",") -> list[list[str]]:
+    with path.open(encoding=encoding, newline="") as handle:
+        return list(csv.reader(handle, delimiter=delimiter))
+
+
+# --- routing ---------------------------------------------------------------
+
+ACME = {"name": "acme", "match": {"po_numbers": ["PO-7*"]}}
+GLOBEX = {"name": "globex", "match": {"source_files": ["lenovo_*.xlsx"]}}
+REST = {"name": "rest"}
+
+
+@pytest.mark.parametrize(
+    ("source_file", "po_number", "profiles", "expected"),
+    [
+        ("dell.csv", "PO-1", [REST], "rest"),
+        ("dell.csv", "PO-7001", [ACME, GLOBEX, REST], "acme"),
+        ("dell.csv", "po-7001", [ACME, REST], "acme"),  # case-insensitive
+        ("in/2026/LENOVO_03.XLSX", "PO-1", [ACME, GLOBEX, REST], "globex"),  # bare name of a path
+        ("s3://bucket/in/lenovo_03.xlsx", "", [ACME, GLOBEX, REST], "globex"),
+        ("lenovo_03.xlsx", "PO-7001", [ACME, GLOBEX], "acme"),  # first match wins
+        ("lenovo_03.xlsx", "PO-7001", [GLOBEX, ACME], "globex"),
+        ("dell.csv", "PO-1", [ACME, GLOBEX, REST], "rest"),  # catch-all
+        ("dell.csv", "PO-1", [ACME, GLOBEX], "acme"),  # nobody matches: the first profile
+    ],
+)
+def test_route(
+    source_file: str, po_number: str, profiles: list[dict[str, object]], expected: str
+) -> None:
+    rows = frame([handoff_row(1, source_file=source_file, po_number=po_number)])
+    operators = [OperatorProfile.model_validate(p) for p in profiles]
+    assert route(rows, operators).tolist() == [expected]
+
+
+def test_route_keeps_the_index_and_routes_each_row() -> None:
+    rows = frame([handoff_row(1, po_number="PO-7"), handoff_row(2, po_number="PO-8")])
+    rows.index = pd.Index([10, 20])
+    names = route(rows, [OperatorProfile.model_validate(p) for p in (ACME, REST)])
+    assert names.to_dict() == {10: "acme", 20: "rest"}
+
+
+# --- template features -----------------------------------------------------
+
+
+def test_default_profile_columns_and_values(tmp_path: Path) -> None:
+    [path] = write(handoff(2), tmp_path)
+    assert (
+        path.relative_to(tmp_path).as_posix()
+        == "operator/operator/operator_eids_20260309_r42_001.csv"
+    )
+    assert read_csv(path) == [
+        ["EID", "IMEI", "Serial Number", "Manufacturer", "Model", "PO Number"],
+        [make_eid(1), make_imei(1), "SN00001", "Dell", "Latitude 7450", "PO-1001"],
+        [make_eid(2), make_imei(2), "SN00002", "Dell", "Latitude 7450", "PO-1001"],
+    ]
+
+
+def test_columns_in_order_with_headers_fields_and_constants(tmp_path: Path) -> None:
+    columns = [
+        {"header": "Account No", "value": "000412"},
+        {"header": "eUICC", "field": "eid"},
+        {"header": "Plan", "value": "IOT-5GB"},
+        "SKU",
+    ]
+    [path] = write(handoff(1, sku="9X-A1"), tmp_path, columns=columns)
+    assert read_csv(path) == [
+        ["Account No", "eUICC", "Plan", "SKU"],
+        ["000412", make_eid(1), "IOT-5GB", "9X-A1"],
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiter(tmp_path: Path, delimiter: str) -> None:
+    [path] = write(handoff(1, model='Latitude; 7450, 14"'), tmp_path, delimiter=delimiter)
+    rows = read_csv(path, delimiter=delimiter)
+    assert rows[1][4] == 'Latitude; 7450, 14"'
+    assert path.read_text().splitlines()[0].count(delimiter) == 5
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-8", b""), ("utf-8-sig", b"\xef\xbb\xbf"), ("utf-16", b"\xff\xfe"), ("cp1252", b"")],
+)
+def test_encoding(tmp_path: Path, encoding: str, bom: bytes) -> None:
+    [path] = write(handoff(1, manufacturer="Dell Technologies™ é"), tmp_path, encoding=encoding)
+    assert path.read_bytes().startswith(bom)
+    assert read_csv(path, encoding=encoding)[1][3] == "Dell Technologies™ é"
+
+
+def test_characters_the_encoding_lacks_become_question_marks(tmp_path: Path) -> None:
+    [path] = write(handoff(1, model="联想 ThinkPad"), tmp_path, encoding="cp1252")
+    assert read_csv(path, encoding="cp1252")[1][4] == "?? ThinkPad"
+
+
+@pytest.mark.parametrize(("line_ending", "ending"), [("crlf", b"\r\n"), ("lf", b"\n")])
+def test_line_ending(tmp_path: Path, line_ending: str, ending: bytes) -> None:
+    [path] = write(handoff(3), tmp_path, line_ending=line_ending)
+    data = path.read_bytes()
+    assert data.count(ending) == 4
+    if ending == b"\n":
+        assert b"\r" not in data
+
+
+def test_rows_per_file_splits_into_numbered_parts(tmp_path: Path) -> None:
+    paths = write(handoff(5), tmp_path, rows_per_file=2)
+    assert [p.name for p in paths] == [f"operator_eids_20260309_r42_{n:03d}.csv" for n in (1, 2, 3)]
+    bodies = [read_csv(p) for p in paths]
+    assert [len(rows) - 1 for rows in bodies] == [2, 2, 1]
+    assert all(rows[0][0] == "EID" for rows in bodies)  # every part has the header
+    assert [row[0] for rows in bodies for row in rows[1:]] == [make_eid(n) for n in range(1, 6)]
+
+
+def test_file_name_pattern_placeholders(tmp_path: Path) -> None:
+    [path] = write(
+        handoff(1),
+        tmp_path,
+        name="northwind",
+        account="000412",
+        file_name="EID_{account}_{operator}_{date}_{run}_p{part}.csv",
+    )
+    assert path.name == "EID_000412_northwind_20260309_r42_p1.csv"
+    assert path.parent == tmp_path / "operator" / "northwind"
+
+
+def test_parts_get_a_number_even_when_the_pattern_has_none() -> None:
+    profile = OperatorProfile(file_name="{operator}_{run}", rows_per_file=10)
+    names = [file_name(profile, run_id="r", date="d", part=n, parts=2) for n in (1, 2)]
+    assert names == ["operator_r_001.csv", "operator_r_002.csv"]
+    assert file_name(profile, run_id="r", date="d", part=1, parts=1) == "operator_r.csv"
+
+
+def test_xlsx_identifiers_and_account_are_text_cells(tmp_path: Path) -> None:
+    columns = ["EID", "IMEI", {"header": "Account", "value": "000412"}]
+    [path] = write(handoff(2), tmp_path, format="xlsx", columns=columns)
+    assert path.suffix == ".xlsx"
+    sheet = openpyxl.load_workbook(path).active
+    rows = [[(cell.value, cell.data_type) for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == [("EID", "s"), ("IMEI", "s"), ("Account", "s")]
+    assert rows[1] == [(make_eid(1), "s"), (make_imei(1), "s"), ("000412", "s")]
+    assert all(cell.number_format == "@" for row in sheet.iter_rows(min_row=2) for cell in row)
+
+
+def test_xlsx_rows_per_file(tmp_path: Path) -> None:
+    paths = write(handoff(3), tmp_path, format="xlsx", rows_per_file=2)
+    counts = [openpyxl.load_workbook(p).active.max_row - 1 for p in paths]
+    assert counts == [2, 1]
+
+
+def test_no_rows_no_file(tmp_path: Path) -> None:
+    assert write(handoff(0), tmp_path) == []
+    assert not (tmp_path / "operator").exists()
+
+
+def test_a_field_the_frame_lacks_is_empty(tmp_path: Path) -> None:
+    rows = handoff(1).drop(columns=["sku"])
+    [path] = write(rows, tmp_path, columns=["EID", "SKU"])
+    assert read_csv(path)[1] == [make_eid(1), ""]
+
+
+def test_files_are_written_atomically_no_temporary_left(tmp_path: Path) -> None:
+    write(handoff(3), tmp_path, rows_per_file=1)
+    leftovers = [
+        p.name for p in (tmp_path / "operator" / "operator").iterdir() if p.name.startswith(".")
+    ]
+    assert leftovers == []
+
+
+def test_output_file_describes_rows_and_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    [output] = write_operator_files(handoff(3), OperatorProfile(), tmp_path, "r", today=DAY)
+    assert output.rows == 3
+    assert output.kind == "operator"
+    assert output.sha256 == hashlib.sha256((tmp_path / output.path).read_bytes()).hexdigest()
+
+
+def test_csv_quotes_values_holding_line_breaks(tmp_path: Path) -> None:
+    [path] = write(handoff(1, model="Latitude\n7450"), tmp_path)
+    assert read_csv(path)[1][4] == "Latitude\n7450"
+    assert len(read_csv(path)) == 2
