@@ -93,6 +93,38 @@ def publish_run_artifacts(summary: dict[str, Any], destination: str, flow_name: 
     )
 
 
+def reconcile_rows(
+    by_intune_state: dict[str, int], membership: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Pending devices by Intune state, then what Graph did with the new members."""
+    rows = [
+        {"dimension": "intune_state", "code": state, "rows": count}
+        for state, count in sorted(by_intune_state.items())
+    ]
+    rows += [
+        {"dimension": "membership", "code": what, "rows": count}
+        for what, count in membership.items()
+    ]
+    return rows
+
+
+def publish_reconcile_artifacts(outcome: Any, outputs: list[Any], flow_name: str) -> None:
+    """The reconcile run's counts, and the member lists it wrote."""
+    create_table_artifact(
+        reconcile_rows(outcome.by_intune_state, outcome.membership),
+        key=artifact_key(flow_name, "counts"),
+        description=f"Pending devices by Intune state, run {outcome.run_id}",
+    )
+    summary = {"run_id": outcome.run_id, "outputs": [output.as_dict() for output in outputs]}
+    members = ", ".join(f"`{oid}`" for oid in outcome.recorded_members) or "none"
+    create_markdown_artifact(
+        handoff_markdown(summary, outcome.run_dir)
+        + f"\nNew group members confirmed by Graph: {members}.\n",
+        key=artifact_key(flow_name, "handoff"),
+        description=f"Member lists of run {outcome.run_id}",
+    )
+
+
 class Progress:
     """A progress artifact advanced by the flow as its steps finish."""
 

@@ -13,9 +13,7 @@ from eidflow.errors import ConfigError
 from exporters.config import S3Settings
 from flows import artifacts, inbox
 from flows.inbox import archive, inbox_lock, list_arrivals, quarantine
-from tests.s3_server import aws_credentials, moto_server, s3_bucket, s3_endpoint
 
-__all__ = ["aws_credentials", "moto_server", "s3_bucket", "s3_endpoint"]
 NO_S3 = S3Settings()
 
 

@@ -1,0 +1,213 @@
+"""``reconcile-pending``: devices handed off but not yet in the group, checked again each day.
+
+Against a fresh inventory (export files, or Graph), the devices that have enrolled since
+become group members: listed in ``entra/`` of this run's folder, and added through Graph
+when ``[graph] apply_memberships`` is on. Only members Graph confirms go into the ledger;
+the others stay pending and come back the next day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, ConfigDict
+
+from eidflow import schema
+from eidflow.errors import ConfigError
+from eidflow.graph import (
+    MembershipResult,
+    add_members,
+    client_from_settings,
+    list_entra_devices,
+    list_managed_devices,
+)
+from eidflow.ledger import open_ledger
+from eidflow.runfolder import new_run_id, prepare_run_dir
+from eidflow.settings import Settings
+from exporters.entra import write_entra_files
+from exporters.files import OutputFile
+from flows import artifacts, pending
+from flows.settings_loader import load_flow_settings
+
+IO: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15], "cache_policy": NO_CACHE}
+FLOW_NAME = "reconcile-pending"
+
+
+class ReconcileParameters(BaseModel):
+    """Overrides of eidflow.toml for one run; by default everything comes from the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    config_file: str | None = None
+    ledger_url: str | None = None
+    inventory: str | None = None  # an Intune export instead of [flows] inventory / Graph
+    entra_devices: str | None = None
+    apply_memberships: bool | None = None  # None: [graph] apply_memberships
+
+
+@dataclass
+class ReconcileOutcome:
+    run_id: str
+    run_dir: str = ""
+    pending: int = 0
+    by_intune_state: dict[str, int] = field(default_factory=dict)
+    new_members: list[str] = field(default_factory=list)  # object ids listed in entra/
+    membership: dict[str, Any] = field(default_factory=dict)  # MembershipResult counts, if applied
+    recorded_members: list[str] = field(
+        default_factory=list
+    )  # object ids now members in the ledger
+
+
+@task(name="load-pending", **IO)
+def load_pending(settings: Settings) -> pd.DataFrame:
+    """Devices the ledger has delivered to an operator but not yet seen in the group."""
+    ledger = open_ledger(settings.ledger.url)
+    try:
+        return ledger.pending_enrollment()
+    finally:
+        ledger.close()
+
+
+@task(name="load-inventory", **IO)
+def load_inventory(
+    settings: Settings, inventory: str, entra_devices: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A fresh Intune inventory and Entra device list: from export files, or from Graph."""
+    if inventory:
+        import parsers
+        from eidflow.pipeline import load_input
+
+        frame = parsers.read_intune_inventory(Path(inventory).name, load_input(inventory, settings))
+        entra = None
+        if entra_devices:
+            data = load_input(entra_devices, settings)
+            entra = parsers.read_entra_devices(Path(entra_devices).name, data)
+        return frame, entra
+    with client_from_settings(settings.graph) as graph:
+        return list_managed_devices(graph), list_entra_devices(graph)
+
+
+@task(name="check-enrolment", cache_policy=NO_CACHE)
+def check_enrolment(
+    waiting: pd.DataFrame, inventory: pd.DataFrame, entra: pd.DataFrame | None, min_os: str
+) -> pd.DataFrame:
+    """Intune state and Entra object id of each pending device, as of this inventory."""
+    return pending.check_pending(waiting, inventory, entra, min_os)
+
+
+@task(name="emit-member-lists", **IO)
+def emit_member_lists(members: pd.DataFrame, settings: Settings, run_dir: Path) -> list[OutputFile]:
+    """The Entra bulk-import CSVs and Graph bodies for the new members."""
+    return write_entra_files(members, settings.entra, run_dir)
+
+
+@task(name="apply-memberships", **IO)
+def apply_memberships(object_ids: list[str], settings: Settings) -> MembershipResult:
+    """Add the new members to the group through Graph (only those not in it yet)."""
+    with client_from_settings(settings.graph) as graph:
+        return add_members(graph, settings.entra.group_id, object_ids)
+
+
+@task(name="record-in-ledger", **IO)
+def record_in_ledger(
+    settings: Settings, run_id: str, run_dir: Path, checked: pd.DataFrame, confirmed: pd.DataFrame
+) -> None:
+    """The devices' new Intune states, and the memberships Graph confirmed."""
+    ledger = open_ledger(settings.ledger.url)
+    try:
+        ledger.begin_run(run_id, str(run_dir.resolve()), kind="reconcile")
+        try:
+            ledger.record_intune_states(run_id, checked[list(pending.STATE_COLUMNS)])
+            if not confirmed.empty:
+                ledger.record_memberships(run_id, settings.entra.group_id, confirmed)
+            ledger.finish_run(run_id, [], {"rows": len(checked)})
+        except Exception as error:
+            ledger.abort_run(run_id, str(error))
+            raise
+    finally:
+        ledger.close()
+
+
+@flow(name=FLOW_NAME)
+def reconcile_pending(parameters: ReconcileParameters | None = None) -> ReconcileOutcome:
+    """Check handed-off devices against a fresh inventory; list and add the enrolled ones."""
+    parameters = parameters or ReconcileParameters()
+    settings = load_flow_settings(parameters.config_file, parameters.ledger_url)
+    apply = (
+        settings.graph.apply_memberships
+        if parameters.apply_memberships is None
+        else parameters.apply_memberships
+    )
+    inventory, entra_devices = _inventory_sources(parameters, settings)
+    if apply and not settings.entra.group_id:
+        raise ConfigError(
+            "apply_memberships is on but [entra] group_id is empty.",
+            todo="Set the Entra group's object id in eidflow.toml.",
+        )
+    run_id = new_run_id()
+    log = get_run_logger()
+    progress = artifacts.Progress(FLOW_NAME, steps=5)
+    waiting: pd.DataFrame = load_pending(settings)
+    progress.step("pending devices loaded")
+    if waiting.empty:
+        log.info("[run %s] no device is waiting for group membership", run_id)
+        progress.step("nothing pending")
+        return ReconcileOutcome(run_id)
+    inventory_frame, entra_frame = load_inventory(settings, inventory, entra_devices)
+    progress.step("inventory loaded")
+    checked: pd.DataFrame = check_enrolment(
+        waiting, inventory_frame, entra_frame, settings.reconcile.min_os_version
+    )
+    members = pending.new_members(checked)
+    run_dir = prepare_run_dir(None, settings.output.runs_dir, run_id)
+    outputs = emit_member_lists(members, settings, run_dir)
+    progress.step("member lists written")
+    outcome = ReconcileOutcome(
+        run_id,
+        str(run_dir),
+        pending=len(checked),
+        by_intune_state=pending.state_counts(checked),
+        new_members=members[schema.ENTRA_OBJECT_ID].tolist(),
+    )
+    confirmed = members.iloc[0:0]
+    if apply and not members.empty:
+        result = apply_memberships(outcome.new_members, settings)
+        outcome.membership = result.counts()
+        confirmed = members[members[schema.ENTRA_OBJECT_ID].isin(result.members)]
+        for object_id, why in result.failed.items():
+            log.warning("[run %s] could not add %s to the group: %s", run_id, object_id, why)
+    progress.step("memberships applied" if apply else "memberships listed")
+    record_in_ledger(settings, run_id, run_dir, checked, confirmed)
+    outcome.recorded_members = confirmed[schema.ENTRA_OBJECT_ID].tolist()
+    artifacts.publish_reconcile_artifacts(outcome, outputs, FLOW_NAME)
+    progress.step("recorded")
+    log.info(
+        "[run %s] %d pending, %d newly enrolled, %d now members in the ledger",
+        run_id,
+        outcome.pending,
+        len(outcome.new_members),
+        len(outcome.recorded_members),
+    )
+    return outcome
+
+
+def _inventory_sources(parameters: ReconcileParameters, settings: Settings) -> tuple[str, str]:
+    """Export files (parameters, then [flows]); "" means Graph."""
+    inventory = parameters.inventory or (
+        settings.flows.inventory if settings.flows.inventory_source == "file" else ""
+    )
+    entra_devices = parameters.entra_devices or (
+        settings.flows.entra_devices if settings.flows.inventory_source == "file" else ""
+    )
+    if not inventory and not settings.graph.configured:
+        raise ConfigError(
+            "reconcile-pending needs an inventory: none is configured.",
+            todo="Set [flows] inventory (an Intune export) or configure [graph] and set "
+            '[flows] inventory_source = "graph".',
+        )
+    return inventory, entra_devices

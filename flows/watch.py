@@ -1,0 +1,149 @@
+"""``watch-inbox``: ingest the manifests that arrived in the inbox, one run at a time.
+
+New manifests are told apart by the sha256 of their bytes (the ledger remembers every
+manifest a complete run processed), so a file dropped twice, or left behind by a run that
+died after its ledger commit, is archived without a second hand-off. After the run, every
+manifest it read goes to ``archive/``, every unreadable one to ``quarantine/`` with its reason.
+If the run fails (ledger busy, delivery failed), the files stay in the inbox for the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, ConfigDict
+
+from eidflow.ledger import open_ledger
+from eidflow.pipeline import IngestRequest, RunResult, run_ingest
+from eidflow.settings import Settings
+from exporters import delivery
+from flows import artifacts, inbox
+from flows.ingest import run_as_task
+from flows.settings_loader import load_flow_settings
+
+IO: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15], "cache_policy": NO_CACHE}
+FLOW_NAME = "watch-inbox"
+PIPELINE_STEPS = 8  # read-references, read, validate, dedupe, reconcile, emit, deliver, finish
+
+
+class WatchParameters(BaseModel):
+    """Overrides of eidflow.toml for one run; by default everything comes from the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inbox: str | None = None  # a folder or s3://bucket/prefix/; None: [flows] inbox
+    config_file: str | None = None
+    ledger_url: str | None = None
+
+
+@dataclass
+class InboxOutcome:
+    inbox: str
+    run_id: str = ""  # the ingest run, when there was something new
+    exit_code: int = 0
+    archived: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    already_processed: list[str] = field(default_factory=list)
+    skipped_busy: bool = False  # another run held the inbox
+
+
+@task(name="list-arrivals", **IO)
+def list_arrivals(inbox_url: str, settings: Settings) -> list[inbox.Arrival]:
+    """The manifests waiting in the inbox, with their sha256."""
+    return inbox.list_arrivals(inbox_url, settings.delivery.s3)
+
+
+@task(name="sort-out-seen", **IO)
+def sort_out_seen(
+    arrivals: list[inbox.Arrival], settings: Settings
+) -> tuple[list[inbox.Arrival], list[inbox.Arrival]]:
+    """(new, already processed by a complete run), by sha256 in the ledger."""
+    ledger = open_ledger(settings.ledger.url)
+    try:
+        seen = [a for a in arrivals if ledger.manifest_seen(a.sha256) is not None]
+    finally:
+        ledger.close()
+    return [a for a in arrivals if a not in seen], seen
+
+
+@task(name="file-away", **IO)
+def file_away(arrival: inbox.Arrival, reason: str, settings: Settings) -> str:
+    """Move one manifest to archive/, or to quarantine/ when ``reason`` says it was unreadable."""
+    if reason:
+        return inbox.quarantine(arrival, reason, settings.delivery.s3)
+    return inbox.archive(arrival, settings.delivery.s3)
+
+
+@flow(name=FLOW_NAME)
+def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
+    """Ingest what is new in the inbox, then archive or quarantine each file."""
+    parameters = parameters or WatchParameters()
+    settings = load_flow_settings(parameters.config_file, parameters.ledger_url)
+    inbox_url = parameters.inbox or settings.flows.inbox
+    log = get_run_logger()
+    outcome = InboxOutcome(inbox_url)
+    with inbox.inbox_lock(inbox_url) as free:
+        if not free:
+            log.warning("another watch-inbox run is working on %s; this one stops", inbox_url)
+            outcome.skipped_busy = True
+            return outcome
+        arrivals: list[inbox.Arrival] = list_arrivals(inbox_url, settings)
+        new, seen = sort_out_seen(arrivals, settings)
+        for arrival in seen:
+            outcome.already_processed.append(file_away(arrival, "", settings))
+        if seen:
+            log.info("%d manifest(s) were processed before; archived again", len(seen))
+        if not new:
+            log.info("nothing new in %s", inbox_url)
+            return outcome
+        result = _ingest(new, settings)
+        outcome.run_id, outcome.exit_code = result.run_id, result.exit_code
+        errors = {
+            record.path: record.error for record in result.inputs if record.kind == "manifest"
+        }
+        for arrival in new:
+            moved = file_away(arrival, errors.get(arrival.source, ""), settings)
+            (outcome.quarantined if errors.get(arrival.source) else outcome.archived).append(moved)
+            if errors.get(arrival.source):
+                log.warning(
+                    "[run %s] quarantined %s: %s",
+                    result.run_id,
+                    arrival.name,
+                    errors[arrival.source],
+                )
+    log.info(
+        "[run %s] %d archived, %d quarantined",
+        outcome.run_id,
+        len(outcome.archived),
+        len(outcome.quarantined),
+    )
+    return outcome
+
+
+def _ingest(new: list[inbox.Arrival], settings: Settings) -> RunResult:
+    """One ingest run over the new manifests, each step a task; then its artifacts."""
+    log = get_run_logger()
+    file_inventory = settings.flows.inventory_source == "file"
+    request = IngestRequest(
+        manifests=[arrival.source for arrival in new],
+        inventory=(settings.flows.inventory or None) if file_inventory else None,
+        entra_devices=(settings.flows.entra_devices or None) if file_inventory else None,
+    )
+    log.info("ingesting %d new manifest(s): %s", len(new), ", ".join(a.name for a in new))
+    progress = artifacts.Progress(FLOW_NAME, steps=PIPELINE_STEPS)
+
+    def steps(name: str, fn: Any, *args: Any, io: bool = False) -> Any:
+        value = run_as_task(name, fn, *args, io=io)
+        progress.step(f"{name} done")
+        return value
+
+    result = run_ingest(request, settings, steps=steps)
+    destination = delivery.destination_of(settings.delivery, result.run_dir, result.run_id)
+    artifacts.publish_run_artifacts(result.summary, destination, FLOW_NAME)
+    log.info(
+        "[run %s] run folder %s, exit status %d", result.run_id, result.run_dir, result.exit_code
+    )
+    return result

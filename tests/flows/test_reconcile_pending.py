@@ -1,0 +1,101 @@
+"""reconcile-pending under the Prefect harness: devices that enrolled since become members."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from eidflow.ledger import open_ledger
+from eidflow.pipeline import IngestRequest, run_ingest
+from eidflow.settings import load_settings
+from flows.reconcile import ReconcileParameters, reconcile_pending
+from tests.flows.tenant import (
+    GROUP_ID,
+    Device,
+    entra_export_csv,
+    intune_export_csv,
+    manifest_csv,
+    write_config,
+)
+from tests.graph_emulator import GraphEmulator
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+SHIPPED = [Device(n) for n in range(11, 15)]  # handed off, none enrolled at the time
+ENROLLED = SHIPPED[1:3]  # these two have enrolled since
+BYSTANDER = Device(99)  # in the tenant and the group, never shipped by us
+
+
+def hand_off(tmp_path: Path, config: Path) -> None:
+    manifest = tmp_path / "shipment.csv"
+    manifest.write_bytes(manifest_csv(SHIPPED))
+    result = run_ingest(IngestRequest(manifests=[str(manifest)]), load_settings(config))
+    assert result.exit_code == 0
+
+
+def pending_eids(tmp_path: Path) -> list[str]:
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        return sorted(ledger.pending_enrollment()["eid"])
+    finally:
+        ledger.close()
+
+
+def listed_members(run_dir: Path) -> list[str]:
+    with (run_dir / "entra" / "group-members.csv").open(newline="", encoding="utf-8-sig") as handle:
+        return sorted(row[0] for row in list(csv.reader(handle))[1:])
+
+
+def test_newly_enrolled_devices_join_the_group_through_graph(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    graph_emulator.managed_devices = [d.managed_device() for d in [*ENROLLED, BYSTANDER]]
+    graph_emulator.devices = [d.entra_device() for d in [*SHIPPED, BYSTANDER]]
+    graph_emulator.groups = {GROUP_ID: {BYSTANDER.object_id}}
+    config = write_config(
+        tmp_path,
+        flows={"inventory_source": "graph"},
+        graph={
+            "base_url": graph_emulator.base_url,
+            "access_token": graph_emulator.token,
+            "apply_memberships": True,
+        },
+    )
+    hand_off(tmp_path, config)
+    assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED)
+
+    outcome = reconcile_pending(ReconcileParameters(config_file=str(config)))
+
+    joined = sorted(d.object_id for d in ENROLLED)
+    assert sorted(outcome.recorded_members) == joined
+    assert outcome.membership == {"added": 2, "already_members": 0, "missing": 0, "failed": 0}
+    assert graph_emulator.groups[GROUP_ID] == {BYSTANDER.object_id, *joined}
+    assert listed_members(Path(outcome.run_dir)) == joined
+    assert outcome.by_intune_state == {"enrolled": 2, "not_enrolled": 2}
+    assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED if d not in ENROLLED)
+
+    # The next day nothing new has enrolled: nothing is added, the ledger is unchanged.
+    again = reconcile_pending(ReconcileParameters(config_file=str(config)))
+    assert again.new_members == [] and again.recorded_members == []
+    assert graph_emulator.groups[GROUP_ID] == {BYSTANDER.object_id, *joined}
+    assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED if d not in ENROLLED)
+
+
+def test_without_apply_the_lists_are_written_and_devices_stay_pending(tmp_path: Path) -> None:
+    inventory = tmp_path / "DevicesWithInventory.csv"
+    inventory.write_bytes(intune_export_csv(ENROLLED))
+    entra = tmp_path / "exportDevice.csv"
+    entra.write_bytes(entra_export_csv(SHIPPED))
+    config = write_config(
+        tmp_path, flows={"inventory": str(inventory), "entra_devices": str(entra)}
+    )
+    hand_off(tmp_path, config)
+
+    outcome = reconcile_pending(ReconcileParameters(config_file=str(config)))
+
+    assert sorted(outcome.new_members) == sorted(d.object_id for d in ENROLLED)
+    assert listed_members(Path(outcome.run_dir)) == sorted(d.object_id for d in ENROLLED)
+    assert outcome.membership == {} and outcome.recorded_members == []
+    assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED)

@@ -1,0 +1,80 @@
+"""watch-inbox under the Prefect harness: new manifests in, archived or quarantined, once."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from prefect.artifacts import Artifact
+
+from eidflow.ledger import open_ledger
+from flows.watch import WatchParameters, watch_inbox
+from tests.flows.tenant import Device, manifest_csv, write_config
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+DEVICES = [Device(n) for n in range(1, 4)]
+
+
+def operator_eids(run_dir: Path) -> list[str]:
+    files = sorted((run_dir / "operator").rglob("*.csv"))
+    assert files, f"no operator file in {run_dir}"
+    eids: list[str] = []
+    for path in files:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            eids += [row["EID"] for row in csv.DictReader(handle)]
+    return eids
+
+
+def test_good_manifest_handed_off_and_archived_bad_one_quarantined(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = manifest_csv(DEVICES)
+    (inbox / "lenovo-4401190.csv").write_bytes(good)
+    (inbox / "dell-asn.xlsx").write_bytes(b"this is not a workbook at all\n")
+    config = write_config(tmp_path, flows={"inbox": str(inbox)})
+
+    first = watch_inbox(WatchParameters(config_file=str(config)))
+
+    assert first.archived == [str(inbox / "archive" / "lenovo-4401190.csv")]
+    assert first.quarantined == [str(inbox / "quarantine" / "dell-asn.xlsx")]
+    reason = (inbox / "quarantine" / "dell-asn.xlsx.reason.txt").read_text()
+    assert "dell-asn.xlsx" in reason and reason.strip()
+    assert first.exit_code == 1  # one manifest could not be read
+    run_dir = tmp_path / "runs" / first.run_id
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["unreadable"] == [str(inbox / "dell-asn.xlsx")]
+    assert sorted(operator_eids(run_dir)) == sorted(d.eid for d in DEVICES)
+    assert [p.name for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")] == []
+
+    counts = Artifact.get("watch-inbox-counts")
+    assert counts is not None and counts.type == "table"
+    rows = json.loads(str(counts.data))
+    assert {"dimension": "status", "code": "accepted", "rows": 3} in rows
+    handoff = Artifact.get("watch-inbox-handoff")
+    assert handoff is not None and first.run_id in str(handoff.data)
+    assert "receipt" in str(handoff.data)
+    progress = Artifact.get("watch-inbox-progress")
+    assert progress is not None and float(str(progress.data)) == 100.0
+
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        seen = ledger.manifest_seen(hashlib.sha256(good).hexdigest())
+        assert seen is not None and seen.run_id == first.run_id
+        assert sorted(ledger.pending_enrollment()["eid"]) == sorted(d.eid for d in DEVICES)
+    finally:
+        ledger.close()
+
+    second = watch_inbox(WatchParameters(config_file=str(config)))
+    assert (second.run_id, second.archived, second.quarantined) == ("", [], [])
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [first.run_id]
+
+    # The same bytes dropped again are recognised by their sha256: archived, no second run.
+    (inbox / "lenovo-4401190-resent.csv").write_bytes(good)
+    third = watch_inbox(WatchParameters(config_file=str(config)))
+    assert third.run_id == ""
+    assert third.already_processed == [str(inbox / "archive" / "lenovo-4401190-resent.csv")]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [first.run_id]
