@@ -55,7 +55,8 @@ def insert_frame(connection: Connection, table: str, frame: pd.DataFrame) -> Non
             connection.exec_driver_sql(f"ANALYZE {table}")
         return
     marks = ", ".join("?" for _ in frame.columns)
-    rows = frame.itertuples(index=False, name=None)
+    # Column lists, not itertuples: iterating an Arrow-backed string column is slow.
+    rows = zip(*(frame[column].tolist() for column in frame.columns), strict=True)
     cursor = driver.cursor()
     try:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
