@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
 from eidflow.errors import ManifestError
 from exporters.config import S3Settings
@@ -28,6 +28,10 @@ PRECONDITION_FAILED = {"412", "PreconditionFailed"}
 
 class ChecksumMismatch(Exception):
     """What S3 holds is not what we sent."""
+
+
+class ObjectExists(ChecksumMismatch):
+    """The key already holds an object with other content (the conditional put refused)."""
 
 
 def make_client(settings: S3Settings) -> Any:
@@ -187,17 +191,27 @@ def _check_existing(client: Any, settings: S3Settings, key: str, checksum: str) 
     head = client.head_object(Bucket=settings.bucket, Key=key, ChecksumMode="ENABLED")
     held = head.get("ChecksumSHA256", "")
     if held != checksum:
-        raise ChecksumMismatch(
+        raise ObjectExists(
             f"s3://{settings.bucket}/{key} already exists with other content "
             f"(SHA-256 {held or 'unknown'}); eidflow never overwrites a delivered object"
         )
 
 
+def get_bytes(client: Any, settings: S3Settings, key: str) -> bytes:
+    return bytes(client.get_object(Bucket=settings.bucket, Key=key)["Body"].read())
+
+
 def _check_read_back(client: Any, settings: S3Settings, key: str, sha256_hex: str) -> None:
-    body: IO[bytes] = client.get_object(Bucket=settings.bucket, Key=key)["Body"]
     digest = hashlib.sha256()
-    for block in iter(lambda: body.read(1 << 20), b""):
-        digest.update(block)
+    try:
+        body: IO[bytes] = client.get_object(Bucket=settings.bucket, Key=key)["Body"]
+        for block in iter(lambda: body.read(1 << 20), b""):
+            digest.update(block)
+    except FlexibleChecksumError as error:
+        # botocore hashes the body against the checksum S3 stored with it (ChecksumMode).
+        raise ChecksumMismatch(
+            f"s3://{settings.bucket}/{key} read back does not match its SHA-256 ({error})"
+        ) from None
     if digest.hexdigest() != sha256_hex:
         raise ChecksumMismatch(
             f"s3://{settings.bucket}/{key} read back with SHA-256 {digest.hexdigest()}, "

@@ -39,7 +39,7 @@ def deliver(
     destination = destination_of(settings, run_dir, run_id)
     receipt = receipt_bytes(run_id, destination, files)
     if settings.kind == "s3":
-        _deliver_s3(run_dir, files, run_id, settings.s3, receipt)
+        receipt = _deliver_s3(run_dir, files, run_id, settings.s3, receipt)
     elif settings.folder:
         _deliver_folder(run_dir, files, Path(destination), receipt)
     return [*files, _write_local_receipt(run_dir, receipt)]
@@ -91,7 +91,8 @@ def _check_unchanged(run_dir: Path, output: OutputFile) -> None:
 
 def _deliver_s3(
     run_dir: Path, files: list[OutputFile], run_id: str, settings: S3Settings, receipt: bytes
-) -> None:
+) -> bytes:
+    """Put every file, then the receipt; return the receipt S3 holds."""
     prefix = object_prefix(settings, run_id)
     destination = f"s3://{settings.bucket}/{prefix}"
     client = s3.make_client(settings)
@@ -103,12 +104,42 @@ def _deliver_s3(
                 client, settings, prefix + output.path, run_dir / output.path, output.sha256, run_id
             )
             done.append(output.path)
-        receipt_tmp.write_bytes(receipt)
-        _put(client, settings, prefix + RECEIPT_FILE, receipt_tmp, sha256_file(receipt_tmp), run_id)
+        receipt = _put_receipt(
+            client, settings, prefix + RECEIPT_FILE, receipt_tmp, receipt, run_id
+        )
     except (ClientError, BotoCoreError, s3.ChecksumMismatch, OSError) as error:
         raise _delivery_error(destination, files, done, error) from None
     finally:
         receipt_tmp.unlink(missing_ok=True)
+    return receipt
+
+
+def _put_receipt(
+    client: Any, settings: S3Settings, key: str, tmp: Path, receipt: bytes, run_id: str
+) -> bytes:
+    """Put the receipt; one already there for the same files (a repeated delivery) stands."""
+    tmp.write_bytes(receipt)
+    try:
+        _put(client, settings, key, tmp, sha256_file(tmp), run_id)
+    except s3.ObjectExists:
+        existing = s3.get_bytes(client, settings, key)
+        if not _same_delivery(existing, receipt):
+            raise
+        return existing
+    return receipt
+
+
+def _same_delivery(existing: bytes, receipt: bytes) -> bool:
+    try:
+        held = json.loads(existing)
+    except ValueError:
+        return False
+    ours = json.loads(receipt)
+    return bool(
+        isinstance(held, dict)
+        and held.get("run_id") == ours["run_id"]
+        and held.get("files") == ours["files"]
+    )
 
 
 def object_prefix(settings: S3Settings, run_id: str) -> str:

@@ -82,8 +82,9 @@ def s3_bucket(s3_endpoint: str) -> S3Settings:
 class S3Proxy:
     """A forwarding HTTP proxy to the S3 server that fails or corrupts on request.
 
-    - ``fail_puts_after``: after this many PUTs forwarded, answer every request with
-      ``fail_status`` (or, with ``fail_status=0``, close the connection without a reply).
+    - ``fail_puts_after``: after this many PUTs forwarded, answer every further PUT with
+      ``fail_status`` (or, with ``fail_status=0``, close the connection without a reply);
+      ``fail_limit`` failures at most (None: for good). Other requests pass.
     - ``corrupt_put_bodies``: flip the last byte of every PUT body (headers untouched).
     - ``replace_checksum``: rewrite the ``x-amz-checksum-sha256`` a PUT sends.
     """
@@ -92,6 +93,7 @@ class S3Proxy:
         self.upstream = urlsplit(target.endpoint_url).netloc
         self.fail_puts_after: int | None = None
         self.fail_status = 500
+        self.fail_limit: int | None = None  # answer this many failures, then pass through again
         self.corrupt_put_bodies = False
         self.replace_checksum = ""
         self.puts = 0
@@ -118,16 +120,19 @@ class S3Proxy:
 
     def heal(self) -> None:
         self.fail_puts_after = None
+        self.fail_limit = None
         self.corrupt_put_bodies = False
         self.replace_checksum = ""
 
     def should_fail(self, method: str) -> bool:
+        if method != "PUT":
+            return False
         with self._lock:
-            if self.fail_puts_after is not None and self.puts >= self.fail_puts_after:
+            failing = self.fail_puts_after is not None and self.puts >= self.fail_puts_after
+            if failing and (self.fail_limit is None or self.failures < self.fail_limit):
                 self.failures += 1
                 return True
-            if method == "PUT":
-                self.puts += 1
+            self.puts += 1
             return False
 
 
