@@ -9,6 +9,7 @@ parts (entity expansion tricks), encrypted packages.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 
@@ -24,12 +25,14 @@ _WORKBOOK_EXTENSIONS = ("xlsx", "xlsm", "xlsb", "xls", "ods")
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 
+_CONTENT = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf\xff\xfe]")  # a byte that is not blank or a BOM
+
 RESAVE = "Open it in Excel and save it again as .xlsx (or export CSV UTF-8), then send it again."
 
 
 def sniff(file: str, data: bytes) -> str:
     """``zip``, ``cfb`` or ``text``; raises for an empty file."""
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    if _CONTENT.search(data) is None:
         raise ManifestError(
             file,
             "is empty.",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +19,11 @@ import pyarrow.csv as pacsv
 
 from eidflow.errors import ManifestError
 from parsers.encoding import SAVE_AS_CSV, Decoded, decode
-from parsers.rows import TEXT_DTYPE, check_cell_sizes
+from parsers.rows import TEXT_DTYPE, byte_lengths, check_cell_sizes
 
 DELIMITERS = (",", ";", "\t", "|")
 HEAD_RECORDS = 40  # records parsed up front to find the delimiter and the header
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _BLOCK_SIZE = 4 << 20  # bytes per pyarrow block; a record longer than this goes the precise path
 
 # Given the first records (as text cells), the 0-based index of the header, or None.
@@ -46,13 +48,12 @@ def read_text_table(
 ) -> TextTable | None:
     """Read ``data`` below the header ``find_header`` picks; None when no header is found."""
     decoded = decode(file, data)
-    choice = _choose_delimiter(file, decoded.text, find_header)
+    choice = _choose_delimiter(file, decoded.head, find_header)
     if choice is None:
         return None
     delimiter, header_index, head = choice
     headers = list(head[header_index])
-    offset = _record_offset(decoded.text, header_index)
-    table = _read_fast(decoded, data, offset, delimiter, len(headers))
+    table = _read_fast(decoded, header_index, delimiter, len(headers))
     if (
         table is not None
         and table.num_rows
@@ -60,17 +61,18 @@ def read_text_table(
     ):
         table = None  # the offset missed the header (a stray quote above it): read precisely
     if table is None:
-        columns, row_numbers = _read_precise(file, decoded.text, delimiter, headers, header_index)
+        columns, row_numbers = _read_precise(file, decoded.text(), delimiter, headers, header_index)
     else:
         # the fast path reads the header as its first record; drop it
         columns = [_to_series(table.column(i).slice(1)) for i in range(table.num_columns)]
         row_numbers = np.arange(2, table.num_rows + 1, dtype=np.int64)
     header_row = header_index + 1
     row_numbers = row_numbers + header_index
-    check_cell_sizes(file, columns, row_numbers, max_cell_chars)
+    sizes = [byte_lengths(series) for series in columns]
+    check_cell_sizes(file, columns, row_numbers, max_cell_chars, sizes=sizes)
     nonblank = np.zeros(len(row_numbers), dtype=bool)
-    for series in columns:
-        nonblank |= (series != "").to_numpy(dtype=bool)
+    for size in sizes:
+        nonblank |= size > 0
     return TextTable(
         headers, columns, row_numbers, nonblank, header_row, delimiter, decoded.encoding
     )
@@ -93,14 +95,25 @@ def _choose_delimiter(
 
 def first_records(file: str, data: bytes) -> list[list[str]]:
     """The first records under the delimiter most frequent in the first line (for messages)."""
-    text = decode(file, data).text
+    text = decode(file, data).head
     first_line = text.split("\n", 1)[0]
     delimiter = max(DELIMITERS, key=first_line.count)
     return _head_records(file, text, delimiter)
 
 
+def _lines(text: str) -> Iterator[str]:
+    """Physical lines with their endings (``\r\n``, ``\n`` or ``\r``), lazily: the head of a
+    1 GB file costs what the head costs."""
+    start = 0
+    for match in _LINE_END.finditer(text):
+        yield text[start : match.end()]
+        start = match.end()
+    if start < len(text):
+        yield text[start:]
+
+
 def _head_records(file: str, text: str, delimiter: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     records: list[list[str]] = []
     try:
         for record in reader:
@@ -127,7 +140,7 @@ def _record_offset(text: str, index: int) -> int:
     consumed = 0
     quotes = 0
     records = 0
-    for line in io.StringIO(text, newline=""):
+    for line in _lines(text):
         consumed += len(line)
         quotes += line.count('"')
         if quotes % 2 == 0:
@@ -138,15 +151,27 @@ def _record_offset(text: str, index: int) -> int:
     return len(text)
 
 
-def _read_fast(
-    decoded: Decoded, data: bytes, offset: int, delimiter: str, width: int
-) -> pa.Table | None:
-    """pyarrow's multi-threaded reader; None when any record needs the precise path."""
-    if decoded.encoding in ("utf-8", "utf-8-sig"):
-        prefix = len(decoded.text[:offset].encode("utf-8"))
-        body = memoryview(data)[decoded.bom_bytes + prefix :]
-    else:
-        body = memoryview(decoded.text[offset:].encode("utf-8"))
+def _read_fast(decoded: Decoded, header_index: int, delimiter: str, width: int) -> pa.Table | None:
+    """pyarrow's multi-threaded reader from the header on; None when the precise path must read."""
+    if decoded.is_utf8:
+        offset = _record_offset(decoded.head, header_index)
+        start = decoded.bom_bytes + len(decoded.head[:offset].encode("utf-8"))
+        body = pa.py_buffer(decoded.data).slice(start)
+        table = _pyarrow_read(body, delimiter, width, decoded.data.find(b'"', start) != -1)
+        if table is not _NOT_UTF8:
+            return table
+        decoded.text()  # not UTF-8 after all: Windows-1252 (or an error naming the byte)
+        if decoded.is_utf8:
+            return None
+    text = decoded.text()
+    encoded = text[_record_offset(text, header_index) :].encode("utf-8")
+    return _pyarrow_read(pa.py_buffer(encoded), delimiter, width, b'"' in encoded)
+
+
+_NOT_UTF8 = pa.table({})
+
+
+def _pyarrow_read(body: pa.Buffer, delimiter: str, width: int, quoted: bool) -> pa.Table | None:
     invalid: list[object] = []
 
     def on_invalid(row: object) -> str:
@@ -156,25 +181,28 @@ def _read_fast(
     names = [f"c{i}" for i in range(width)]
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(body)),
+            pa.BufferReader(body),
             read_options=pacsv.ReadOptions(column_names=names, block_size=_BLOCK_SIZE),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
-                newlines_in_values=b'"' in body,
+                newlines_in_values=quoted,
                 ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+                column_types=dict.fromkeys(names, pa.large_string()),
+                strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowException):
+    except pa.ArrowInvalid as error:
+        return _NOT_UTF8 if "utf8" in str(error).casefold() else None
+    except pa.ArrowException:
         return None
     return None if invalid else table
 
 
 def _to_series(column: pa.ChunkedArray) -> pd.Series:
-    return pd.Series(pd.arrays.ArrowStringArray(column.combine_chunks()), dtype=TEXT_DTYPE)
+    return pd.Series(pd.arrays.ArrowStringArray(column))  # zero-copy; dtype is TEXT_DTYPE
 
 
 def _read_precise(

@@ -171,3 +171,22 @@ def test_large_file_row_numbers_match_precise_reader() -> None:
     assert fast[schema.ROW].tolist() == slow[schema.ROW].tolist()
     assert fast["model"].tolist() == slow["model"].tolist()
     assert fast[schema.ROW].iloc[0] == 4  # title, header, a blank line
+
+
+def test_windows_1252_found_beyond_the_head() -> None:
+    """A file that is ASCII for its first megabyte and Windows-1252 later is still read."""
+    lines = ["EID,Serial,Customer"] + [f"{VALID_EID},S{i},Contoso" for i in range(25_000)]
+    lines.append(f"{VALID_EID},LAST,Société")
+    data = ("\n".join(lines) + "\n").encode("cp1252")
+    assert len(data) > 1 << 20
+    rows = read_manifest("m.csv", data).rows
+    assert rows["customer"].iloc[-1] == "Société"
+    assert rows[schema.ROW].iloc[-1] == 25_002
+
+
+def test_sha256_of_a_large_file() -> None:
+    import hashlib
+
+    data = ("EID,Serial\n" + f"{VALID_EID},S\n" * 120_000).encode()
+    assert len(data) > 4 << 20
+    assert read_manifest("m.csv", data).sha256 == hashlib.sha256(data).hexdigest()
