@@ -26,8 +26,8 @@ import xlsxwriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eidflow.identifiers import eid as eid_rules  # noqa: E402
-from parsers import read_manifest  # noqa: E402
+from eidflow.identifiers import eid as eid_rules
+from parsers import read_manifest
 
 HEADER = ["EID", "Serial Number", "IMEI", "Manufacturer", "Model", "PO Number"]
 
