@@ -87,6 +87,7 @@ class S3Proxy:
       ``fail_limit`` failures at most (None: for good). Other requests pass.
     - ``corrupt_put_bodies``: flip the last byte of every PUT body (headers untouched).
     - ``replace_checksum``: rewrite the ``x-amz-checksum-sha256`` a PUT sends.
+    - ``deny_reads``: answer GET and HEAD with 403 AccessDenied.
     """
 
     def __init__(self, target: S3Settings) -> None:
@@ -96,6 +97,7 @@ class S3Proxy:
         self.fail_limit: int | None = None  # answer this many failures, then pass through again
         self.corrupt_put_bodies = False
         self.replace_checksum = ""
+        self.deny_reads = False  # answer GET and HEAD with 403 AccessDenied
         self.puts = 0
         self.failures = 0
         self._lock = threading.Lock()
@@ -145,6 +147,9 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
 
         def _forward(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if proxy.deny_reads and self.command in ("GET", "HEAD"):
+                self._answer(403, [], b"<Error><Code>AccessDenied</Code></Error>")
+                return
             if proxy.should_fail(self.command):
                 if proxy.fail_status == 0:
                     self.close_connection = True
