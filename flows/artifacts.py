@@ -142,6 +142,11 @@ class Progress:
             self._id, 100.0 * self._done / self._steps, description=description or None
         )
 
+    def finish(self, description: str = "done") -> None:
+        if self._done < self._steps:
+            self._done = self._steps - 1
+            self.step(description)
+
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")

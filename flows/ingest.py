@@ -2,7 +2,7 @@
 
 Parameters are a pydantic model, validated before the flow body runs. The flow loads
 its own settings (eidflow.toml and environment) so that no secret travels as a
-parameter.
+parameter. Each run leaves three artifacts: counts (table), hand-off (markdown), progress.
 """
 
 from __future__ import annotations
@@ -11,17 +11,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from prefect import flow, task
-from prefect.artifacts import create_table_artifact
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
 from eidflow.pipeline import IngestRequest, RunResult, run_ingest
-from eidflow.settings import load_settings
+from eidflow.settings import Settings
+from exporters import delivery
+from flows import artifacts
+from flows.settings_loader import load_flow_settings
 
 T = TypeVar("T")
 
 IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
+FLOW_NAME = "ingest-manifests"
+PIPELINE_STEPS = 8  # read-references, read, validate, dedupe, reconcile, emit, deliver, finish
 
 
 class IngestParameters(BaseModel):
@@ -47,15 +51,40 @@ def run_as_task(name: str, fn: Callable[..., T], *args: Any, io: bool = False) -
     return task(fn, **options)(*args)
 
 
-@flow(name="ingest-manifests", log_prints=False)
+def ingest_with_artifacts(request: IngestRequest, settings: Settings, flow_name: str) -> RunResult:
+    """Run the pipeline as tasks inside the current flow, advancing a progress artifact,
+    then publish the counts and hand-off artifacts."""
+    log = get_run_logger()
+    progress = artifacts.Progress(flow_name, steps=PIPELINE_STEPS)
+
+    def steps(name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T:
+        value = run_as_task(name, fn, *args, io=io)
+        progress.step(f"{name} done")
+        return value
+
+    log.info("ingesting %d manifest(s)", len(request.manifests))
+    result = run_ingest(request, settings, steps=steps)
+    progress.finish()
+    destination = delivery.destination_of(settings.delivery, result.run_dir, result.run_id)
+    artifacts.publish_run_artifacts(result.summary, destination, flow_name)
+    counts = result.summary["counts"]
+    log.info(
+        "[run %s] %d rows %s; run folder %s; exit status %d",
+        result.run_id,
+        counts["rows"],
+        counts["by_status"],
+        result.run_dir,
+        result.exit_code,
+    )
+    for record in result.unreadable:
+        log.warning("[run %s] unreadable: %s", result.run_id, record.error)
+    return result
+
+
+@flow(name=FLOW_NAME, log_prints=False)
 def ingest_manifests(parameters: IngestParameters) -> RunResult:
     """Validate, deduplicate and reconcile manifests; write and deliver the run folder."""
-    overrides: dict[str, Any] = (
-        {"ledger": {"url": parameters.ledger_url}} if parameters.ledger_url else {}
-    )
-    settings = load_settings(
-        Path(parameters.config_file) if parameters.config_file else None, **overrides
-    )
+    settings = load_flow_settings(parameters.config_file, parameters.ledger_url)
     request = IngestRequest(
         manifests=parameters.manifests,
         inventory=parameters.inventory,
@@ -63,21 +92,4 @@ def ingest_manifests(parameters: IngestParameters) -> RunResult:
         out_dir=Path(parameters.out_dir) if parameters.out_dir else None,
         oem_profile=parameters.oem_profile,
     )
-    result = run_ingest(request, settings, steps=run_as_task)
-    publish_summary(result.summary)
-    return result
-
-
-def publish_summary(summary: dict[str, Any]) -> None:
-    """A table artifact of the run's counts, for the Prefect UI."""
-    counts = summary["counts"]
-    table = [
-        {"measure": f"{group.removeprefix('by_')}", "value": key, "rows": number}
-        for group in ("by_status", "by_reason", "by_intune_state")
-        for key, number in counts[group].items()
-    ]
-    create_table_artifact(
-        key="eidflow-run-summary",
-        table=table,
-        description=f"eidflow run {summary['run_id']}: {counts['rows']} rows",
-    )
+    return ingest_with_artifacts(request, settings, FLOW_NAME)

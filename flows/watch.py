@@ -17,16 +17,14 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
 from eidflow.ledger import open_ledger
-from eidflow.pipeline import IngestRequest, RunResult, run_ingest
+from eidflow.pipeline import IngestRequest, RunResult
 from eidflow.settings import Settings
-from exporters import delivery
-from flows import artifacts, inbox
-from flows.ingest import run_as_task
+from flows import inbox
+from flows.ingest import ingest_with_artifacts
 from flows.settings_loader import load_flow_settings
 
 IO: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15], "cache_policy": NO_CACHE}
 FLOW_NAME = "watch-inbox"
-PIPELINE_STEPS = 8  # read-references, read, validate, dedupe, reconcile, emit, deliver, finish
 
 
 class WatchParameters(BaseModel):
@@ -125,25 +123,10 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
 
 def _ingest(new: list[inbox.Arrival], settings: Settings) -> RunResult:
     """One ingest run over the new manifests, each step a task; then its artifacts."""
-    log = get_run_logger()
     file_inventory = settings.flows.inventory_source == "file"
     request = IngestRequest(
         manifests=[arrival.source for arrival in new],
         inventory=(settings.flows.inventory or None) if file_inventory else None,
         entra_devices=(settings.flows.entra_devices or None) if file_inventory else None,
     )
-    log.info("ingesting %d new manifest(s): %s", len(new), ", ".join(a.name for a in new))
-    progress = artifacts.Progress(FLOW_NAME, steps=PIPELINE_STEPS)
-
-    def steps(name: str, fn: Any, *args: Any, io: bool = False) -> Any:
-        value = run_as_task(name, fn, *args, io=io)
-        progress.step(f"{name} done")
-        return value
-
-    result = run_ingest(request, settings, steps=steps)
-    destination = delivery.destination_of(settings.delivery, result.run_dir, result.run_id)
-    artifacts.publish_run_artifacts(result.summary, destination, FLOW_NAME)
-    log.info(
-        "[run %s] run folder %s, exit status %d", result.run_id, result.run_dir, result.exit_code
-    )
-    return result
+    return ingest_with_artifacts(request, settings, FLOW_NAME)
