@@ -33,7 +33,11 @@ CONTENT_TYPES = {
 def deliver(
     run_dir: Path, files: list[OutputFile], run_id: str, settings: DeliverySettings
 ) -> list[OutputFile]:
-    """Hand ``files`` (paths relative to ``run_dir``) over; return them and the receipt, last."""
+    """Hand ``files`` (paths relative to ``run_dir``) over, then write the receipt.
+
+    Returns what the delivery itself wrote in the run folder: ``[receipt.json]``.
+    Raises :class:`DeliveryError` naming what was delivered and what not.
+    """
     for output in files:
         _check_unchanged(run_dir, output)
     destination = destination_of(settings, run_dir, run_id)
@@ -42,7 +46,7 @@ def deliver(
         receipt = _deliver_s3(run_dir, files, run_id, settings.s3, receipt)
     elif settings.folder:
         _deliver_folder(run_dir, files, Path(destination), receipt)
-    return [*files, _write_local_receipt(run_dir, receipt)]
+    return [_write_local_receipt(run_dir, receipt)]
 
 
 def destination_of(settings: DeliverySettings, run_dir: Path, run_id: str) -> str:

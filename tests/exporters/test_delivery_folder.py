@@ -27,9 +27,7 @@ def hand_off_files(run_dir: Path) -> list[OutputFile]:
 
 def test_default_the_run_folder_is_the_hand_off_and_gets_the_receipt(tmp_path: Path) -> None:
     files = hand_off_files(tmp_path)
-    delivered = deliver(tmp_path, files, "run-1", DeliverySettings())
-    assert delivered[:-1] == files
-    receipt = delivered[-1]
+    [receipt] = deliver(tmp_path, files, "run-1", DeliverySettings())
     assert (receipt.path, receipt.kind, receipt.rows) == (RECEIPT_FILE, "receipt", 2)
     document = json.loads((tmp_path / RECEIPT_FILE).read_text())
     assert document["run_id"] == "run-1"

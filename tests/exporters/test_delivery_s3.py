@@ -43,7 +43,7 @@ def test_delivers_every_file_encrypted_with_checksums_and_receipt_last(
     files = hand_off_files(tmp_path)
     delivered = deliver(tmp_path, files, "run-1", DeliverySettings(kind="s3", s3=s3_bucket))
 
-    assert [f.path for f in delivered] == [*(f.path for f in files), RECEIPT_FILE]
+    assert [(f.path, f.kind, f.rows) for f in delivered] == [(RECEIPT_FILE, "receipt", len(files))]
     client = s3_client(s3_bucket)
     prefix = object_prefix(s3_bucket, "run-1")
     for output in files:
