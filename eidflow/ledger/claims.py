@@ -8,6 +8,8 @@ live claims on these EIDs and serials at that moment. Precedence, highest first:
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from eidflow import schema
 from eidflow.codes import Reason
@@ -33,8 +35,13 @@ def claim_reasons(rows: pd.DataFrame, known: pd.DataFrame, operator: str) -> pd.
 
 
 def _held_by(rows: pd.DataFrame, known: pd.DataFrame, operator: str) -> pd.Series:
-    held = set(known.loc[known[OPERATOR] == operator, EID])
-    return rows[EID].isin(held)
+    held = known.loc[known[OPERATOR] == operator, EID]
+    # pyarrow directly: pandas' isin on Arrow strings walks the choices in Python.
+    hit = pc.is_in(
+        pa.array(rows[EID], type=pa.large_string()),
+        value_set=pa.array(held, type=pa.large_string()),
+    )
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=rows.index, dtype=bool)
 
 
 def _ambiguous(rows: pd.DataFrame, pairs: pd.DataFrame, key: str, other: str) -> pd.Series:

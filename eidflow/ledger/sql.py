@@ -160,7 +160,7 @@ class SqlLedger:
         self._end_run(run_id)
 
     def mark_delivered(self, run_id: str, operator: str, files: list[dict[str, Any]]) -> None:
-        paths = "; ".join(str(item.get("path", "")) for item in files)
+        paths = "; ".join(dict.fromkeys(str(item.get("path", "")) for item in files))
         with self.write() as connection:
             bulk.execute(
                 connection,

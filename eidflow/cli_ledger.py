@@ -1,0 +1,286 @@
+"""``eidflow history``, ``show`` and ``resend``: asking the ledger, and re-sending on purpose.
+
+Each prints a table for people, or JSON with ``--json``. The lead's ``eidflow/cli.py``
+registers them on the main group.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from eidflow import __version__
+from eidflow.errors import EXIT_INPUT_UNREADABLE, ConfigError
+from eidflow.ledger import SqlLedger, open_ledger, queries
+from eidflow.ledger import resend as resending
+from eidflow.settings import Settings, load_settings
+
+ledger_option = click.option(
+    "--ledger", "ledger_url", help="sqlite:///path or postgresql://… (default: from eidflow.toml)."
+)
+config_option = click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="eidflow.toml."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+
+
+def _open(config_file: Path | None, ledger_url: str | None) -> tuple[Settings, SqlLedger]:
+    overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
+    settings = load_settings(config_file, **overrides)
+    return settings, open_ledger(settings.ledger.url)
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@click.command()
+@ledger_option
+@config_option
+@json_option
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+def history(ledger_url: str | None, config_file: Path | None, as_json: bool, limit: int) -> None:
+    """Runs, the manifests they received and their hand-offs, newest first."""
+    _, ledger = _open(config_file, ledger_url)
+    try:
+        with ledger.read() as connection:
+            runs = queries.history(connection, limit)
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json({"runs": runs})
+        return
+    table = Table(title="eidflow runs (newest first)")
+    for header in ("run", "started (UTC)", "kind", "state", "manifests", "rows", "hand-offs"):
+        table.add_column(header, overflow="fold")
+    for run in runs:
+        manifests = "\n".join(
+            f"{Path(item['name']).name} ({item['rows']} rows, sha256 {item['sha256'][:12]})"
+            for item in run["manifests"]
+        )
+        handoffs = "\n".join(
+            f"{operator}: " + ", ".join(f"{count} {state}" for state, count in states.items())
+            for operator, states in run["handoffs"].items()
+        )
+        rows = run["counts"].get("rows", "")
+        table.add_row(
+            run["run_id"],
+            run["started_at"][:19],
+            run["kind"],
+            run["state"],
+            manifests or "-",
+            str(rows),
+            handoffs or "-",
+        )
+    Console().print(table)
+
+
+@click.command()
+@click.argument("key")
+@ledger_option
+@config_option
+@json_option
+def show(key: str, ledger_url: str | None, config_file: Path | None, as_json: bool) -> None:
+    """Where an EID or serial number came from, to whom it went, its Intune state and groups."""
+    _, ledger = _open(config_file, ledger_url)
+    try:
+        with ledger.read() as connection:
+            stories = [
+                queries.device_story(connection, eid) for eid in queries.find_eids(connection, key)
+            ]
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json({"key": key, "devices": stories})
+    elif stories:
+        console = Console()
+        for story in stories:
+            _print_story(console, story)
+    if not stories:
+        click.echo(
+            f"eidflow: {key!r} is not in the ledger (no such EID or serial number).", err=True
+        )
+        sys.exit(EXIT_INPUT_UNREADABLE)
+
+
+def _print_story(console: Console, story: dict[str, Any]) -> None:
+    device = story["device"]
+    facts = Table(title=f"EID {device['eid']}", show_header=False)
+    facts.add_column("field", style="bold")
+    facts.add_column("value")
+    for label, value in (
+        ("serial number", device.get("serial_number", "")),
+        ("IMEI", device.get("imei", "")),
+        ("model", " ".join(filter(None, (device.get("manufacturer"), device.get("model"))))),
+        ("first seen", f"{device.get('source_file', '')} row {device.get('row', '')}"),
+        ("first run", f"{device.get('first_run', '')} at {device.get('first_seen_at', '')}"),
+        ("manifest sha256", device.get("manifest_sha256") or ""),
+        ("Intune state", f"{device.get('intune_state', '')} {device.get('entra_object_id', '')}"),
+    ):
+        facts.add_row(label, str(value))
+    console.print(facts)
+    _print_lines(
+        console,
+        "hand-offs",
+        [_handoff_line(line) for line in story["handoffs"]],
+        ("operator", "state", "run", "when", "file", "re-send"),
+    )
+    _print_lines(
+        console,
+        "Intune state history",
+        story["intune_states"],
+        ("recorded_at", "intune_state", "entra_object_id", "run_id"),
+    )
+    _print_lines(
+        console, "group memberships", story["groups"], ("group_id", "entra_object_id", "added_at")
+    )
+
+
+def _handoff_line(line: dict[str, Any]) -> dict[str, str]:
+    when = f"staged {line['staged_at']}"
+    if line["delivered_at"]:
+        when += f"\ndelivered {line['delivered_at']}"
+    if line["released_at"]:
+        when += f"\nreleased {line['released_at']}"
+    again = f"{line['resend_reason']} ({line['requested_by']})" if line["resend_reason"] else ""
+    return {
+        "operator": line["operator"],
+        "state": line["state"],
+        "run": line["run_id"],
+        "when": when,
+        "file": "\n".join(Path(path).name for path in line["file"].split("; ") if path),
+        "re-send": again,
+    }
+
+
+def _print_lines(
+    console: Console, title: str, lines: list[dict[str, Any]], keys: tuple[str, ...]
+) -> None:
+    if not lines:
+        console.print(f"{title}: none")
+        return
+    table = Table(title=title)
+    for key in keys:
+        table.add_column(key.replace("_", " "), overflow="fold")
+    for line in lines:
+        table.add_row(*(str(line.get(key) or "") for key in keys))
+    console.print(table)
+
+
+@click.command()
+@click.argument("keys", nargs=-1, required=True)
+@click.option(
+    "--operator", "operator_name", required=True, help="The operator profile to re-send to."
+)
+@click.option("--reason", default="", help="Why (recorded in the ledger). Required.")
+@click.option("--by", "requested_by", default="", help="Who asks (default: the login name).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="The run folder.")
+@ledger_option
+@config_option
+@json_option
+def resend(
+    keys: tuple[str, ...],
+    operator_name: str,
+    reason: str,
+    requested_by: str,
+    out_dir: Path | None,
+    ledger_url: str | None,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Hand EIDs (or serial numbers) to an operator again, on purpose, with a reason."""
+    if not reason.strip():
+        raise click.UsageError("a re-send needs --reason TEXT; it is recorded in the ledger.")
+    settings, ledger = _open(config_file, ledger_url)
+    try:
+        summary = _resend(
+            settings,
+            ledger,
+            keys,
+            operator_name,
+            reason.strip(),
+            requested_by or getpass.getuser(),
+            out_dir,
+        )
+    finally:
+        ledger.close()
+    if as_json:
+        _print_json(summary)
+    else:
+        click.echo(
+            f"run {summary['run_id']}: re-sent {summary['counts']['rows']} EID(s) to "
+            f"{operator_name} -> {summary['run_dir']}"
+        )
+
+
+def _resend(
+    settings: Settings,
+    ledger: SqlLedger,
+    keys: tuple[str, ...],
+    operator_name: str,
+    reason: str,
+    requested_by: str,
+    out_dir: Path | None,
+) -> dict[str, Any]:
+    from eidflow.runfolder import new_run_id, prepare_run_dir, write_summary
+    from exporters.operator import write_operator_files
+
+    profiles = {profile.name: profile for profile in settings.operators}
+    if operator_name not in profiles:
+        raise ConfigError(
+            f"no operator profile {operator_name!r}.",
+            todo=f"Choose one of: {', '.join(sorted(profiles))} ([[operators]] in eidflow.toml).",
+        )
+    with ledger.read() as connection:
+        eids = _resolve(connection, keys)
+        handoff = resending.handoff_frame(connection, eids, operator_name)
+    started_at = datetime.now(UTC)
+    run_id = new_run_id(started_at)
+    run_dir = prepare_run_dir(out_dir, settings.output.runs_dir, run_id)
+    ledger.begin_run(run_id, str(run_dir.resolve()), kind="resend")
+    try:
+        resending.claim_resend(ledger, run_id, operator_name, handoff, reason, requested_by)
+        outputs = [
+            output.as_dict()
+            for output in write_operator_files(handoff, profiles[operator_name], run_dir, run_id)
+        ]
+        counts = {"rows": len(handoff), "by_operator": {operator_name: len(handoff)}}
+        summary: dict[str, Any] = {
+            "run_id": run_id,
+            "kind": "resend",
+            "eidflow_version": __version__,
+            "started_at": started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "exit_status": 0,
+            "resend": {"operator": operator_name, "reason": reason, "requested_by": requested_by},
+            "inputs": [],
+            "counts": counts,
+            "outputs": outputs,
+        }
+        write_summary(run_dir, summary)
+    except BaseException as error:
+        ledger.abort_run(run_id, str(error) or type(error).__name__)
+        raise
+    ledger.mark_delivered(run_id, operator_name, outputs)
+    ledger.finish_run(run_id, [], counts)
+    return summary | {"run_dir": str(run_dir)}
+
+
+def _resolve(connection: Any, keys: tuple[str, ...]) -> list[str]:
+    eids: list[str] = []
+    for key in keys:
+        found = queries.find_eids(connection, key)
+        if not found:
+            raise ConfigError(
+                f"{key!r} is not in the ledger.", todo="Check the EID or serial number."
+            )
+        eids += [eid for eid in found if eid not in eids]
+    return eids
