@@ -72,7 +72,13 @@ def _read_text(
     def find(head: Sequence[Sequence[str]]) -> int | None:
         return find_header(head, settings, pick_profile(head, settings, profile_name, name))
 
-    table = text.read_text_table(name, data, find, max_cell_chars=settings.max_cell_chars)
+    table = text.read_text_table(
+        name,
+        data,
+        find,
+        max_cell_chars=settings.max_cell_chars,
+        head_records=settings.header_search_rows + 1,
+    )
     if table is None:
         raise _no_table(name, text.first_records(name, data), settings)
     chosen = pick_profile([table.headers], settings, profile_name, name)

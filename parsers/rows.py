@@ -53,14 +53,14 @@ def shape_rows(body: TableBody, source_file: str, sheet: str) -> ShapedRows:
         series = columns.get(name)
         return empty if series is None else series.reset_index(drop=True)
 
-    eid, serial, imei, imei2 = (
-        text(schema.EID_RAW),
-        text(schema.SERIAL_RAW),
-        text(schema.IMEI_RAW),
-        text(schema.IMEI2_RAW),
-    )
-    no_eid, no_serial = _blank(eid, count), _blank(serial, count)
-    no_imei = _blank(imei, count) & _blank(imei2, count)
+    eid, serial = text(schema.EID_RAW), text(schema.SERIAL_RAW)
+
+    def blank(name: str) -> np.ndarray:
+        series = columns.get(name)
+        return np.ones(count, dtype=bool) if series is None else _blank(series, count)
+
+    no_eid, no_serial = blank(schema.EID_RAW), blank(schema.SERIAL_RAW)
+    no_imei = blank(schema.IMEI_RAW) & blank(schema.IMEI2_RAW)
     device = ~(no_eid & no_serial & no_imei)
     # Only lines without a serial or without an EID can be labels or notes: test just those.
     maybe = np.flatnonzero(device & no_imei & (no_serial | no_eid))

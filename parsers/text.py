@@ -44,11 +44,17 @@ class TextTable:
 
 
 def read_text_table(
-    file: str, data: bytes, find_header: HeaderFinder, *, max_cell_chars: int
+    file: str,
+    data: bytes,
+    find_header: HeaderFinder,
+    *,
+    max_cell_chars: int,
+    head_records: int = HEAD_RECORDS,
 ) -> TextTable | None:
-    """Read ``data`` below the header ``find_header`` picks; None when no header is found."""
+    """Read ``data`` below the header ``find_header`` picks among the first ``head_records``
+    records; None when no header is found."""
     decoded = decode(file, data)
-    choice = _choose_delimiter(file, decoded.head, find_header)
+    choice = _choose_delimiter(file, decoded.head, find_header, head_records)
     if choice is None:
         return None
     delimiter, header_index, head = choice
@@ -79,12 +85,12 @@ def read_text_table(
 
 
 def _choose_delimiter(
-    file: str, text: str, find_header: HeaderFinder
+    file: str, text: str, find_header: HeaderFinder, head_records: int
 ) -> tuple[str, int, list[list[str]]] | None:
     """The delimiter under which a header is found, preferring the one that splits it most."""
     best: tuple[int, str, int, list[list[str]]] | None = None
     for delimiter in DELIMITERS:
-        head = _head_records(file, text, delimiter)
+        head = _head_records(file, text, delimiter, head_records)
         index = find_header(head)
         if index is not None and (best is None or len(head[index]) > best[0]):
             best = (len(head[index]), delimiter, index, head)
@@ -112,13 +118,15 @@ def _lines(text: str) -> Iterator[str]:
         yield text[start:]
 
 
-def _head_records(file: str, text: str, delimiter: str) -> list[list[str]]:
+def _head_records(
+    file: str, text: str, delimiter: str, limit: int = HEAD_RECORDS
+) -> list[list[str]]:
     reader = csv.reader(_lines(text), delimiter=delimiter)
     records: list[list[str]] = []
     try:
         for record in reader:
             records.append(record)
-            if len(records) >= HEAD_RECORDS:
+            if len(records) >= limit:
                 break
     except csv.Error as error:
         raise ManifestError(
