@@ -1,0 +1,109 @@
+"""eidflow history, show and resend, through the real command group."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from eidflow.cli import main
+from eidflow.identifiers.eid import format as printed
+from eidflow.ledger import open_ledger
+from tests.ledger.helpers import devices, eid
+
+
+@pytest.fixture
+def ledger_url(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A ledger holding one complete run: EIDs 1 and 2 delivered to 'operator'."""
+    monkeypatch.chdir(tmp_path)
+    ledger = open_ledger(url)
+    ledger.begin_run("run-1", str(tmp_path / "run-1"))
+    rows = devices((1, "SER-1"), (2, "SER-2"), source_file="dell.xlsx")
+    rows["manufacturer"], rows["model"] = "Dell Inc.", "Latitude 7450"
+    ledger.claim_handoff("run-1", "operator", rows)
+    ledger.mark_delivered("run-1", "operator", [{"path": "operator/operator/a.csv", "rows": 2}])
+    ledger.finish_run("run-1", [{"sha256": "ab" * 32, "name": "dell.xlsx", "rows": 2}], {"rows": 2})
+    ledger.close()
+    return url
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_history_lists_runs_manifests_and_hand_offs(ledger_url: str) -> None:
+    result = run("history", "--ledger", ledger_url, "--json")
+    assert result.exit_code == 0, result.output
+    [line] = json.loads(result.output)["runs"]
+    assert line["run_id"] == "run-1" and line["state"] == "complete"
+    assert [(m["name"], m["rows"]) for m in line["manifests"]] == [("dell.xlsx", 2)]
+    assert line["handoffs"] == {"operator": {"delivered": 2}}
+    table = run("history", "--ledger", ledger_url)
+    assert table.exit_code == 0 and "run-1" in table.output
+
+
+@pytest.mark.parametrize("key", [eid(1), printed(eid(1)), "SER-1", "ser-1"])
+def test_show_finds_a_device_by_eid_or_serial(ledger_url: str, key: str) -> None:
+    result = run("show", key, "--ledger", ledger_url, "--json")
+    assert result.exit_code == 0, result.output
+    [story] = json.loads(result.output)["devices"]
+    assert story["device"]["eid"] == eid(1)
+    assert (story["device"]["source_file"], story["device"]["row"]) == ("dell.xlsx", 2)
+    assert story["device"]["manifest_sha256"] == "ab" * 32
+    [handoff] = story["handoffs"]
+    assert (handoff["operator"], handoff["state"], handoff["run_id"]) == (
+        "operator",
+        "delivered",
+        "run-1",
+    )
+    assert handoff["file"] == "operator/operator/a.csv"
+
+
+def test_show_of_an_unknown_device_exits_1(ledger_url: str) -> None:
+    result = run("show", "NO-SUCH-SERIAL", "--ledger", ledger_url)
+    assert result.exit_code == 1
+    assert "not in the ledger" in result.output
+
+
+def test_resend_refuses_without_a_reason(ledger_url: str, tmp_path: Path) -> None:
+    result = run("resend", eid(1), "--operator", "operator", "--ledger", ledger_url)
+    assert result.exit_code == 2
+    assert "--reason" in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_resend_writes_a_new_run_and_records_why(ledger_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "resend-run"
+    result = run(
+        "resend", "SER-2", "--operator", "operator", "--reason", "portal lost the upload",
+        "--by", "alice", "--out", str(out), "--ledger", ledger_url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["kind"] == "resend" and summary["counts"]["rows"] == 1
+    [handoff_file] = [out / item["path"] for item in summary["outputs"]]
+    lines = handoff_file.read_text().splitlines()
+    assert lines[0].startswith("EID,")
+    assert [line.split(",")[0] for line in lines[1:]] == [eid(2)]
+    assert "Dell Inc." in lines[1]
+    story = json.loads(run("show", eid(2), "--ledger", ledger_url, "--json").output)
+    resent = [line for line in story["devices"][0]["handoffs"] if line["resend_reason"]]
+    assert [(line["resend_reason"], line["requested_by"], line["state"]) for line in resent] == [
+        ("portal lost the upload", "alice", "delivered")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "operator"),
+    [(eid(1), "nobody"), (eid(99), "operator"), ("NO-SUCH-SERIAL", "operator")],
+)
+def test_resend_of_what_was_never_delivered_is_refused(
+    ledger_url: str, key: str, operator: str
+) -> None:
+    result = run(
+        "resend", key, "--operator", operator, "--reason", "x", "--ledger", ledger_url
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "eidflow:" in result.output
