@@ -38,9 +38,9 @@ def version_key(versions: pd.Series) -> pd.DataFrame:
 
 def os_below(versions: pd.Series, minimum: str) -> pd.Series:
     """Which versions are known and lower than ``minimum`` (compared part by part)."""
-    have = version_key(versions).to_numpy()
+    codes, distinct = pd.factorize(versions.fillna("").astype("str"))  # a fleet runs few builds
+    have = version_key(pd.Series(distinct, dtype="str")).to_numpy()
     need = version_key(pd.Series([minimum])).to_numpy()[0]
-    known = have[:, 0] >= 0
     below = np.zeros(len(have), dtype=bool)
     decided = np.zeros(len(have), dtype=bool)
     for position in range(have.shape[1]):
@@ -48,7 +48,10 @@ def os_below(versions: pd.Series, minimum: str) -> pd.Series:
         part = np.maximum(have[:, position], 0)
         below |= ~decided & (part < wanted)
         decided |= part != wanted
-    return pd.Series(known & below, index=versions.index)
+    below &= have[:, 0] >= 0
+    return pd.Series(
+        below[codes] if len(distinct) else np.zeros(len(codes), dtype=bool), index=versions.index
+    )
 
 
 def reconcile(
@@ -68,7 +71,10 @@ def reconcile(
     if inventory is None or inventory.empty or not accepted.any():
         return out
 
-    matches = _match(out.loc[accepted], current_records(inventory))
+    matches = _match(
+        out.loc[accepted, [schema.SERIAL_NUMBER, schema.IMEI, schema.IMEI2]],
+        current_records(inventory),
+    )
     found = matches[schema.INV_DEVICE_ID].notna()
     states = pd.Series(IntuneState.NOT_ENROLLED.value, index=matches.index, dtype="str")
     states = states.mask(found, IntuneState.ENROLLED.value)
@@ -98,28 +104,18 @@ def reconcile(
 
 
 def _match(accepted: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """The current Intune record of each accepted row (NaN columns where none)."""
-    inventory_side = current[
-        [
-            schema.INV_SERIAL,
-            schema.INV_DEVICE_ID,
-            schema.INV_IMEI,
-            schema.INV_AZURE_AD_DEVICE_ID,
-            schema.INV_OS_VERSION,
-        ]
-    ].rename(
-        columns={
-            schema.INV_IMEI: "inv_imei",
-            schema.INV_AZURE_AD_DEVICE_ID: "inv_azure_ad_device_id",
-            schema.INV_OS_VERSION: "inv_os_version",
-        }
-    )
-    rows = accepted[[schema.SERIAL_NUMBER, schema.IMEI, schema.IMEI2]]
-    merged = rows.merge(
-        inventory_side, left_on=schema.SERIAL_NUMBER, right_on=schema.INV_SERIAL, how="left"
-    )
-    merged.index = accepted.index
-    return merged
+    """The current Intune record of each accepted row (NA where none)."""
+    position = pd.Index(current[schema.INV_SERIAL]).get_indexer(accepted[schema.SERIAL_NUMBER])
+    matches = accepted.copy()
+    for column, name in [
+        (schema.INV_DEVICE_ID, schema.INV_DEVICE_ID),
+        (schema.INV_IMEI, "inv_imei"),
+        (schema.INV_AZURE_AD_DEVICE_ID, "inv_azure_ad_device_id"),
+        (schema.INV_OS_VERSION, "inv_os_version"),
+    ]:
+        taken = current[column].astype("str").array.take(position, allow_fill=True)
+        matches[name] = pd.Series(taken, index=accepted.index)
+    return matches
 
 
 def _imei_disagrees(matches: pd.DataFrame) -> pd.Series:

@@ -37,16 +37,16 @@ def compact(column: pd.Series) -> pd.Series:
 def digit_matrix(numbers: pd.Series, width: int) -> np.ndarray:
     """Rows of ``width`` ASCII digits as an ``(n, width)`` matrix of ints 0..9."""
     if numbers.empty:
-        return np.zeros((0, width), dtype=np.int64)
+        return np.zeros((0, width), dtype=np.uint8)
     joined = "".join(numbers.tolist()).encode("ascii")
-    return (np.frombuffer(joined, dtype=np.uint8).reshape(-1, width) - 48).astype(np.int64)
+    return np.frombuffer(joined, dtype=np.uint8).reshape(-1, width) - 48
 
 
 def mod97_check_digits(first30: np.ndarray) -> np.ndarray:
     """Column-wise :func:`eid_rules.calc_check_digits` on a ``(n, 30)`` digit matrix."""
     remainder = np.zeros(first30.shape[0], dtype=np.int64)
     for position in range(first30.shape[1]):
-        remainder = (remainder * 10 + first30[:, position]) % 97
+        remainder = (remainder * 10 + first30[:, position].astype(np.int64)) % 97
     return 98 - (remainder * 100) % 97
 
 
@@ -91,7 +91,7 @@ def eid_reasons(raw: pd.Series, numeric_cell: pd.Series) -> tuple[pd.Series, pd.
     lost = lost | (padded | _float_exact(full)).reindex(raw.index, fill_value=False)
 
     matrix = digit_matrix(full, eid_rules.LENGTH)
-    given = matrix[:, 30] * 10 + matrix[:, 31]
+    given = matrix[:, 30].astype(np.int64) * 10 + matrix[:, 31]
     good_check = pd.Series(mod97_check_digits(matrix[:, :30]) == given, index=full.index)
     good_check = good_check.reindex(raw.index, fill_value=False)
 
@@ -118,7 +118,7 @@ def imei_check(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 def _luhn_valid(imei: pd.Series, shaped: pd.Series) -> pd.Series:
-    matrix = digit_matrix(imei[shaped], imei_rules.LENGTH)
+    matrix = digit_matrix(imei[shaped], imei_rules.LENGTH).astype(np.int64)
     doubled = matrix[:, 1:14:2] * 2
     total = matrix[:, 0:14:2].sum(axis=1) + (doubled - 9 * (doubled > 9)).sum(axis=1)
     check = (10 - total % 10) % 10
