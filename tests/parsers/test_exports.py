@@ -80,3 +80,9 @@ def test_entra_export() -> None:
         schema.ENTRA_OBJECT_ID_COL: "11111111-2222-3333-4444-55555555555f",
         schema.ENTRA_DISPLAY_NAME: "PC-1",
     }
+
+
+def test_intune_utf16_tab_export() -> None:
+    text = intune_csv().decode("utf-8-sig").replace(",", "\t")
+    frame = read_intune_inventory("inv.csv", b"\xff\xfe" + text.encode("utf-16-le"))
+    assert frame[schema.INV_SERIAL].tolist() == ["PF3ABC12", "PF3ABC12", ""]

@@ -190,3 +190,18 @@ def test_sha256_of_a_large_file() -> None:
     data = ("EID,Serial\n" + f"{VALID_EID},S\n" * 120_000).encode()
     assert len(data) > 4 << 20
     assert read_manifest("m.csv", data).sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_excel_sep_line_is_preamble() -> None:
+    data = f"sep=;\nEID;Serial\n{VALID_EID};SN-1\n".encode()
+    result = read_manifest("m.csv", data)
+    assert result.rows[schema.SERIAL_RAW].tolist() == ["SN-1"]
+    assert result.rows[schema.ROW].tolist() == [3]
+    assert result.skipped.preamble_rows == 1
+
+
+def test_lone_cr_line_endings() -> None:
+    data = f"EID,Serial\r{VALID_EID},SN-1\r{VALID_EID},SN-2\r".encode()
+    rows = read_manifest("m.csv", data).rows
+    assert rows[schema.SERIAL_RAW].tolist() == ["SN-1", "SN-2"]
+    assert rows[schema.ROW].tolist() == [2, 3]
