@@ -58,6 +58,11 @@ def main() -> None:
 @click.option(
     "--oem-profile", help="Read the manifests with this [parsers.profiles.NAME] of eidflow.toml."
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar on stderr (default: when stderr is a terminal).",
+)
 def ingest(
     manifests: tuple[str, ...],
     inventory: str | None,
@@ -66,6 +71,7 @@ def ingest(
     out_dir: Path | None,
     config_file: Path | None,
     oem_profile: str | None,
+    progress: bool | None,
 ) -> None:
     """Validate, deduplicate and reconcile MANIFEST files; write the run folder."""
     from eidflow.pipeline import IngestRequest
@@ -91,9 +97,14 @@ def ingest(
 
         overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
         settings = load_settings(config_file, **overrides)
-        result = run_ingest(
-            IngestRequest(list(manifests), inventory, entra_devices, out_dir, oem_profile), settings
-        )
+        request = IngestRequest(list(manifests), inventory, entra_devices, out_dir, oem_profile)
+        if progress if progress is not None else sys.stderr.isatty():
+            from eidflow.progress import ProgressSteps
+
+            with ProgressSteps() as steps:
+                result = run_ingest(request, settings, steps=steps)
+        else:
+            result = run_ingest(request, settings)
     for record in result.inputs:
         if record.error:
             click.echo(f"eidflow: {record.error}", err=True)
