@@ -1,0 +1,170 @@
+"""eidflow serve: refuses clearly without a server; with one, scheduled inbox runs happen."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from eidflow.settings import load_settings
+from flows.serve import build_deployments, serve, server_problem
+from tests.flows.tenant import Device, manifest_csv, write_config
+
+
+@pytest.mark.parametrize(
+    ("api_url", "says"),
+    [(None, "PREFECT_API_URL is not set"), ("http://127.0.0.1:9/api", "no Prefect server answers")],
+)
+def test_without_a_server_serve_says_what_to_do_and_exits_2(api_url: str | None, says: str) -> None:
+    assert says in str(server_problem(api_url, timeout=2))
+    with temporary_settings({PREFECT_API_URL: api_url}):
+        result = CliRunner().invoke(serve, [])
+    assert result.exit_code == 2
+    assert says in result.output
+    assert "prefect server start" in result.output and "export PREFECT_API_URL=" in result.output
+
+
+@pytest.mark.parametrize(
+    ("flows", "inbox_schedule"),
+    [
+        ({"inbox_interval_seconds": 120}, ("interval", 120.0)),
+        (
+            {"inbox_cron": "*/10 7-19 * * 1-5", "timezone": "Europe/Paris"},
+            ("cron", "*/10 7-19 * * 1-5"),
+        ),
+    ],
+)
+def test_deployments_take_their_schedules_from_the_config(
+    tmp_path: Path, flows: dict[str, Any], inbox_schedule: tuple[str, Any]
+) -> None:
+    config = write_config(tmp_path, flows={"reconcile_cron": "30 5 * * *", **flows})
+    deployments = build_deployments(load_settings(config), str(config))
+    by_name = {f"{d.flow_name}/{d.name}": d for d in deployments}
+    assert sorted(by_name) == [
+        "ingest-manifests/manual",
+        "reconcile-pending/daily",
+        "watch-inbox/inbox",
+    ]
+    inbox = by_name["watch-inbox/inbox"]
+    kind, value = inbox_schedule
+    schedule = inbox.schedules[0].schedule
+    if kind == "interval":
+        assert schedule.interval.total_seconds() == value
+    else:
+        assert (schedule.cron, schedule.timezone) == (value, flows["timezone"])
+    assert inbox.concurrency_limit == 1
+    assert inbox.parameters == {"parameters": {"config_file": str(config)}}
+    assert by_name["reconcile-pending/daily"].schedules[0].schedule.cron == "30 5 * * *"
+    assert by_name["ingest-manifests/manual"].schedules in (None, [])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "EIDFLOW_"))}
+    return (
+        env | {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"} | extra
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path) -> Iterator[str]:
+    """``prefect server start`` on a free loopback port, with its own PREFECT_HOME (SQLite)."""
+    port = free_port()
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=clean_env(PREFECT_HOME=str(tmp_path / "prefect-home")),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    api_url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 60
+        while server_problem(api_url, timeout=1):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"prefect server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}"
+                )
+            time.sleep(0.25)
+        yield api_url
+    finally:
+        stop(process)
+        log.close()
+
+
+@pytest.mark.slow
+def test_served_inbox_schedule_picks_up_a_dropped_manifest(
+    tmp_path: Path, prefect_server: str
+) -> None:
+    work = tmp_path / "work"
+    inbox = work / "inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "shipment.csv").write_bytes(manifest_csv([Device(n) for n in range(41, 44)]))
+    config = write_config(work, flows={"inbox": str(inbox), "inbox_interval_seconds": 2})
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "eidflow", "serve", "--config", str(config)],
+        cwd=work,
+        env=clean_env(
+            PREFECT_HOME=str(tmp_path / "client-home"),
+            PREFECT_API_URL=prefect_server,
+            PREFECT_RUNNER_POLL_FREQUENCY="1",
+        ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 50
+        while not (inbox / "archive" / "shipment.csv").exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"no inbox run happened: {(tmp_path / 'serve.log').read_text()[-3000:]}"
+                )
+            time.sleep(0.5)
+        runs = httpx.post(
+            f"{prefect_server}/flow_runs/filter",
+            json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}},
+            timeout=10,
+        ).json()
+        assert any(run["auto_scheduled"] for run in runs), runs
+        [run_dir] = list((work / "runs").iterdir())
+        assert (run_dir / "summary.json").is_file()
+    finally:
+        stop(server)
+        log.close()
