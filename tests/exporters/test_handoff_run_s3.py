@@ -1,0 +1,77 @@
+"""A whole ingest delivering to S3 (moto behind a proxy): a failed delivery hands nothing off,
+the rerun completes, and no EID is delivered twice to the operator."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from eidflow.errors import DeliveryError
+from eidflow.pipeline import IngestRequest, run_ingest
+from eidflow.settings import Settings
+from exporters.config import DeliverySettings
+from tests.s3_server import S3Proxy
+
+SAMPLES = Path(__file__).parents[2] / "data" / "samples"
+MANIFESTS = [str(SAMPLES / "lenovo-shipment-4401190.csv"), str(SAMPLES / "dell-asn-PO-2026-1187.xlsx")]
+
+
+def settings_for(tmp_path: Path, proxy: S3Proxy) -> Settings:
+    return Settings.model_validate(
+        {
+            "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
+            "delivery": DeliverySettings(kind="s3", s3=proxy.settings).model_dump(),
+        }
+    )
+
+
+def ingest(tmp_path: Path, settings: Settings, name: str) -> Path:
+    request = IngestRequest(manifests=MANIFESTS, out_dir=tmp_path / name)
+    return run_ingest(request, settings).run_dir
+
+
+def delivered_eids(proxy: S3Proxy) -> list[str]:
+    """EIDs in the operator objects of every S3 delivery that has a receipt."""
+    settings = proxy.settings
+    client = boto3.client("s3", endpoint_url=settings.endpoint_url, region_name=settings.region)
+    listing = client.list_objects_v2(Bucket=settings.bucket).get("Contents", [])
+    keys = [item["Key"] for item in listing]
+    eids = []
+    for receipt in (key for key in keys if key.endswith("/receipt.json")):
+        prefix = receipt.removesuffix("receipt.json")
+        body = json.loads(client.get_object(Bucket=settings.bucket, Key=receipt)["Body"].read())
+        for entry in body["files"]:
+            if entry["kind"] == "operator":
+                data = client.get_object(Bucket=settings.bucket, Key=prefix + entry["path"])
+                rows = csv.DictReader(io.StringIO(data["Body"].read().decode()))
+                eids += [row["EID"] for row in rows]
+    return eids
+
+
+def test_failed_s3_delivery_then_rerun_delivers_each_eid_once(
+    tmp_path: Path, s3_proxy: S3Proxy
+) -> None:
+    settings = settings_for(tmp_path, s3_proxy)
+    s3_proxy.fail_puts_after = 1  # the operator file arrives, then S3 answers 500 for good
+    with pytest.raises(DeliveryError, match="Not delivered:.*decisions.csv"):
+        ingest(tmp_path, settings, "run-a")
+    failed = tmp_path / "run-a"
+    assert not (failed / "receipt.json").exists()
+    assert not (failed / "summary.json").exists()
+    assert delivered_eids(s3_proxy) == []  # the object that arrived has no receipt: void
+
+    s3_proxy.heal()
+    done = ingest(tmp_path, settings, "run-b")
+    assert (done / "receipt.json").exists() and (done / "summary.json").exists()
+    first = delivered_eids(s3_proxy)
+    assert first, "the rerun hands the EIDs off again"
+    assert len(first) == len(set(first))
+
+    again = ingest(tmp_path, settings, "run-c")  # same manifests: nothing new to hand off
+    assert (again / "summary.json").exists()
+    assert sorted(delivered_eids(s3_proxy)) == sorted(first)
