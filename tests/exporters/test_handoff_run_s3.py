@@ -75,3 +75,25 @@ def test_failed_s3_delivery_then_rerun_delivers_each_eid_once(
     again = ingest(tmp_path, settings, "run-c")  # same manifests: nothing new to hand off
     assert (again / "summary.json").exists()
     assert sorted(delivered_eids(s3_proxy)) == sorted(first)
+
+
+def test_ingest_reads_manifests_from_s3_and_names_a_missing_one(
+    tmp_path: Path, s3_proxy: S3Proxy
+) -> None:
+    store = s3_proxy.settings
+    client = boto3.client("s3", endpoint_url=store.endpoint_url, region_name=store.region)
+    client.put_object(
+        Bucket=store.bucket, Key="inbox/lenovo.csv", Body=Path(MANIFESTS[0]).read_bytes()
+    )
+    settings = Settings.model_validate(
+        {
+            "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
+            "delivery": {"kind": "folder", "s3": store.model_dump()},
+        }
+    )
+    present, missing = f"s3://{store.bucket}/inbox/lenovo.csv", f"s3://{store.bucket}/inbox/gone.csv"
+    result = run_ingest(IngestRequest(manifests=[present, missing], out_dir=tmp_path / "r"), settings)
+    assert result.exit_code == 1
+    inputs = {item["path"]: item for item in result.summary["inputs"]}
+    assert inputs[present]["rows"] > 0 and not inputs[present].get("error")
+    assert "file not found" in inputs[missing]["error"]
