@@ -18,7 +18,10 @@ from exporters.config import DeliverySettings
 from tests.s3_server import S3Proxy
 
 SAMPLES = Path(__file__).parents[2] / "data" / "samples"
-MANIFESTS = [str(SAMPLES / "lenovo-shipment-4401190.csv"), str(SAMPLES / "dell-asn-PO-2026-1187.xlsx")]
+MANIFESTS = [
+    str(SAMPLES / "lenovo-shipment-4401190.csv"),
+    str(SAMPLES / "dell-asn-PO-2026-1187.xlsx"),
+]
 
 
 def settings_for(tmp_path: Path, proxy: S3Proxy) -> Settings:
@@ -58,7 +61,7 @@ def test_failed_s3_delivery_then_rerun_delivers_each_eid_once(
 ) -> None:
     settings = settings_for(tmp_path, s3_proxy)
     s3_proxy.fail_puts_after = 1  # the operator file arrives, then S3 answers 500 for good
-    with pytest.raises(DeliveryError, match="Not delivered:.*decisions.csv"):
+    with pytest.raises(DeliveryError, match=r"Not delivered:.*decisions\.csv"):
         ingest(tmp_path, settings, "run-a")
     failed = tmp_path / "run-a"
     assert not (failed / "receipt.json").exists()
@@ -91,8 +94,13 @@ def test_ingest_reads_manifests_from_s3_and_names_a_missing_one(
             "delivery": {"kind": "folder", "s3": store.model_dump()},
         }
     )
-    present, missing = f"s3://{store.bucket}/inbox/lenovo.csv", f"s3://{store.bucket}/inbox/gone.csv"
-    result = run_ingest(IngestRequest(manifests=[present, missing], out_dir=tmp_path / "r"), settings)
+    present, missing = (
+        f"s3://{store.bucket}/inbox/lenovo.csv",
+        f"s3://{store.bucket}/inbox/gone.csv",
+    )
+    result = run_ingest(
+        IngestRequest(manifests=[present, missing], out_dir=tmp_path / "r"), settings
+    )
     assert result.exit_code == 1
     inputs = {item["path"]: item for item in result.summary["inputs"]}
     assert inputs[present]["rows"] > 0 and not inputs[present].get("error")
