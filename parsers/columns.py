@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from eidflow import schema
 from eidflow.errors import ManifestError
@@ -99,13 +98,8 @@ PROFILE_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class ColumnMap:
-    """Where the header is and which column index holds each field."""
-
-    header_index: int  # 0-based index of the header among the rows searched
-    fields: dict[str, int]  # field -> 0-based column index
-    headers: tuple[str, ...]
+class NoEidColumn(ManifestError):
+    """A device-like table (serial numbers, models) without an EID column."""
 
 
 def alias_field(header: str) -> str | None:
@@ -213,7 +207,7 @@ def map_columns(
     for field, found in candidates.items():
         fields[field] = min(found, key=lambda i: _priority(field, normalised[i]))
     if "eid" not in fields:
-        raise ManifestError(
+        raise NoEidColumn(
             file,
             f"no EID column found (headers: {_list(headers)}).",
             todo=PROFILE_HINT,

@@ -91,6 +91,12 @@ def check_zip_workbook(file: str, data: bytes, max_uncompressed_bytes: int) -> s
                 f"{max_uncompressed_bytes:,} (parsers.max_uncompressed_bytes).",
                 todo="Split the workbook, or raise the limit in eidflow.toml if it is genuine.",
             )
+        if any(info.flag_bits & 0x1 for info in members):
+            raise ManifestError(
+                file,
+                "is password-protected (its archive parts are encrypted).",
+                todo="Ask the sender for a copy without a password.",
+            )
         names = {info.filename for info in members}
         kind = _zip_kind(file, names)
         for info in members:

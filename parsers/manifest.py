@@ -11,7 +11,7 @@ import pandas as pd
 from eidflow.errors import ManifestError
 from parsers import container, text, workbook
 from parsers.base import ManifestRead, Skipped, empty_rows
-from parsers.columns import PROFILE_HINT, find_header, map_columns, pick_profile
+from parsers.columns import PROFILE_HINT, NoEidColumn, find_header, map_columns, pick_profile
 from parsers.config import ParserSettings
 from parsers.rows import TableBody, check_cell_sizes, shape_rows
 
@@ -111,6 +111,7 @@ def _read_workbook(
     frames: list[pd.DataFrame] = []
     sheets: list[str] = []
     first_rows: list[list[str]] = []
+    no_eid: NoEidColumn | None = None
     try:
         for grid in workbook.iter_sheets(name, book, only=named.sheet if named else ""):
             head = [
@@ -123,7 +124,13 @@ def _read_workbook(
                 skipped.sheets_without_table.append(grid.name)
                 continue
             header_row = grid.first_row + index
-            fields = map_columns(head[index], chosen, name, sheet=grid.name, row=header_row)
+            try:
+                fields = map_columns(head[index], chosen, name, sheet=grid.name, row=header_row)
+            except NoEidColumn as error:
+                # another sheet may hold the devices (a returns or summary sheet has serials)
+                no_eid = no_eid or error
+                skipped.sheets_without_table.append(grid.name)
+                continue
             body = workbook.body_of(grid, index, fields)
             check_cell_sizes(
                 name,
@@ -143,6 +150,8 @@ def _read_workbook(
             sheets.append(grid.name)
     finally:
         book.close()
+    if not sheets and no_eid is not None:
+        raise no_eid
     if not sheets:
         raise _no_table(name, first_rows, settings, sheet_names=skipped.sheets_without_table)
     rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -122,3 +122,23 @@ def test_profiles_load_from_eidflow_toml(tmp_path: Path) -> None:
     assert settings.profiles["acme"].eid == "eUICC Identifier (32)"
     rows = read_manifest("oem.csv", oem_csv(), settings).rows
     assert rows[schema.EID_RAW].tolist() == [VALID_EID]
+
+
+def test_sheet_with_serials_but_no_eid_beside_a_device_sheet() -> None:
+    data = xlsx_bytes(
+        {
+            "Returns": [["Serial Number", "Model", "Reason"], ["X1", "M", "DOA"]],
+            "Devices": [["EID", "Serial Number"], [VALID_EID, "A"]],
+        }
+    )
+    result = read_manifest("book.xlsx", data)
+    assert result.rows[schema.SERIAL_RAW].tolist() == ["A"]
+    assert result.skipped.sheets_without_table == ["Returns"]
+
+
+def test_workbook_whose_only_table_has_no_eid() -> None:
+    data = xlsx_bytes({"Returns": [["Serial Number", "Model"], ["X1", "M"]]})
+    with pytest.raises(ManifestError) as caught:
+        read_manifest("book.xlsx", data)
+    assert "no EID column" in caught.value.what
+    assert caught.value.sheet == "Returns"

@@ -119,7 +119,7 @@ def test_zip_that_lies_about_its_sizes() -> None:
     data = bytearray(rezip(workbook(), {SHEET_PART: padded}))
     info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(SHEET_PART)
     struct.pack_into("<I", data, info.header_offset + 22, 4096)  # local header
-    central = data.find(b"PK\x01\x02" + bytes(0), 0)
+    central = data.find(b"PK\x01\x02")
     while central != -1:
         length = struct.unpack_from("<H", data, central + 28)[0]
         if bytes(data[central + 46 : central + 46 + length]) == SHEET_PART.encode():
@@ -166,3 +166,14 @@ def test_binary_garbage_in_csv(data: bytes) -> None:
 
 def test_text_without_any_table() -> None:
     assert "no device table" in fails("m.csv", b"just some words\nand more\n").what
+
+
+def test_zip_with_encrypted_parts() -> None:
+    data = bytearray(workbook())
+    central = data.find(b"PK\x01\x02")
+    while central != -1:
+        length = struct.unpack_from("<H", data, central + 28)[0]
+        if bytes(data[central + 46 : central + 46 + length]) == SHEET_PART.encode():
+            data[central + 8] |= 0x1  # general purpose flag: encrypted
+        central = data.find(b"PK\x01\x02", central + 4)
+    assert "password-protected" in fails("locked.xlsx", bytes(data)).what
