@@ -21,6 +21,8 @@ from eidflow.settings import load_settings
 from flows.serve import build_deployments, serve, server_problem
 from tests.flows.tenant import Device, manifest_csv, write_config
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 @pytest.mark.parametrize(
     ("api_url", "says"),
@@ -92,9 +94,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-@pytest.fixture
-def prefect_server(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``prefect server start`` on a free loopback port, with its own PREFECT_HOME (SQLite)."""
+    tmp_path = tmp_path_factory.mktemp("prefect-server")
     port = free_port()
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
@@ -168,3 +171,36 @@ def test_served_inbox_schedule_picks_up_a_dropped_manifest(
     finally:
         stop(server)
         log.close()
+
+
+@pytest.mark.slow
+def test_prefect_yaml_deploys_the_flows_to_a_process_work_pool(
+    tmp_path: Path, prefect_server: str
+) -> None:
+    env = clean_env(PREFECT_HOME=str(tmp_path / "client-home"), PREFECT_API_URL=prefect_server)
+    prefect = [sys.executable, "-m", "prefect"]
+    subprocess.run(
+        [*prefect, "work-pool", "create", "eidflow", "--type", "process", "--overwrite"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    deployed = subprocess.run(
+        [*prefect, "--no-prompt", "deploy", "--all"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+    found = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=10).json()
+    by_name = {d["name"]: d for d in found if d["work_pool_name"] == "eidflow"}
+    assert sorted(by_name) == ["daily", "inbox", "manual"]
+    assert by_name["inbox"]["schedules"][0]["schedule"]["interval"] == 300
+    assert by_name["daily"]["schedules"][0]["schedule"]["cron"] == "0 6 * * *"
+    assert by_name["inbox"]["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+    assert by_name["manual"]["schedules"] == []
+    pull = by_name["inbox"]["pull_steps"][0]["prefect.deployments.steps.set_working_directory"]
+    assert pull["directory"] == "{{ $EIDFLOW_HOME }}"  # resolved on each worker host
