@@ -11,6 +11,8 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -115,35 +117,33 @@ def eid_cell_text(value: Any) -> str:
 def body_of(grid: SheetGrid, header_index: int, fields: dict[str, int]) -> TableBody:
     """The lines below the header as text columns, with the numeric-cell flags."""
     lines = grid.cells[header_index + 1 :]
+    width = min(map(len, lines), default=0)  # calamine's rows are rectangular; be safe anyway
     columns: dict[str, pd.Series] = {}
     eid_numeric = imei_numeric = None
     for field, index in fields.items():
-        values = [line[index] if index < len(line) else "" for line in lines]
-        if field == "eid":
-            texts = [eid_cell_text(value) for value in values]
-            eid_numeric = _numeric(values)
+        if index < width:
+            values = list(map(itemgetter(index), lines))
         else:
-            texts = _texts(values)
+            values = [line[index] if index < len(line) else "" for line in lines]
+        kinds = set(map(type, values))
+        if field == "eid":
+            texts = values if kinds <= {str} else list(map(eid_cell_text, values))
+            eid_numeric = _numeric(values, kinds)
+        else:
+            texts = values if kinds <= {str} else list(map(cell_text, values))
             if field == "imei":
-                imei_numeric = _numeric(values)
+                imei_numeric = _numeric(values, kinds)
         columns[field] = pd.Series(texts, dtype=TEXT_DTYPE)
-    nonblank = np.fromiter(
-        (line.count("") != len(line) for line in lines),
-        dtype=bool,
-        count=len(lines),
-    )
+    filled = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    empty = np.fromiter(map(list.count, lines, repeat("")), dtype=np.int64, count=len(lines))
     first = grid.first_row + header_index + 1
     row_numbers = np.arange(first, first + len(lines), dtype=np.int64)
-    return TableBody(columns, row_numbers, nonblank, eid_numeric, imei_numeric)
+    return TableBody(columns, row_numbers, empty != filled, eid_numeric, imei_numeric)
 
 
-def _texts(values: list[Any]) -> list[str]:
-    if all(type(value) is str for value in values):
-        return values
-    return [cell_text(value) for value in values]
-
-
-def _numeric(values: list[Any]) -> np.ndarray:
+def _numeric(values: list[Any], kinds: set[type]) -> np.ndarray:
+    if not kinds & set(NUMBER_TYPES):
+        return np.zeros(len(values), dtype=bool)
     return np.fromiter(
         (type(value) in NUMBER_TYPES for value in values), dtype=bool, count=len(values)
     )
