@@ -72,7 +72,7 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
     """The summary sheet: run facts, counts, inputs, outputs, and notes on capped sheets."""
     lines: list[Line] = [(["eidflow run report"], STYLE_HEADER)]
     for key, value in summary.items():
-        if isinstance(value, str | int | float | bool) or value is None:
+        if not isinstance(value, dict) and not _is_table(value):
             lines.append(([_text(key), _cell(value)], STYLE_TEXT))
     counts = summary.get("counts", {}) or {}
     for key, title, label in COUNT_SECTIONS:
@@ -80,6 +80,13 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
     for key in ("inputs", "outputs"):
         items = summary.get(key) or []
         lines += _table(key.capitalize(), [item for item in items if isinstance(item, dict)])
+    for key, value in summary.items():  # anything else the summary holds, e.g. skipped lines
+        if key in ("counts", "inputs", "outputs"):
+            continue
+        if isinstance(value, dict):
+            lines += _table(key, _count_rows(value, "what", "value"))
+        elif _is_table(value):
+            lines += _table(key, value)
     notes = [
         ([f"Sheet {status}: {_cap_note(size, cap)}"], STYLE_NOTE)
         for status, size in sizes.items()
@@ -88,10 +95,14 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
     return lines + ([([], STYLE_TEXT), *notes] if notes else [])
 
 
-def _count_rows(counts: Any, label: str) -> list[dict[str, Any]]:
+def _is_table(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(i, dict) for i in value)
+
+
+def _count_rows(counts: Any, label: str, amount: str = "rows") -> list[dict[str, Any]]:
     if not isinstance(counts, dict):
         return []
-    return [{label: key, "rows": value} for key, value in counts.items()]
+    return [{label: key, amount: value} for key, value in counts.items()]
 
 
 def _table(title: str, items: list[dict[str, Any]]) -> list[Line]:
@@ -105,10 +116,22 @@ def _table(title: str, items: list[dict[str, Any]]) -> list[Line]:
 
 
 def _cell(value: Any) -> Any:
-    """Integers stay numbers (counts); everything else is inert text."""
+    """Integers stay numbers (counts); lists and mappings one line of text; all text inert."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return "" if value is None else _text(value)
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return _text("; ".join(f"{key}={_plain(item)}" for key, item in value.items()))
+    if isinstance(value, list | tuple):
+        return _text("; ".join(_plain(item) for item in value))
+    return _text(value)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
 
 
 def _text(value: Any) -> str:

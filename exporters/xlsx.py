@@ -140,8 +140,8 @@ def _rows_xml(chunk: pd.DataFrame, first_row: int) -> bytes:
 
 def _cells(column: pd.Series, letter: str, numbers: pa.Array) -> pa.Array:
     """One cell element per row; ``""`` (no cell) for empty text."""
-    if pd.api.types.is_integer_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        values = pa.array(column.to_numpy()).cast(pa.string())
+    if pd.api.types.is_integer_dtype(column) and not column.hasnans:
+        values = pa.array(column.to_numpy(dtype="int64")).cast(pa.string())
         return pc.binary_join_element_wise(
             f'<c r="{letter}', numbers, '"><v>', values, "</v></c>", ""
         )

@@ -71,6 +71,33 @@ def test_summary_sheet_holds_counts_inputs_and_outputs(tmp_path: Path) -> None:
     assert ["decisions.csv", 4, "cd" * 32] in flat
 
 
+def test_nested_summary_values_become_readable_text(tmp_path: Path) -> None:
+    summary = SUMMARY | {
+        "inputs": [
+            {
+                "path": "asn.xlsx",
+                "rows": 3,
+                "sheets": ["Shipment", "=Returns"],
+                "skipped": {"blank_rows": 2, "sheets_without_table": ["Notes"]},
+            }
+        ],
+        "skipped": {"blank_rows": 2, "footer_rows": 1},
+        "unreadable": [],
+    }
+    write_report(decisions(), summary, tmp_path, ReportSettings())
+    lines = values(openpyxl.load_workbook(tmp_path / "report.xlsx")["summary"])
+    flat = [[v for v in line if v is not None] for line in lines]
+    assert [
+        "asn.xlsx",
+        3,
+        "Shipment; =Returns",  # inert: a formula only starts a cell
+        "blank_rows=2; sheets_without_table=Notes",
+    ] in flat
+    assert ["skipped"] in flat
+    assert ["footer_rows", 1] in flat
+    assert ["unreadable"] in flat
+
+
 def test_outcome_sheets_are_capped_with_a_note(tmp_path: Path) -> None:
     rows = frame([handoff_row(n) for n in range(1, 8)])[list(schema.DECISION_COLUMNS)]
     output = write_report(rows, SUMMARY, tmp_path, ReportSettings(max_rows_per_sheet=3))
