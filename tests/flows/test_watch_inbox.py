@@ -7,10 +7,12 @@ import hashlib
 import json
 from pathlib import Path
 
+import boto3
 import pytest
 from prefect.artifacts import Artifact
 
 from eidflow.ledger import open_ledger
+from exporters.config import S3Settings
 from flows.watch import WatchParameters, watch_inbox
 from tests.flows.tenant import Device, manifest_csv, write_config
 
@@ -78,3 +80,27 @@ def test_good_manifest_handed_off_and_archived_bad_one_quarantined(tmp_path: Pat
     assert third.run_id == ""
     assert third.already_processed == [str(inbox / "archive" / "lenovo-4401190-resent.csv")]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [first.run_id]
+
+
+def test_s3_inbox(tmp_path: Path, s3_bucket: S3Settings) -> None:
+    client = boto3.client("s3", endpoint_url=s3_bucket.endpoint_url, region_name=s3_bucket.region)
+    client.put_object(Bucket=s3_bucket.bucket, Key="inbox/ship.csv", Body=manifest_csv(DEVICES))
+    client.put_object(Bucket=s3_bucket.bucket, Key="inbox/empty.csv", Body=b"")
+    config = write_config(
+        tmp_path,
+        flows={"inbox": f"s3://{s3_bucket.bucket}/inbox/"},
+        **{"delivery.s3": {"endpoint_url": s3_bucket.endpoint_url, "region": s3_bucket.region}},
+    )
+
+    outcome = watch_inbox(WatchParameters(config_file=str(config)))
+
+    assert outcome.archived == [f"s3://{s3_bucket.bucket}/inbox/archive/ship.csv"]
+    assert outcome.quarantined == [f"s3://{s3_bucket.bucket}/inbox/quarantine/empty.csv"]
+    keys = {item["Key"] for item in client.list_objects_v2(Bucket=s3_bucket.bucket)["Contents"]}
+    assert keys == {
+        "inbox/archive/ship.csv",
+        "inbox/quarantine/empty.csv",
+        "inbox/quarantine/empty.csv.reason.txt",
+    }
+    run_dir = tmp_path / "runs" / outcome.run_id
+    assert sorted(operator_eids(run_dir)) == sorted(d.eid for d in DEVICES)
