@@ -38,8 +38,9 @@ def deliver(
     Returns what the delivery itself wrote in the run folder: ``[receipt.json]``.
     Raises :class:`DeliveryError` naming what was delivered and what not.
     """
-    for output in files:
-        _check_unchanged(run_dir, output)
+    if settings.kind == "s3" or settings.folder:  # in place, the files were just written
+        for output in files:
+            _check_unchanged(run_dir, output)
     destination = destination_of(settings, run_dir, run_id)
     receipt = receipt_bytes(run_id, destination, files)
     if settings.kind == "s3":

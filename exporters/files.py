@@ -17,6 +17,17 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (Linux); else 0o022."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 @dataclass(frozen=True)
 class OutputFile:
     """A file a run wrote: where (relative to the run folder), how many data rows, its sha256."""
@@ -49,6 +60,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
         yield tmp
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; hand-off files are for others too
         os.replace(tmp, final)
         _fsync_dir(final.parent)
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -71,8 +73,23 @@ def test_unwritable_folder_is_a_delivery_error(tmp_path: Path) -> None:
         deliver(run_dir, files, "run-1", DeliverySettings(folder=str(blocker)))
 
 
-def test_missing_file_is_named(tmp_path: Path) -> None:
-    files = hand_off_files(tmp_path)
-    (tmp_path / files[0].path).unlink()
+def test_missing_or_changed_file_is_named(tmp_path: Path) -> None:
+    run_dir, outbox = tmp_path / "run", DeliverySettings(folder=str(tmp_path / "outbox"))
+    files = hand_off_files(run_dir)
+    (run_dir / files[1].path).write_text("edited\n")
+    with pytest.raises(DeliveryError, match=r"group-members\.csv: changed after it was written"):
+        deliver(run_dir, files, "run-1", outbox)
+    (run_dir / files[0].path).unlink()
     with pytest.raises(DeliveryError, match=r"a\.csv: hand-off file missing"):
-        deliver(tmp_path, files, "run-1", DeliverySettings())
+        deliver(run_dir, files, "run-1", outbox)
+    assert not (tmp_path / "outbox").exists()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_get_the_mode_the_umask_allows(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        output = hand_off_files(tmp_path)[0]
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / output.path).stat().st_mode) == mode
