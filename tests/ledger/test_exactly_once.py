@@ -1,0 +1,150 @@
+"""End to end: every valid EID reaches the operator exactly once, whatever is killed or raced.
+
+Real ``eidflow ingest`` processes: some killed with SIGKILL at random moments and
+rerun, some started together on overlapping manifests. The truth is read back from
+the run folders only: a folder with ``summary.json`` is a complete run, and the EIDs
+in its ``operator/`` files are what the operator received.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.ledger.helpers import eid
+
+KILLS = 20
+WINDOW, STEP = 300, 150  # manifest i holds EIDs i*STEP .. i*STEP+WINDOW-1: neighbours overlap
+
+
+def write_manifest(path: Path, numbers: range) -> None:
+    """Valid EIDs with serials, plus one row with a wrong check digit."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["EID", "Serial Number", "IMEI", "Manufacturer", "Model", "PO Number"])
+        for number in numbers:
+            writer.writerow([eid(number), f"SN{number:07d}", "", "Contoso", "Laptop 7", "PO-1"])
+        bad = eid(numbers.start)
+        writer.writerow([bad[:-1] + str((int(bad[-1]) + 1) % 10), "SN-BAD", "", "", "", ""])
+
+
+def ingest(work: Path, ledger: str, out: Path, *manifests: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    command = [sys.executable, "-m", "eidflow", "ingest", *map(str, manifests)]
+    command += ["--ledger", ledger, "--out", str(out)]
+    return subprocess.Popen(
+        command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> None:
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+
+
+def wait_for_folder(process: subprocess.Popen[str], out: Path) -> None:
+    """Until the run has created its folder (imports and argument checks are done)."""
+    while not out.exists() and process.poll() is None:
+        time.sleep(0.005)
+
+
+def complete_runs(work: Path) -> list[Path]:
+    return sorted(folder for folder in work.iterdir() if (folder / "summary.json").is_file())
+
+
+def handed_off(run_dir: Path) -> list[str]:
+    """EIDs in a run's operator files (default profile: CSV, first column EID)."""
+    eids: list[str] = []
+    for path in sorted((run_dir / "operator").rglob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            eids += [line["EID"] for line in csv.DictReader(handle)]
+    return eids
+
+
+def decisions(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "decisions.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def assert_exactly_once(work: Path, expected: set[str]) -> None:
+    counts = Counter(e for run_dir in complete_runs(work) for e in handed_off(run_dir))
+    twice = sorted(e for e, n in counts.items() if n > 1)
+    assert twice == [], f"handed off more than once: {twice[:5]}"
+    assert set(counts) == expected, f"never handed off: {sorted(expected - set(counts))[:5]}"
+
+
+@pytest.mark.slow
+def test_killed_ingests_and_reruns_hand_off_each_eid_once(tmp_path: Path) -> None:
+    seed = int.from_bytes(os.urandom(4), "big")
+    chance = random.Random(seed)
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    manifests = []
+    for number in range(KILLS + 1):
+        path = tmp_path / f"manifest-{number:02d}.csv"
+        write_manifest(path, range(number * STEP, number * STEP + WINDOW))
+        manifests.append(path)
+
+    # A first, complete run measures how long a run goes on once its folder exists.
+    first = ingest(tmp_path, ledger, tmp_path / "run-00", manifests[0])
+    wait_for_folder(first, tmp_path / "run-00")
+    started = time.monotonic()
+    finish(first)
+    span = time.monotonic() - started
+
+    incomplete = 0
+    for number in range(1, KILLS + 1):
+        # Each run reruns the previous manifest (killed or not) and adds the next one.
+        out = tmp_path / f"run-{number:02d}"
+        process = ingest(tmp_path, ledger, out, manifests[number - 1], manifests[number])
+        wait_for_folder(process, out)
+        time.sleep(chance.uniform(0, span))
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+        incomplete += not (out / "summary.json").exists()
+
+    finish(ingest(tmp_path, ledger, tmp_path / "run-final", *manifests))
+    expected = {eid(n) for n in range(KILLS * STEP + WINDOW)}
+    assert incomplete > 0, f"seed {seed}: no kill landed before a run was complete"
+    assert_exactly_once(tmp_path, expected)
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"]
+)
+def test_concurrent_ingests_on_overlapping_manifests(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("pg_url" if backend == "postgres" else "sqlite_url")
+    manifests = []
+    for number in range(4):
+        path = tmp_path / f"shipment-{number}.csv"
+        write_manifest(path, range(number * 500, number * 500 + 1500))
+        manifests.append(path)
+    outs = [tmp_path / f"run-{number}" for number in range(4)]
+    processes = [
+        ingest(tmp_path, url, out, path) for out, path in zip(outs, manifests, strict=True)
+    ]
+    for process in processes:
+        finish(process)
+
+    assert_exactly_once(tmp_path, {eid(n) for n in range(3000)})
+    accepted_by_run = {}
+    for out in outs:
+        rows = decisions(out)
+        assert len(rows) == 1501  # every row of the manifest, none lost
+        accepted = {row["eid"] for row in rows if row["status"] == "accepted"}
+        assert accepted == set(handed_off(out))  # decisions.csv is true for this run
+        accepted_by_run[out] = (accepted, rows)
+    for out, (_, rows) in accepted_by_run.items():
+        elsewhere = set().union(*(a for o, (a, _) in accepted_by_run.items() if o != out))
+        registered = {row["eid"] for row in rows if row["reason"] == "already_registered"}
+        assert registered <= elsewhere
