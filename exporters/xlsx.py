@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 CHUNK_ROWS = 50_000
 MAX_ROWS = 1_048_576
+MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 STYLE_TEXT, STYLE_HEADER, STYLE_NOTE = 1, 2, 3
 # XML 1.0 forbids these control characters; a spreadsheet cell cannot hold them anyway.
 _ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # RE2 syntax
@@ -159,6 +160,7 @@ def _cells(column: pd.Series, letter: str, numbers: pa.Array) -> pa.Array:
 
 
 def _escape(text: pa.Array) -> pa.Array:
+    text = pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS)
     text = pc.replace_substring(text, "&", "&amp;")
     text = pc.replace_substring(text, "<", "&lt;")
     text = pc.replace_substring(text, ">", "&gt;")

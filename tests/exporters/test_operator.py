@@ -203,3 +203,8 @@ def test_csv_quotes_values_holding_line_breaks(tmp_path: Path) -> None:
     [path] = write(handoff(1, model="Latitude\n7450"), tmp_path)
     assert read_csv(path)[1][4] == "Latitude\n7450"
     assert len(read_csv(path)) == 2
+
+
+def test_xlsx_text_longer_than_excel_allows_is_cut_to_32767(tmp_path: Path) -> None:
+    [path] = write(handoff(1, model="x" * 40_000), tmp_path, format="xlsx")
+    assert openpyxl.load_workbook(path).active["E2"].value == "x" * 32_767
