@@ -29,6 +29,7 @@ MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 STYLE_TEXT, STYLE_HEADER, STYLE_NOTE = 1, 2, 3
 # XML 1.0 forbids these control characters; a spreadsheet cell cannot hold them anyway.
 _ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # RE2 syntax
+_NEEDS_ESCAPE = r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]|_x"
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
 
@@ -160,6 +161,9 @@ def _cells(column: pd.Series, letter: str, numbers: pa.Array) -> pa.Array:
 
 
 def _escape(text: pa.Array) -> pa.Array:
+    too_long = (pc.max(pc.utf8_length(text)).as_py() or 0) > MAX_CELL_CHARS
+    if not too_long and not pc.any(pc.match_substring_regex(text, _NEEDS_ESCAPE)).as_py():
+        return text  # identifiers and most text: two passes instead of seven
     text = pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS)
     text = pc.replace_substring(text, "&", "&amp;")
     text = pc.replace_substring(text, "<", "&lt;")
