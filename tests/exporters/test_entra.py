@@ -7,6 +7,8 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from exporters.config import EntraSettings
 from exporters.entra import BULK_HEADER, GROUP_PLACEHOLDER, graph_batches, write_entra_files
@@ -104,3 +106,15 @@ def test_members_deduplicated_trimmed_lowercased_and_non_guids_left_out(tmp_path
     write_entra_files(frame, EntraSettings(group_id=GROUP), tmp_path)
     lines = (tmp_path / "entra" / "group-members.csv").read_text().splitlines()
     assert lines[1:] == [object_id(7), object_id(8)]
+
+
+@given(count=st.integers(min_value=0, max_value=1200))
+def test_batches_carry_each_member_once_within_graph_limits(count: int) -> None:
+    ids = [object_id(n) for n in range(count)]
+    batches = graph_batches(ids, GROUP)
+    requests = [request for batch in batches for request in batch["requests"]]
+    assert all(1 <= len(batch["requests"]) <= 20 for batch in batches)
+    assert all(1 <= len(r["body"]["members@odata.bind"]) <= 20 for r in requests)
+    bound = [url.rsplit("/", 1)[1] for r in requests for url in r["body"]["members@odata.bind"]]
+    assert bound == ids
+    assert len(batches) == -(-count // 400)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import fnmatch
 from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from exporters.config import OperatorProfile
 from exporters.operator import file_name, route, write_operator_files
@@ -208,3 +211,41 @@ def test_csv_quotes_values_holding_line_breaks(tmp_path: Path) -> None:
 def test_xlsx_text_longer_than_excel_allows_is_cut_to_32767(tmp_path: Path) -> None:
     [path] = write(handoff(1, model="x" * 40_000), tmp_path, format="xlsx")
     assert openpyxl.load_workbook(path).active["E2"].value == "x" * 32_767
+
+
+def expected_operator(source_file: str, po_number: str, operators: list[OperatorProfile]) -> str:
+    """Row by row, as the docs say: the first profile whose match takes the row, else the first."""
+    bare = source_file.rsplit("/", 1)[-1].lower()
+    for profile in operators:
+        files, pos = profile.match.source_files, profile.match.po_numbers
+        if not files and not pos:
+            return profile.name
+        if any(
+            fnmatch.fnmatchcase(f, p.lower()) for p in files for f in (source_file.lower(), bare)
+        ):
+            return profile.name
+        if any(fnmatch.fnmatchcase(po_number.lower(), p.lower()) for p in pos):
+            return profile.name
+    return operators[0].name
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["dell_1.csv", "in/lenovo_2.xlsx", "hp.csv", "s3://b/LENOVO_9.XLSX"]),
+            st.sampled_from(["PO-7001", "po-77", "PO-1", ""]),
+        ),
+        max_size=20,
+    ),
+    order=st.permutations([ACME, GLOBEX, REST]),
+    size=st.integers(min_value=1, max_value=3),
+)
+def test_route_agrees_with_the_row_by_row_rule(
+    rows: list[tuple[str, str]], order: list[dict[str, object]], size: int
+) -> None:
+    table = frame(
+        [handoff_row(n, source_file=f, po_number=po) for n, (f, po) in enumerate(rows, 1)]
+    )
+    operators = [OperatorProfile.model_validate(p) for p in order[:size]]
+    expected = [expected_operator(f, po, operators) for f, po in rows]
+    assert route(table, operators).tolist() == expected
