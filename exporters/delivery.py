@@ -38,7 +38,8 @@ def deliver(
     Returns what the delivery itself wrote in the run folder: ``[receipt.json]``.
     Raises :class:`DeliveryError` naming what was delivered and what not.
     """
-    if settings.kind == "s3" or settings.folder:  # in place, the files were just written
+    if settings.kind == "s3" or settings.folder:
+        # Files leave the run folder: they must be what was written (in place, they are).
         for output in files:
             _check_unchanged(run_dir, output)
     destination = destination_of(settings, run_dir, run_id)
@@ -55,6 +56,37 @@ def destination_of(settings: DeliverySettings, run_dir: Path, run_id: str) -> st
     if settings.kind == "s3":
         return f"s3://{settings.s3.bucket}/{object_prefix(settings.s3, run_id)}"
     return str(Path(settings.folder) / run_id) if settings.folder else str(run_dir)
+
+
+def delivered_receipt(
+    run_id: str, settings: DeliverySettings, run_dir: Path | None = None
+) -> dict[str, Any] | None:
+    """The receipt of this run's delivery where it was delivered, or None if there is none.
+
+    For the ledger settling a run that died: a receipt in S3 (or the outbox folder) means
+    the operator may already have taken the files, so the hand-off counts as delivered.
+    """
+    try:
+        if settings.kind == "s3":
+            client = s3.make_client(settings.s3)
+            key = object_prefix(settings.s3, run_id) + RECEIPT_FILE
+            data = s3.get_bytes(client, settings.s3, key)
+        else:
+            folder = Path(settings.folder) / run_id if settings.folder else run_dir
+            if folder is None:
+                return None
+            data = (folder / RECEIPT_FILE).read_bytes()
+    except FileNotFoundError:
+        return None
+    except ClientError as error:
+        if s3.error_code(error) in s3.NOT_FOUND:
+            return None
+        raise DeliveryError(
+            f"Could not look for the receipt of run {run_id} ({error}).",
+            todo="Check access to the delivery bucket, then retry.",
+        ) from None
+    document = json.loads(data)
+    return document if isinstance(document, dict) else None
 
 
 def receipt_document(run_id: str, destination: str, files: list[OutputFile]) -> dict[str, Any]:

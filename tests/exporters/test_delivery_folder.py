@@ -11,7 +11,7 @@ import pytest
 
 from eidflow.errors import DeliveryError
 from exporters.config import DeliverySettings
-from exporters.delivery import RECEIPT_FILE, deliver
+from exporters.delivery import RECEIPT_FILE, deliver, delivered_receipt
 from exporters.files import OutputFile, write_bytes_atomic
 
 
@@ -93,3 +93,12 @@ def test_files_get_the_mode_the_umask_allows(tmp_path: Path, umask: int, mode: i
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / output.path).stat().st_mode) == mode
+
+
+def test_delivered_receipt_in_the_run_folder_or_outbox(tmp_path: Path) -> None:
+    run_dir, outbox = tmp_path / "run", DeliverySettings(folder=str(tmp_path / "outbox"))
+    assert delivered_receipt("run-1", outbox) is None
+    assert delivered_receipt("run-1", DeliverySettings(), run_dir) is None
+    deliver(run_dir, hand_off_files(run_dir), "run-1", outbox)
+    assert delivered_receipt("run-1", outbox)["run_id"] == "run-1"  # type: ignore[index]
+    assert delivered_receipt("run-1", DeliverySettings(), run_dir)["run_id"] == "run-1"  # type: ignore[index]

@@ -13,7 +13,7 @@ import pytest
 
 from eidflow.errors import DeliveryError
 from exporters.config import DeliverySettings, S3Settings
-from exporters.delivery import RECEIPT_FILE, deliver, object_prefix
+from exporters.delivery import RECEIPT_FILE, deliver, delivered_receipt, object_prefix
 from exporters.files import OutputFile, write_bytes_atomic
 from tests.s3_server import S3Proxy
 
@@ -215,3 +215,14 @@ def test_missing_bucket_is_a_delivery_error(tmp_path: Path, s3_bucket: S3Setting
         deliver(
             tmp_path, hand_off_files(tmp_path, 1), "run-1", DeliverySettings(kind="s3", s3=settings)
         )
+
+
+def test_delivered_receipt_tells_whether_a_run_was_delivered(
+    tmp_path: Path, s3_bucket: S3Settings
+) -> None:
+    settings = DeliverySettings(kind="s3", s3=s3_bucket)
+    assert delivered_receipt("run-1", settings) is None
+    deliver(tmp_path, hand_off_files(tmp_path, 1), "run-1", settings)
+    receipt = delivered_receipt("run-1", settings)
+    assert receipt is not None and receipt["run_id"] == "run-1"
+    assert delivered_receipt("run-2", settings) is None
