@@ -100,6 +100,9 @@ class OperatorProfile(BaseModel):
     delimiter: str = ","
     encoding: str = "utf-8"  # utf-8, utf-8-sig (BOM, for Excel), cp1252, utf-16, ...
     line_ending: Literal["lf", "crlf"] = "crlf"  # RFC 4180
+    quote_all: bool = False  # CSV: quote every value, not only those that need it
+    header: bool = True  # False: data rows only
+    sheet_name: str = ""  # XLSX: "" = the operator's name
     rows_per_file: int = Field(default=0, ge=0)  # 0 = everything in one file
     account: str = ""  # for {account} in file_name
     file_name: str = "{operator}_eids_{date}_{run}_{part:03d}"  # extension added if missing

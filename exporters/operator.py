@@ -7,6 +7,7 @@ is written as text: EIDs, IMEIs and account numbers keep every digit and leading
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -99,7 +100,9 @@ def write_operator_files(
         path = folder / name
         with atomic_path(path) as tmp:
             if profile.format == "xlsx":
-                write_text_sheet(tmp, {_sheet_name(profile.name): part})
+                write_text_sheet(
+                    tmp, {profile.sheet_name or profile.name: part}, header=profile.header
+                )
             else:
                 _write_csv(part, tmp, profile)
         written.append(
@@ -154,12 +157,10 @@ def _write_csv(table: pd.DataFrame, path: Path, profile: OperatorProfile) -> Non
     table.to_csv(
         path,
         index=False,
+        header=profile.header,
+        quoting=csv.QUOTE_ALL if profile.quote_all else csv.QUOTE_MINIMAL,
         sep=profile.delimiter,
         encoding=profile.encoding,
         errors="replace",
         lineterminator="\r\n" if profile.line_ending == "crlf" else "\n",
     )
-
-
-def _sheet_name(name: str) -> str:
-    return name[:31]

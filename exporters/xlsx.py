@@ -51,25 +51,34 @@ class TextWorkbook:
             self._write_package()
         self._zip.close()
 
-    def add_table(self, name: str, frame: pd.DataFrame, note: str = "") -> None:
-        """A sheet holding ``frame`` under a bold header row, filterable, header frozen."""
-        widths = [_width(str(header), frame[header]) for header in frame.columns]
-        last_row = len(frame) + 1
-        with self._zip.open(self._next_sheet(name, len(frame.columns), last_row), "w") as sheet:
-            sheet.write(_sheet_start(widths, frozen=True).encode())
-            sheet.write(_row_xml(1, [str(h) for h in frame.columns], STYLE_HEADER).encode())
+    def add_table(
+        self, name: str, frame: pd.DataFrame, note: str = "", *, header: bool = True
+    ) -> None:
+        """A sheet holding ``frame`` under a bold header row, filterable, header frozen.
+
+        ``header=False``: the data rows alone, from row 1.
+        """
+        widths = [_width(str(h) if header else "", frame[h]) for h in frame.columns]
+        first = 2 if header else 1
+        last_row = len(frame) + first - 1
+        columns = len(frame.columns) if header else 0  # no header, no filter
+        with self._zip.open(self._next_sheet(name, columns, last_row), "w") as sheet:
+            sheet.write(_sheet_start(widths, frozen=header).encode())
+            if header:
+                sheet.write(_row_xml(1, [str(h) for h in frame.columns], STYLE_HEADER).encode())
             for start in range(0, len(frame), CHUNK_ROWS):
-                sheet.write(_rows_xml(frame.iloc[start : start + CHUNK_ROWS], start + 2))
+                sheet.write(_rows_xml(frame.iloc[start : start + CHUNK_ROWS], start + first))
             if note:
                 sheet.write(_row_xml(last_row + 2, [note], STYLE_NOTE).encode())
-            sheet.write(_sheet_end(len(frame.columns), last_row).encode())
+            end = _sheet_end(len(frame.columns), last_row) if header else _SHEET_END_PLAIN
+            sheet.write(end.encode())
 
     def add_lines(self, name: str, lines: list[Line], widths: Sequence[float] = ()) -> None:
         """A free-form sheet (the summary): each line's values in columns A, B, …."""
         self._next_sheet(name, 0, None)
         body = [_sheet_start(list(widths), frozen=False)]
         body += [_row_xml(number, values, style) for number, (values, style) in enumerate(lines, 1)]
-        body.append("</sheetData></worksheet>")
+        body.append(_SHEET_END_PLAIN)
         self._zip.writestr(f"xl/worksheets/sheet{len(self._sheets)}.xml", "".join(body))
 
     def _next_sheet(self, name: str, columns: int, last_row: int | None) -> str:
@@ -112,11 +121,11 @@ class TextWorkbook:
         )
 
 
-def write_text_sheet(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+def write_text_sheet(path: Path, sheets: dict[str, pd.DataFrame], *, header: bool = True) -> None:
     """A workbook of plain tables, one per sheet, every cell text."""
     with TextWorkbook(path) as book:
         for name, frame in sheets.items():
-            book.add_table(name, frame)
+            book.add_table(name, frame, header=header)
 
 
 def column_letter(index: int) -> str:
@@ -204,6 +213,9 @@ def _sheet_start(widths: list[float], *, frozen: bool) -> str:
         f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
         f"{f'<cols>{cols}</cols>' if cols else ''}<sheetData>"
     )
+
+
+_SHEET_END_PLAIN = "</sheetData></worksheet>"
 
 
 def _sheet_end(columns: int, last_row: int) -> str:

@@ -249,3 +249,29 @@ def test_route_agrees_with_the_row_by_row_rule(
     operators = [OperatorProfile.model_validate(p) for p in order[:size]]
     expected = [expected_operator(f, po, operators) for f, po in rows]
     assert route(table, operators).tolist() == expected
+
+
+def test_quote_all(tmp_path: Path) -> None:
+    [path] = write(
+        handoff(1), tmp_path, columns=["EID", {"header": "Account", "value": "007"}], quote_all=True
+    )
+    assert path.read_text().splitlines() == ['"EID","Account"', f'"{make_eid(1)}","007"']
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_no_header_row(tmp_path: Path, file_format: str) -> None:
+    [path] = write(handoff(2), tmp_path, columns=["EID", "IMEI"], header=False, format=file_format)
+    if file_format == "csv":
+        rows = read_csv(path)
+    else:
+        rows = [[c.value for c in row] for row in openpyxl.load_workbook(path).active.iter_rows()]
+    assert rows == [[make_eid(1), make_imei(1)], [make_eid(2), make_imei(2)]]
+
+
+def test_xlsx_sheet_name(tmp_path: Path) -> None:
+    [default] = write(handoff(1), tmp_path, name="northwind", format="xlsx")
+    [named] = write(
+        handoff(1), tmp_path / "b", name="northwind", format="xlsx", sheet_name="EID list"
+    )
+    assert openpyxl.load_workbook(default).sheetnames == ["northwind"]
+    assert openpyxl.load_workbook(named).sheetnames == ["EID list"]
