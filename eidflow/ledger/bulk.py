@@ -37,8 +37,13 @@ def drop_temp(connection: Connection, *names: str) -> None:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
 
 
-def insert_frame(connection: Connection, table: str, frame: pd.DataFrame) -> None:
-    """Append every line of ``frame`` to ``table`` (columns by name)."""
+def insert_frame(
+    connection: Connection, table: str, frame: pd.DataFrame, *, suffix: str = ""
+) -> None:
+    """Append every line of ``frame`` to ``table`` (columns by name).
+
+    ``suffix`` (SQLite only, e.g. an ``ON CONFLICT`` clause) ends each INSERT.
+    """
     if frame.empty:
         return
     columns = ", ".join(frame.columns)
@@ -59,7 +64,7 @@ def insert_frame(connection: Connection, table: str, frame: pd.DataFrame) -> Non
     rows = zip(*(frame[column].tolist() for column in frame.columns), strict=True)
     cursor = driver.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}) {suffix}", rows)
     finally:
         cursor.close()
 

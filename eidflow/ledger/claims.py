@@ -22,31 +22,30 @@ def claim_reasons(rows: pd.DataFrame, known: pd.DataFrame, operator: str) -> pd.
 
     ``known``: ``eid``, ``serial_number``, ``operator`` of the live claims on these devices.
     """
-    reason = pd.Series("", index=rows.index, dtype="str")
-    reason = reason.mask(
-        rows.duplicated(subset=[EID, SERIAL], keep="first"), Reason.DUPLICATE_IN_RUN
-    )
-    reason = reason.mask(_held_by(rows, known, operator), Reason.ALREADY_REGISTERED)
-    pairs = pd.concat([rows[[EID, SERIAL]], known[[EID, SERIAL]]], ignore_index=True)
+    row_pairs = rows[[EID, SERIAL]]
+    repeated = row_pairs.duplicated(keep="first")
+    pairs = pd.concat([row_pairs[~repeated], known[[EID, SERIAL]]], ignore_index=True)
     pairs = pairs.drop_duplicates()
-    reason = reason.mask(_ambiguous(rows, pairs, SERIAL, EID), Reason.CONFLICT_SERIAL)
-    reason = reason.mask(_ambiguous(rows, pairs, EID, SERIAL), Reason.CONFLICT_EID)
+    reason = pd.Series("", index=rows.index, dtype="str")
+    reason = reason.mask(repeated, Reason.DUPLICATE_IN_RUN)
+    reason = reason.mask(
+        _isin(rows[EID], known.loc[known[OPERATOR] == operator, EID]), Reason.ALREADY_REGISTERED
+    )
+    reason = reason.mask(_ambiguous(rows, pairs, SERIAL), Reason.CONFLICT_SERIAL)
+    reason = reason.mask(_ambiguous(rows, pairs, EID), Reason.CONFLICT_EID)
     return reason
 
 
-def _held_by(rows: pd.DataFrame, known: pd.DataFrame, operator: str) -> pd.Series:
-    held = known.loc[known[OPERATOR] == operator, EID]
+def _ambiguous(rows: pd.DataFrame, pairs: pd.DataFrame, key: str) -> pd.Series:
+    """Rows whose ``key`` goes with more than one partner among the (distinct) pairs."""
+    keys = pairs.loc[pairs[key] != "", key]
+    return _isin(rows[key], keys[keys.duplicated()])
+
+
+def _isin(values: pd.Series, choices: pd.Series) -> pd.Series:
     # pyarrow directly: pandas' isin on Arrow strings walks the choices in Python.
     hit = pc.is_in(
-        pa.array(rows[EID], type=pa.large_string()),
-        value_set=pa.array(held, type=pa.large_string()),
+        pa.array(values, type=pa.large_string()),
+        value_set=pa.array(choices, type=pa.large_string()),
     )
-    return pd.Series(hit.to_numpy(zero_copy_only=False), index=rows.index, dtype=bool)
-
-
-def _ambiguous(rows: pd.DataFrame, pairs: pd.DataFrame, key: str, other: str) -> pd.Series:
-    """Rows whose ``key`` goes with more than one ``other`` among the rows and the ledger."""
-    pairs = pairs[pairs[key] != ""]
-    partners = pairs.groupby(key, sort=False)[other].nunique()
-    counts = rows[key].map(partners).fillna(0).astype("int64")
-    return (counts > 1) & (rows[key] != "")
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)

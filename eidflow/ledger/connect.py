@@ -24,6 +24,7 @@ from eidflow.errors import ConfigError, LedgerBusy
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE = "eidflow_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 SQLITE_BUSY_TIMEOUT_MS = 60_000  # a 1,000,000-row claim holds the write lock for a few seconds
+SQLITE_CACHE_KIB = 256 * 1024  # page cache per connection: a 1M-device ledger's indexes fit
 MIGRATION_LOCK = 0x6E1D_0001  # PostgreSQL advisory lock key (int4 pair with the schema hash)
 
 
@@ -76,6 +77,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # FULL: a committed claim survives a power cut, before any hand-off file is written.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    cursor.execute("PRAGMA temp_store = MEMORY")
     cursor.close()
 
 

@@ -29,11 +29,11 @@ CLAIM_LOCK_CLASS = 0x6E1D_0003
 KNOWN_COLUMNS = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
 LIVE = f"h.state <> '{t.RELEASED}' AND h.resend_reason = ''"
 KNOWN_SQL = f"""
-SELECT h.eid, h.serial_number, h.operator FROM handoffs h JOIN tmp_eids k ON k.eid = h.eid
+SELECT h.eid, h.serial_number, h.operator FROM handoffs h JOIN tmp_keys k ON k.eid = h.eid
 WHERE {LIVE}
 UNION
 SELECT h.eid, h.serial_number, h.operator FROM handoffs h
-JOIN tmp_serials k ON k.serial_number = h.serial_number WHERE {LIVE}
+JOIN tmp_keys k ON k.serial_number = h.serial_number WHERE {LIVE} AND k.serial_number <> ''
 """
 DEVICE_COLUMNS = (schema.EID, *t.DEVICE_TEXT, "row", "first_run", "first_seen_at")
 
@@ -211,7 +211,7 @@ class SqlLedger:
         with self.read() as connection:
             _load_keys(connection, eids, serials)
             known = bulk.fetch_frame(connection, KNOWN_SQL, KNOWN_COLUMNS)
-            bulk.drop_temp(connection, "tmp_eids", "tmp_serials")
+            bulk.drop_temp(connection, "tmp_keys")
         return known
 
     def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
@@ -219,7 +219,7 @@ class SqlLedger:
         with self.write(claim_lock=True) as connection:
             _load_keys(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
             known = bulk.fetch_frame(connection, KNOWN_SQL, KNOWN_COLUMNS)
-            bulk.drop_temp(connection, "tmp_eids", "tmp_serials")
+            bulk.drop_temp(connection, "tmp_keys")
             reasons = claim_reasons(rows, known, operator)
             claimed = rows[reasons == ""]
             now = self.now()
@@ -267,18 +267,21 @@ def claim_rows(devices: pd.DataFrame) -> pd.DataFrame:
 def register_devices(connection: Connection, claimed: pd.DataFrame, run_id: str, now: Any) -> None:
     """Add the claimed devices; a device known from a void claim takes the new identity."""
     lines = claimed.drop_duplicates(subset=[schema.EID]).assign(first_run=run_id, first_seen_at=now)
+    lines = lines[list(DEVICE_COLUMNS)]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in t.DEVICE_TEXT)
+    upsert = f"ON CONFLICT (eid) DO UPDATE SET {updates}"
+    if not bulk.is_postgres(connection):
+        bulk.insert_frame(connection, "devices", lines, suffix=upsert)
+        return
+    # COPY cannot upsert: copy into a temporary table, then insert from it.
     columns = {column: "TEXT" for column in DEVICE_COLUMNS} | {"row": "INTEGER"}
     bulk.create_temp(connection, "tmp_devices", columns)
-    bulk.insert_frame(connection, "tmp_devices", lines[list(DEVICE_COLUMNS)])
+    bulk.insert_frame(connection, "tmp_devices", lines)
     names = ", ".join(DEVICE_COLUMNS)
-    cast = "CAST(first_seen_at AS TIMESTAMPTZ)" if bulk.is_postgres(connection) else "first_seen_at"
-    selected = names.replace("first_seen_at", cast)
-    updates = ", ".join(f"{column} = excluded.{column}" for column in t.DEVICE_TEXT)
+    selected = names.replace("first_seen_at", "CAST(first_seen_at AS TIMESTAMPTZ)")
     connection.exec_driver_sql(
-        f"INSERT INTO devices ({names}) SELECT {selected} FROM tmp_devices WHERE true"
-        f" ON CONFLICT (eid) DO UPDATE SET {updates}"
+        f"INSERT INTO devices ({names}) SELECT {selected} FROM tmp_devices {upsert}"
     )
-    bulk.drop_temp(connection, "tmp_devices")
 
 
 def _handoff_lines(claimed: pd.DataFrame, run_id: str, operator: str, now: Any) -> pd.DataFrame:
@@ -287,13 +290,14 @@ def _handoff_lines(claimed: pd.DataFrame, run_id: str, operator: str, now: Any) 
 
 
 def _load_keys(connection: Connection, eids: pd.Series, serials: pd.Series) -> None:
-    bulk.create_temp(connection, "tmp_eids", {"eid": "TEXT"})
-    bulk.create_temp(connection, "tmp_serials", {"serial_number": "TEXT"})
-    distinct_eids = pd.Series(eids.fillna("").astype("str").unique(), dtype="str")
-    distinct_serials = pd.Series(serials.fillna("").astype("str").unique(), dtype="str")
-    bulk.insert_frame(connection, "tmp_eids", distinct_eids[distinct_eids != ""].to_frame("eid"))
-    bulk.insert_frame(
-        connection,
-        "tmp_serials",
-        distinct_serials[distinct_serials != ""].to_frame("serial_number"),
-    )
+    """The EIDs and serials to look up, as one temporary table."""
+    eids, serials = eids.fillna("").astype("str"), serials.fillna("").astype("str")
+    if len(eids) != len(serials):  # not row-aligned: look each up on its own
+        eids = pd.concat([eids, pd.Series([""] * len(serials), dtype="str")], ignore_index=True)
+        padding = pd.Series([""] * (len(eids) - len(serials)), dtype="str")
+        serials = pd.concat([padding, serials], ignore_index=True)
+    keys = pd.DataFrame(
+        {schema.EID: eids.to_numpy(), schema.SERIAL_NUMBER: serials.to_numpy()}
+    ).drop_duplicates()
+    bulk.create_temp(connection, "tmp_keys", {schema.EID: "TEXT", schema.SERIAL_NUMBER: "TEXT"})
+    bulk.insert_frame(connection, "tmp_keys", keys)
