@@ -65,5 +65,9 @@ class ParserSettings(BaseModel):
     max_uncompressed_bytes: int = 512 * 1024 * 1024  # zip-bomb cap for workbooks
     # Excel holds at most 32,767 characters in a cell; anything longer is not a manifest cell.
     max_cell_chars: int = 32_767
+    # The workbook reader runs in a child process with these limits (parsers/isolate.py):
+    # address space it may add, and seconds it may take.
+    max_reader_memory_bytes: int = 3 * 1024 * 1024 * 1024
+    max_reader_seconds: float = 300.0
     header_search_rows: int = 30  # the header row is looked for among this many first rows
     profiles: dict[str, ManifestProfile] = Field(default_factory=dict)

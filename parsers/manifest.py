@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from eidflow.errors import ManifestError
-from parsers import container, text, workbook
+from parsers import container, isolate, text, workbook
 from parsers.base import ManifestRead, Skipped, empty_rows
 from parsers.columns import PROFILE_HINT, NoEidColumn, find_header, map_columns, pick_profile
 from parsers.config import ParserSettings
@@ -84,11 +85,56 @@ def _read_workbook(
     settings: ParserSettings,
     profile_name: str | None,
 ) -> ManifestRead:
+    try:
+        scan = isolate.run_isolated(
+            _scan_workbook,
+            name,
+            data,
+            settings,
+            profile_name,
+            memory_bytes=settings.max_reader_memory_bytes,
+            seconds=settings.max_reader_seconds,
+        )
+    except isolate.ReaderStopped as stopped:
+        raise ManifestError(
+            name,
+            f"could not be read: {stopped}.",
+            todo="Check that it is the real manifest; "
+            + container.RESAVE[0].lower()
+            + container.RESAVE[1:],
+        ) from None
+    skipped = Skipped(sheets_without_table=scan.sheets_without_table)
+    frames: list[pd.DataFrame] = []
+    for raw in scan.bodies:
+        body = workbook.table_body(raw)
+        columns = list(body.columns.values())
+        check_cell_sizes(name, columns, body.row_numbers, settings.max_cell_chars, raw.sheet)
+        shaped = shape_rows(body, name, raw.sheet)
+        above = raw.head[: raw.header_index]
+        titles = sum(1 for cells in above if any(cell.strip() for cell in cells))
+        skipped.preamble_rows += titles
+        skipped.blank_rows += shaped.blank_rows + len(above) - titles
+        skipped.footer_rows += shaped.footer_rows
+        frames.append(shaped.rows)
+    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    sheets = [raw.sheet for raw in scan.bodies]
+    return ManifestRead(name, "", rows if len(rows) else empty_rows(), skipped, sheets, fmt)
+
+
+@dataclass
+class _WorkbookScan:
+    bodies: list[workbook.RawBody]
+    sheets_without_table: list[str]
+
+
+def _scan_workbook(
+    name: str, data: bytes, settings: ParserSettings, profile_name: str | None
+) -> _WorkbookScan:
+    """Find each sheet's device table and take its columns (runs in the reader's child process)."""
     book = workbook.open_workbook(name, data)
     named = settings.profiles.get(profile_name) if profile_name else None
-    skipped = Skipped()
-    frames: list[pd.DataFrame] = []
-    sheets: list[str] = []
+    bodies: list[workbook.RawBody] = []
+    without_table: list[str] = []
     first_rows: list[list[str]] = []
     no_eid: NoEidColumn | None = None
     try:
@@ -100,7 +146,7 @@ def _read_workbook(
             chosen = pick_profile(head, settings, profile_name, name)
             index = find_header(head, settings, chosen, grid.first_row)
             if index is None:
-                skipped.sheets_without_table.append(grid.name)
+                without_table.append(grid.name)
                 continue
             header_row = grid.first_row + index
             try:
@@ -108,33 +154,16 @@ def _read_workbook(
             except NoEidColumn as error:
                 # another sheet may hold the devices (a returns or summary sheet has serials)
                 no_eid = no_eid or error
-                skipped.sheets_without_table.append(grid.name)
+                without_table.append(grid.name)
                 continue
-            body = workbook.body_of(grid, index, fields)
-            check_cell_sizes(
-                name,
-                list(body.columns.values()),
-                body.row_numbers,
-                settings.max_cell_chars,
-                grid.name,
-            )
-            shaped = shape_rows(body, name, grid.name)
-            above = head[:index]
-            skipped.preamble_rows += sum(1 for cells in above if any(c.strip() for c in cells))
-            skipped.blank_rows += shaped.blank_rows + sum(
-                1 for cells in above if not any(c.strip() for c in cells)
-            )
-            skipped.footer_rows += shaped.footer_rows
-            frames.append(shaped.rows)
-            sheets.append(grid.name)
+            bodies.append(workbook.raw_body(grid, head, index, fields))
     finally:
         book.close()
-    if not sheets and no_eid is not None:
+    if not bodies and no_eid is not None:
         raise no_eid
-    if not sheets:
-        raise _no_table(name, first_rows, settings, sheet_names=skipped.sheets_without_table)
-    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return ManifestRead(name, "", rows if len(rows) else empty_rows(), skipped, sheets, fmt)
+    if not bodies:
+        raise _no_table(name, first_rows, settings, sheet_names=without_table)
+    return _WorkbookScan(bodies, without_table)
 
 
 def _no_table(

@@ -114,11 +114,28 @@ def eid_cell_text(value: Any) -> str:
     return cell_text(value)
 
 
-def body_of(grid: SheetGrid, header_index: int, fields: dict[str, int]) -> TableBody:
+@dataclass
+class RawBody:
+    """A device table of one sheet in plain Python data (it crosses a process boundary)."""
+
+    sheet: str
+    first_row: int  # spreadsheet row of the first line below the header
+    head: list[list[str]]  # the rows searched for the header, as text
+    header_index: int
+    fields: dict[str, int]
+    columns: dict[str, list[str]]
+    nonblank: np.ndarray
+    eid_numeric: np.ndarray | None
+    imei_numeric: np.ndarray | None
+
+
+def raw_body(
+    grid: SheetGrid, head: list[list[str]], header_index: int, fields: dict[str, int]
+) -> RawBody:
     """The lines below the header as text columns, with the numeric-cell flags."""
     lines = grid.cells[header_index + 1 :]
     width = min(map(len, lines), default=0)  # calamine's rows are rectangular; be safe anyway
-    columns: dict[str, pd.Series] = {}
+    columns: dict[str, list[str]] = {}
     eid_numeric = imei_numeric = None
     for field, index in fields.items():
         if index < width:
@@ -133,12 +150,28 @@ def body_of(grid: SheetGrid, header_index: int, fields: dict[str, int]) -> Table
             texts = values if kinds <= {str} else list(map(cell_text, values))
             if field == "imei":
                 imei_numeric = _numeric(values, kinds)
-        columns[field] = pd.Series(texts, dtype=TEXT_DTYPE)
+        columns[field] = texts
     filled = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
     empty = np.fromiter(map(list.count, lines, repeat("")), dtype=np.int64, count=len(lines))
-    first = grid.first_row + header_index + 1
-    row_numbers = np.arange(first, first + len(lines), dtype=np.int64)
-    return TableBody(columns, row_numbers, empty != filled, eid_numeric, imei_numeric)
+    return RawBody(
+        grid.name,
+        grid.first_row + header_index + 1,
+        head,
+        header_index,
+        fields,
+        columns,
+        empty != filled,
+        eid_numeric,
+        imei_numeric,
+    )
+
+
+def table_body(raw: RawBody) -> TableBody:
+    """The frame-side form of a raw body (built in the parent process)."""
+    count = len(raw.nonblank)
+    columns = {field: pd.Series(texts, dtype=TEXT_DTYPE) for field, texts in raw.columns.items()}
+    row_numbers = np.arange(raw.first_row, raw.first_row + count, dtype=np.int64)
+    return TableBody(columns, row_numbers, raw.nonblank, raw.eid_numeric, raw.imei_numeric)
 
 
 def _numeric(values: list[Any], kinds: set[type]) -> np.ndarray:

@@ -109,6 +109,6 @@ def rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
     source = zipfile.ZipFile(io.BytesIO(data))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in source.namelist():
-            archive.writestr(name, replace.get(name, source.read(name)))
+        for info in source.infolist():  # keeps each member's compression (ODS: stored mimetype)
+            archive.writestr(info, replace.get(info.filename, source.read(info)))
     return buffer.getvalue()

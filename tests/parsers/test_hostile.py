@@ -177,3 +177,46 @@ def test_zip_with_encrypted_parts() -> None:
             data[central + 8] |= 0x1  # general purpose flag: encrypted
         central = data.find(b"PK\x01\x02", central + 4)
     assert "password-protected" in fails("locked.xlsx", bytes(data)).what
+
+
+FAR_CELL = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>z</t></is></c></row>'
+
+
+@pytest.mark.parametrize(
+    "far",
+    [
+        FAR_CELL,  # 17 billion cells: the reader's allocation would abort the process
+        b'<row r="3000"><c r="XFD3000" t="inlineStr"><is><t>z</t></is></c></row>',  # ~1.5 GB
+    ],
+)
+def test_sparse_sheet_spanning_too_many_cells(far: bytes) -> None:
+    part = zipfile.ZipFile(io.BytesIO(workbook())).read(SHEET_PART)
+    data = rezip(workbook(), {SHEET_PART: part.replace(b"</sheetData>", far + b"</sheetData>")})
+    assert len(data) < 10_000
+    settings = ParserSettings(max_reader_memory_bytes=512 * 1024 * 1024)
+    error = fails("sparse.xlsx", data, settings)
+    assert "could not be read" in error.what
+    # the process is still here, and reads the next manifest
+    assert len(read_manifest("next.xlsx", workbook()).rows) == 1
+
+
+def test_ods_repeated_cells_spanning_too_many_cells() -> None:
+    from tests.parsers.fixtures import ods_bytes
+
+    base = ods_bytes({"S": [["EID", "Serial"], [VALID_EID, "A"]]})
+    content = zipfile.ZipFile(io.BytesIO(base)).read("content.xml")
+    bomb = (
+        b'<table:table-row table:number-rows-repeated="1000000">'
+        b'<table:table-cell table:number-columns-repeated="16000" office:value-type="string">'
+        b"<text:p>z</text:p></table:table-cell></table:table-row>"
+    )
+    data = rezip(
+        base, {"content.xml": content.replace(b"</table:table>", bomb + b"</table:table>")}
+    )
+    settings = ParserSettings(max_reader_memory_bytes=512 * 1024 * 1024, max_reader_seconds=30)
+    fails("repeat.ods", data, settings)  # refused by the reader or stopped by the memory cap
+
+
+def test_reader_deadline() -> None:
+    settings = ParserSettings(max_reader_seconds=1e-6)
+    assert "longer than" in fails("slow.xlsx", workbook(), settings).what
