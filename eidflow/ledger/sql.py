@@ -19,23 +19,13 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 
 from eidflow import schema
-from eidflow.ledger import bulk, enrolment, liveness, settle
+from eidflow.ledger import bulk, enrolment, handoffs, liveness, settle
 from eidflow.ledger import tables as t
 from eidflow.ledger.base import ManifestRecord
 from eidflow.ledger.claims import claim_reasons
 from eidflow.ledger.connect import WRITE, translate_errors
 
 CLAIM_LOCK_CLASS = 0x6E1D_0003
-KNOWN_COLUMNS = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
-LIVE = f"h.state <> '{t.RELEASED}' AND h.resend_reason = ''"
-KNOWN_SQL = f"""
-SELECT h.eid, h.serial_number, h.operator FROM handoffs h JOIN tmp_keys k ON k.eid = h.eid
-WHERE {LIVE}
-UNION
-SELECT h.eid, h.serial_number, h.operator FROM handoffs h
-JOIN tmp_keys k ON k.serial_number = h.serial_number WHERE {LIVE} AND k.serial_number <> ''
-"""
-DEVICE_COLUMNS = (schema.EID, *t.DEVICE_TEXT, "row", "first_run", "first_seen_at")
 
 
 class SqlLedger:
@@ -86,6 +76,7 @@ class SqlLedger:
             self._take_run_lock(run_id)
         settle.settle_dead_runs(self)
         me = liveness.this_process()
+        liveness.LIVE_HERE.add(run_id)  # before the row exists: settling never sees it orphaned
         with self.write() as connection:
             bulk.execute(
                 connection,
@@ -100,7 +91,6 @@ class SqlLedger:
                 now=self.now(),
                 state=t.LIVE,
             )
-        liveness.LIVE_HERE.add(run_id)
 
     def _take_run_lock(self, run_id: str) -> None:
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -209,24 +199,15 @@ class SqlLedger:
 
     def known_devices(self, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
         with self.read() as connection:
-            _load_keys(connection, eids, serials)
-            known = bulk.fetch_frame(connection, KNOWN_SQL, KNOWN_COLUMNS)
-            bulk.drop_temp(connection, "tmp_keys")
-        return known
+            return handoffs.live_claims(connection, eids, serials)
 
     def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
-        rows = claim_rows(devices)
+        rows = handoffs.claim_rows(devices)
         with self.write(claim_lock=True) as connection:
-            _load_keys(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
-            known = bulk.fetch_frame(connection, KNOWN_SQL, KNOWN_COLUMNS)
-            bulk.drop_temp(connection, "tmp_keys")
+            known = handoffs.live_claims(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
             reasons = claim_reasons(rows, known, operator)
             claimed = rows[reasons == ""]
-            now = self.now()
-            bulk.insert_frame(
-                connection, "handoffs", _handoff_lines(claimed, run_id, operator, now)
-            )
-            register_devices(connection, claimed, run_id, now)
+            handoffs.stage_claims(connection, run_id, operator, claimed, self.now())
         return pd.Series(reasons.to_numpy(), index=devices.index, dtype="str")
 
     def record_intune_states(self, run_id: str, states: pd.DataFrame) -> None:
@@ -245,59 +226,3 @@ class SqlLedger:
         for run_id in list(self._runs):
             self._end_run(run_id)
         self.engine.dispose()
-
-
-def claim_rows(devices: pd.DataFrame) -> pd.DataFrame:
-    """The columns a claim stores, as text (``row`` as int), missing ones empty."""
-    rows = pd.DataFrame(index=devices.index)
-    for column in (
-        schema.EID,
-        schema.SERIAL_NUMBER,
-        schema.IMEI,
-        schema.SOURCE_FILE,
-        *schema.DESCRIPTIVE,
-    ):
-        values = devices[column] if column in devices else pd.Series("", index=devices.index)
-        rows[column] = values.fillna("").astype("str")
-    row = devices[schema.ROW] if schema.ROW in devices else pd.Series(0, index=devices.index)
-    rows["row"] = pd.to_numeric(row, errors="coerce").fillna(0).astype("int64")
-    return rows
-
-
-def register_devices(connection: Connection, claimed: pd.DataFrame, run_id: str, now: Any) -> None:
-    """Add the claimed devices; a device known from a void claim takes the new identity."""
-    lines = claimed.drop_duplicates(subset=[schema.EID]).assign(first_run=run_id, first_seen_at=now)
-    lines = lines[list(DEVICE_COLUMNS)]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in t.DEVICE_TEXT)
-    upsert = f"ON CONFLICT (eid) DO UPDATE SET {updates}"
-    if not bulk.is_postgres(connection):
-        bulk.insert_frame(connection, "devices", lines, suffix=upsert)
-        return
-    # COPY cannot upsert: copy into a temporary table, then insert from it.
-    columns = {column: "TEXT" for column in DEVICE_COLUMNS} | {"row": "INTEGER"}
-    bulk.create_temp(connection, "tmp_devices", columns)
-    bulk.insert_frame(connection, "tmp_devices", lines)
-    names = ", ".join(DEVICE_COLUMNS)
-    selected = names.replace("first_seen_at", "CAST(first_seen_at AS TIMESTAMPTZ)")
-    connection.exec_driver_sql(
-        f"INSERT INTO devices ({names}) SELECT {selected} FROM tmp_devices {upsert}"
-    )
-
-
-def _handoff_lines(claimed: pd.DataFrame, run_id: str, operator: str, now: Any) -> pd.DataFrame:
-    lines = claimed[[schema.EID, schema.SERIAL_NUMBER, schema.IMEI, schema.SOURCE_FILE, "row"]]
-    return lines.assign(operator=operator, run_id=run_id, state=t.STAGED, staged_at=now)
-
-
-def _load_keys(connection: Connection, eids: pd.Series, serials: pd.Series) -> None:
-    """The EIDs and serials to look up, as one temporary table."""
-    eids, serials = eids.fillna("").astype("str"), serials.fillna("").astype("str")
-    if len(eids) != len(serials):  # not row-aligned: look each up on its own
-        eids = pd.concat([eids, pd.Series([""] * len(serials), dtype="str")], ignore_index=True)
-        padding = pd.Series([""] * (len(eids) - len(serials)), dtype="str")
-        serials = pd.concat([padding, serials], ignore_index=True)
-    keys = pd.DataFrame(
-        {schema.EID: eids.to_numpy(), schema.SERIAL_NUMBER: serials.to_numpy()}
-    ).drop_duplicates()
-    bulk.create_temp(connection, "tmp_keys", {schema.EID: "TEXT", schema.SERIAL_NUMBER: "TEXT"})
-    bulk.insert_frame(connection, "tmp_keys", keys)
