@@ -94,6 +94,7 @@ class S3Proxy:
         self.upstream = urlsplit(target.endpoint_url).netloc
         self.fail_puts_after: int | None = None
         self.fail_status = 500
+        self.fail_code = "InternalError"  # the S3 error code in the failure's body
         self.fail_limit: int | None = None  # answer this many failures, then pass through again
         self.corrupt_put_bodies = False
         self.replace_checksum = ""
@@ -156,7 +157,8 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
                 if proxy.fail_status == 0:
                     self.close_connection = True
                     return
-                self._answer(proxy.fail_status, [], b"<Error><Code>InternalError</Code></Error>")
+                error = f"<Error><Code>{proxy.fail_code}</Code></Error>".encode()
+                self._answer(proxy.fail_status, [], error)
                 return
             headers = {name: value for name, value in self.headers.items()}
             if self.command == "PUT":

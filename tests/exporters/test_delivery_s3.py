@@ -169,9 +169,15 @@ def test_server_failing_mid_delivery_then_a_rerun_completes(
     assert json.loads((tmp_path / RECEIPT_FILE).read_text())["run_id"] == "run-2"
 
 
-def test_a_transient_server_error_is_retried(tmp_path: Path, s3_proxy: S3Proxy) -> None:
+@pytest.mark.parametrize(
+    ("status", "code"), [(500, "InternalError"), (503, "SlowDown"), (429, "TooManyRequests")]
+)
+def test_throttling_and_server_errors_are_retried(
+    tmp_path: Path, s3_proxy: S3Proxy, status: int, code: str
+) -> None:
     s3_proxy.fail_puts_after = 0
-    s3_proxy.fail_limit = 1  # one 500, then healthy
+    s3_proxy.fail_limit = 1  # one failure, then healthy
+    s3_proxy.fail_status, s3_proxy.fail_code = status, code
     settings = s3_proxy.settings.model_copy(update={"max_attempts": 3})
     deliver(
         tmp_path, hand_off_files(tmp_path, 1), "run-1", DeliverySettings(kind="s3", s3=settings)
