@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import psycopg
 from sqlalchemy import Connection
 
 from eidflow import schema
@@ -68,7 +69,15 @@ def register_devices(connection: Connection, claimed: pd.DataFrame, run_id: str,
     if not bulk.is_postgres(connection):
         bulk.insert_frame(connection, "devices", lines, suffix=upsert)
         return
-    # COPY cannot upsert: copy into a temporary table, then insert from it.
+    # COPY cannot upsert. New devices (the usual case) are copied straight in; if one
+    # is known already (another operator, a void claim) copy into a temporary table
+    # and upsert from it.
+    try:
+        with connection.begin_nested():
+            bulk.insert_frame(connection, "devices", lines)
+        return
+    except psycopg.errors.UniqueViolation:
+        pass
     columns = {column: "TEXT" for column in DEVICE_COLUMNS} | {"row": "INTEGER"}
     bulk.create_temp(connection, "tmp_devices", columns)
     bulk.insert_frame(connection, "tmp_devices", lines)
