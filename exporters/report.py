@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from eidflow import schema
@@ -33,23 +34,25 @@ def write_report(
 ) -> OutputFile:
     """Write ``run_dir/report.xlsx`` atomically and describe it (rows = decision rows shown)."""
     path = run_dir / REPORT_FILE
-    outcomes = {status: _outcome(decisions, status) for status in OUTCOME_SHEETS}
     cap = settings.max_rows_per_sheet
-    sizes = {status: len(rows) for status, rows in outcomes.items()}
+    positions = {status: _positions(decisions, status) for status in OUTCOME_SHEETS}
+    sizes = {status: len(found) for status, found in positions.items()}
+    columns = [name for name in schema.DECISION_COLUMNS if name in decisions.columns]
     with atomic_path(path) as tmp, TextWorkbook(tmp) as book:
         book.add_lines("summary", summary_lines(summary, sizes, cap), widths=(34, 22, 22, 70, 40))
-        for status, rows in outcomes.items():
-            note = _cap_note(len(rows), cap) if len(rows) > cap else ""
-            book.add_table(str(status), _inert(rows.head(cap)), note=note)
-    shown = sum(min(size, cap) for size in sizes.values())
-    return OutputFile(path=REPORT_FILE, rows=shown, sha256=sha256_file(path), kind="report")
+        for status, found in positions.items():
+            shown = decisions.iloc[found[:cap]][columns]  # only the rows shown are copied
+            note = _cap_note(len(found), cap) if len(found) > cap else ""
+            book.add_table(str(status), _inert(shown), note=note)
+    rows = sum(min(size, cap) for size in sizes.values())
+    return OutputFile(path=REPORT_FILE, rows=rows, sha256=sha256_file(path), kind="report")
 
 
-def _outcome(decisions: pd.DataFrame, status: Status) -> pd.DataFrame:
-    columns = [name for name in schema.DECISION_COLUMNS if name in decisions.columns]
+def _positions(decisions: pd.DataFrame, status: Status) -> np.ndarray:
+    """Row positions with this status, in input order."""
     if schema.STATUS not in decisions.columns:
-        return decisions.loc[[], columns]
-    return decisions.loc[decisions[schema.STATUS] == str(status), columns]
+        return np.array([], dtype=np.intp)
+    return np.flatnonzero((decisions[schema.STATUS] == str(status)).to_numpy(dtype=bool))
 
 
 def _inert(rows: pd.DataFrame) -> pd.DataFrame:
