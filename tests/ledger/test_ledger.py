@@ -143,3 +143,23 @@ def test_bad_urls_are_config_errors(bad_url: str) -> None:
 def test_unreachable_server_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="cannot use the ledger"):
         open_ledger("postgresql://postgres@127.0.0.1:1/test")
+
+
+def test_empty_frames_are_no_ops(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    assert ledger.claim_handoff("r1", "op", devices()).tolist() == []
+    empty = pd.Series([], dtype="str")
+    assert ledger.known_devices(empty, empty).empty
+    ledger.record_intune_states("r1", pd.DataFrame(columns=["eid", "intune_state"]))
+    ledger.record_memberships("r1", "group", pd.DataFrame(columns=["eid", "entra_object_id"]))
+    ledger.finish_run("r1", [], {})
+    assert ledger.pending_enrollment().empty
+
+
+def test_known_devices_with_eids_and_serials_of_different_lengths(
+    ledger: SqlLedger, tmp_path: Path
+) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op", devices((1, "S1"), (2, "S2")))
+    known = ledger.known_devices(pd.Series([eid(1)]), pd.Series(["S2", "S9"]))
+    assert sorted(known["eid"]) == [eid(1), eid(2)]
