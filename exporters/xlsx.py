@@ -58,7 +58,9 @@ class TextWorkbook:
 
         ``header=False``: the data rows alone, from row 1.
         """
-        widths = [_width(str(h) if header else "", frame[h]) for h in frame.columns]
+        widths = [
+            _width(str(h) if header else "", frame.iloc[:, i]) for i, h in enumerate(frame.columns)
+        ]
         first = 2 if header else 1
         last_row = len(frame) + first - 1
         columns = len(frame.columns) if header else 0  # no header, no filter
@@ -142,8 +144,8 @@ def _rows_xml(chunk: pd.DataFrame, first_row: int) -> bytes:
     """``<row>`` elements for a chunk of the frame, built column-wise."""
     numbers = pa.array(range(first_row, first_row + len(chunk))).cast(pa.string())
     parts: list[Any] = ['<row r="', numbers, '">']
-    for index, name in enumerate(chunk.columns):
-        parts.append(_cells(chunk[name], column_letter(index), numbers))
+    for index in range(len(chunk.columns)):  # by position: headers may repeat
+        parts.append(_cells(chunk.iloc[:, index], column_letter(index), numbers))
     parts.append("</row>")
     rows = pc.binary_join_element_wise(*parts, "")
     return "".join(rows.to_pylist()).encode()

@@ -275,3 +275,16 @@ def test_xlsx_sheet_name(tmp_path: Path) -> None:
     )
     assert openpyxl.load_workbook(default).sheetnames == ["northwind"]
     assert openpyxl.load_workbook(named).sheetnames == ["EID list"]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_headers_may_repeat(tmp_path: Path, file_format: str) -> None:
+    columns = [{"header": "IMEI", "field": "imei"}, {"header": "IMEI", "value": ""}, "EID"]
+    [path] = write(handoff(1), tmp_path, columns=columns, format=file_format)
+    if file_format == "csv":
+        rows = read_csv(path)
+    else:
+        rows = [
+            [c.value or "" for c in row] for row in openpyxl.load_workbook(path).active.iter_rows()
+        ]
+    assert rows == [["IMEI", "IMEI", "EID"], [make_imei(1), "", make_eid(1)]]
