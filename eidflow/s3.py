@@ -101,7 +101,10 @@ def _manifest_error(url: str, error: ClientError) -> ManifestError:
         return ManifestError(
             url,
             "access denied.",
-            todo="Check the AWS credentials in use and that they allow s3:GetObject on this key.",
+            todo=(
+                "Check the key, the AWS credentials in use and that they allow s3:GetObject on "
+                "it (without s3:ListBucket, S3 answers a missing key with access denied too)."
+            ),
         )
     return ManifestError(url, f"could not be read from S3 ({code}: {error}).", todo="Retry later.")
 
