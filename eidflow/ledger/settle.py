@@ -9,6 +9,7 @@ next run hands those EIDs off again.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from eidflow.ledger.sql import SqlLedger
 
 SUMMARY_FILE = "summary.json"
+LOG = logging.getLogger(__name__)
 
 
 def folder_is_complete(run_dir: str) -> bool:
@@ -99,6 +101,41 @@ def settle_run(ledger: SqlLedger, run_id: str, run_dir: str) -> bool:
             run_id=run_id,
         )
     return True
+
+
+def reclaim_if_settled(connection: Connection, run_id: str, now: Any) -> None:
+    """A run taken for dead while it lived (PostgreSQL session lost) completes after all.
+
+    Its released claims are delivered again where nobody claimed the EID since; where
+    another run did, that EID went to the operator twice, which is logged loudly.
+    """
+    state = connection.execute(
+        text("SELECT state FROM runs WHERE run_id = :run_id"), {"run_id": run_id}
+    ).scalar()
+    if state != t.ABANDONED:
+        return
+    bulk.execute(
+        connection,
+        "UPDATE handoffs SET state = :staged, released_at = NULL WHERE run_id = :run_id"
+        " AND state = :released AND resend_reason = '' AND NOT EXISTS (SELECT 1 FROM handoffs o"
+        " WHERE o.operator = handoffs.operator AND o.eid = handoffs.eid"
+        " AND o.state <> :released AND o.resend_reason = '')",
+        staged=t.STAGED,
+        released=t.RELEASED,
+        run_id=run_id,
+    )
+    twice = connection.execute(
+        text("SELECT COUNT(*) FROM handoffs WHERE run_id = :run_id AND state = :released"),
+        {"run_id": run_id, "released": t.RELEASED},
+    ).scalar()
+    if twice:
+        LOG.error(
+            "run %s was taken for dead while it ran (its database session was lost); "
+            "%s EID(s) it handed off were handed off by another run meanwhile: "
+            "see eidflow history",
+            run_id,
+            twice,
+        )
 
 
 def release_claims(connection: Connection, run_id: str, now: Any) -> None:

@@ -112,8 +112,9 @@ class SqlLedger:
     def finish_run(
         self, run_id: str, manifests: list[dict[str, Any]], counts: dict[str, Any]
     ) -> None:
-        with self.write() as connection:
+        with self.write(claim_lock=True) as connection:
             now = self.now()
+            settle.reclaim_if_settled(connection, run_id, now)
             bulk.execute(
                 connection,
                 "UPDATE handoffs SET state = :delivered, delivered_at = :now"

@@ -12,13 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from eidflow.ledger import open_ledger
+from eidflow.ledger import liveness, open_ledger
 from tests.ledger.helpers import devices, eid
 
 CHILD = textwrap.dedent(
     """
     import json, os, signal, sys
-    from eidflow.ledger import open_ledger
+    from eidflow.ledger import liveness, open_ledger
     from tests.ledger.helpers import devices
 
     url, run_dir, then = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -116,3 +116,33 @@ def test_settling_records_the_manifests_of_a_complete_summary(url: str, tmp_path
         assert record is not None and record.run_id == "dead-run" and record.rows == 2
     finally:
         ledger.close()
+
+
+@pytest.mark.postgres
+def test_a_run_taken_for_dead_while_alive_reclaims_what_is_still_free(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL: the run's session (and its advisory lock) is lost, but the process goes on."""
+    alive = open_ledger(pg_url)
+    alive.begin_run("alive", str(tmp_path / "alive"))
+    alive.claim_handoff("alive", "op", devices((1, "S1"), (2, "S2")))
+    alive._run_locks["alive"].invalidate()  # the lock's session ends: the run looks dead
+    liveness.LIVE_HERE.discard("alive")  # ... to any other process
+    other = open_ledger(pg_url)
+    try:
+        other.begin_run("other", str(tmp_path / "other"))  # settles "alive": folder incomplete
+        assert other.claim_handoff("other", "op", devices((2, "S2"))).tolist() == [""]
+        alive.finish_run("alive", [], {})
+        known = other.known_devices(pd.Series([eid(1), eid(2)]), pd.Series(["S1", "S2"]))
+        owners = {e: run for e, run in zip(known["eid"], known["operator"], strict=True)}
+        assert set(owners) == {eid(1), eid(2)}
+        with other.read() as connection:
+            states = dict(
+                connection.exec_driver_sql(
+                    "SELECT eid, run_id FROM handoffs WHERE state = 'delivered' OR state = 'staged'"
+                ).all()
+            )
+        assert states == {eid(1): "alive", eid(2): "other"}
+    finally:
+        alive.close()
+        other.close()
