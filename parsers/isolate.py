@@ -12,15 +12,17 @@ Where ``os.fork`` does not exist the reader runs in-process.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import resource
 import select
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from eidflow.errors import ManifestError
 
@@ -39,18 +41,20 @@ def run_isolated(
     if not hasattr(os, "fork"):
         return work(*args)
     read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_end)
-        _child(work, args, write_end, memory_bytes)
-    os.close(write_end)
-    try:
-        payload = _read_all(read_end, pid, seconds)
-    finally:
-        os.close(read_end)
-    status = _reap(pid)
-    if not payload:
-        raise ReaderStopped(_describe(status))
+    with tempfile.TemporaryFile() as stderr:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_end)
+            _quiet(stderr.fileno())
+            _child(work, args, write_end, memory_bytes)
+        os.close(write_end)
+        try:
+            payload = _read_all(read_end, pid, seconds)
+        finally:
+            os.close(read_end)
+        status = _reap(pid)
+        if not payload:
+            raise ReaderStopped(_describe(status, _first_line(stderr)))
     kind, value = pickle.loads(payload)
     if kind == "ok":
         return value
@@ -86,6 +90,18 @@ def _child(
         code = 1
     finally:
         os._exit(code)
+
+
+def _quiet(stderr_fd: int) -> None:
+    """The child's stderr goes to a file the parent reads (Rust prints why it aborted there)."""
+    faulthandler.disable()
+    os.dup2(stderr_fd, 2)
+
+
+def _first_line(stderr: IO[bytes]) -> str:
+    stderr.seek(0)
+    lines = stderr.read(2048).decode("utf-8", "replace").splitlines()
+    return next((line.strip() for line in lines if line.strip()), "")
 
 
 def _cap_memory(extra_bytes: int) -> None:
@@ -127,13 +143,13 @@ def _reap(pid: int) -> int:
     return status
 
 
-def _describe(status: int) -> str:
+def _describe(status: int, said: str) -> str:
+    because = f": {said[:200]}" if said else ""
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        name = (
-            signal.Signals(number).name
-            if number in signal.Signals._value2member_map_
-            else str(number)
+        name = signal.Signals(number).name if number in set(signal.Signals) else str(number)
+        return (
+            f"the workbook reader was stopped by {name}{because} "
+            "(a sheet spanning more cells than memory allows, or a damaged file)"
         )
-        return f"the reader was stopped by {name} (a sheet too large for memory, or a damaged file)"
-    return f"the reader exited with status {os.WEXITSTATUS(status)}"
+    return f"the workbook reader exited with status {os.WEXITSTATUS(status)}{because}"
