@@ -22,6 +22,7 @@ from parsers.encoding import SAVE_AS_CSV, Decoded, decode
 from parsers.rows import TEXT_DTYPE, byte_lengths, check_cell_sizes
 
 DELIMITERS = (",", ";", "\t", "|")
+MAX_COLUMNS = 16_384  # Excel's own limit; more columns than this is not a manifest
 HEAD_RECORDS = 40  # records parsed up front to find the delimiter and the header
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _BLOCK_SIZE = 4 << 20  # bytes per pyarrow block; a record longer than this goes the precise path
@@ -59,6 +60,14 @@ def read_text_table(
         return None
     delimiter, header_index, head = choice
     headers = list(head[header_index])
+    if len(headers) > MAX_COLUMNS:
+        raise ManifestError(
+            file,
+            f"has {len(headers):,} columns in its header row (a spreadsheet holds at most "
+            f"{MAX_COLUMNS:,}).",
+            todo="This is not a device manifest; check the file.",
+            row=header_index + 1,
+        )
     table = _read_fast(decoded, header_index, delimiter, len(headers))
     if (
         table is not None

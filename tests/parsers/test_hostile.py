@@ -220,3 +220,8 @@ def test_ods_repeated_cells_spanning_too_many_cells() -> None:
 def test_reader_deadline() -> None:
     settings = ParserSettings(max_reader_seconds=1e-6)
     assert "longer than" in fails("slow.xlsx", workbook(), settings).what
+
+
+def test_header_with_too_many_columns() -> None:
+    data = ("EID,Serial," + ",".join(f"c{i}" for i in range(20_000)) + "\n").encode()
+    assert "20,002 columns" in fails("wide.csv", data).what
