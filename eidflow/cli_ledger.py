@@ -35,7 +35,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="JSON for scr
 def _open(config_file: Path | None, ledger_url: str | None) -> tuple[Settings, SqlLedger]:
     overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
     settings = load_settings(config_file, **overrides)
-    return settings, open_ledger(settings.ledger.url)
+    return settings, open_ledger(settings.ledger.url, create=False)
 
 
 def _print_json(value: Any) -> None:

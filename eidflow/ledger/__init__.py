@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+from eidflow.errors import ConfigError
 from eidflow.ledger.base import Ledger, ManifestRecord
 from eidflow.ledger.connect import (
     create_ledger_engine,
@@ -16,13 +18,25 @@ from eidflow.ledger.sql import SqlLedger
 __all__ = ["Ledger", "ManifestRecord", "SqlLedger", "open_ledger"]
 
 
-def open_ledger(url: str, *, is_complete: Callable[[str], bool] | None = None) -> SqlLedger:
+def open_ledger(
+    url: str, *, is_complete: Callable[[str], bool] | None = None, create: bool = True
+) -> SqlLedger:
     """Open the ledger at a SQLAlchemy URL, upgrading its schema to the current revision.
 
     ``is_complete(run_dir)`` says whether a dead run's folder was complete (default:
-    ``summary.json`` exists in it). Raises ConfigError for a bad or unreachable URL.
+    ``summary.json`` exists in it). ``create=False`` refuses a SQLite file that does not
+    exist yet. Raises ConfigError for a bad or unreachable URL.
     """
     parsed = ledger_url(url)
+    if (
+        not create
+        and parsed.get_backend_name() == "sqlite"
+        and not Path(parsed.database or "").is_file()
+    ):
+        raise ConfigError(
+            f"no ledger at {parsed.database}.",
+            todo="Check --ledger / [ledger] url; eidflow ingest creates the ledger.",
+        )
     engine = create_ledger_engine(parsed)
     try:
         with translate_errors(parsed):

@@ -67,6 +67,14 @@ def test_show_of_an_unknown_device_exits_1(ledger_url: str) -> None:
     assert "not in the ledger" in result.output
 
 
+def test_a_missing_sqlite_ledger_is_not_created_by_a_question(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.db"
+    result = run("history", "--ledger", f"sqlite:///{missing}")
+    assert result.exit_code == 2
+    assert "no ledger at" in result.output
+    assert not missing.exists()
+
+
 def test_resend_refuses_without_a_reason(ledger_url: str, tmp_path: Path) -> None:
     result = run("resend", eid(1), "--operator", "operator", "--ledger", ledger_url)
     assert result.exit_code == 2
