@@ -6,10 +6,7 @@ breaks is one record, and an empty line is a (blank) record, as a spreadsheet sh
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +15,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from eidflow.errors import ManifestError
-from parsers.encoding import SAVE_AS_CSV, Decoded, decode
-from parsers.rows import TEXT_DTYPE, byte_lengths, check_cell_sizes
+from parsers import records
+from parsers.encoding import Decoded, decode
+from parsers.rows import byte_lengths, check_cell_sizes
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 16_384  # Excel's own limit; more columns than this is not a manifest
-HEAD_RECORDS = 40  # records parsed up front to find the delimiter and the header
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _BLOCK_SIZE = 4 << 20  # bytes per pyarrow block; a record longer than this goes the precise path
 
 # Given the first records (as text cells), the 0-based index of the header, or None.
@@ -50,7 +46,7 @@ def read_text_table(
     find_header: HeaderFinder,
     *,
     max_cell_chars: int,
-    head_records: int = HEAD_RECORDS,
+    head_records: int = records.HEAD_RECORDS,
 ) -> TextTable | None:
     """Read ``data`` below the header ``find_header`` picks among the first ``head_records``
     records; None when no header is found."""
@@ -76,7 +72,9 @@ def read_text_table(
     ):
         table = None  # the offset missed the header (a stray quote above it): read precisely
     if table is None:
-        columns, row_numbers = _read_precise(file, decoded.text(), delimiter, headers, header_index)
+        columns, row_numbers = records.read_precise(
+            file, decoded.text(), delimiter, headers, header_index
+        )
     else:
         # the fast path reads the header as its first record; drop it
         columns = [_to_series(table.column(i).slice(1)) for i in range(table.num_columns)]
@@ -99,7 +97,7 @@ def _choose_delimiter(
     """The delimiter under which a header is found, preferring the one that splits it most."""
     best: tuple[int, str, int, list[list[str]]] | None = None
     for delimiter in DELIMITERS:
-        head = _head_records(file, text, delimiter, head_records)
+        head = records.head_records(file, text, delimiter, head_records)
         index = find_header(head)
         if index is not None and (best is None or len(head[index]) > best[0]):
             best = (len(head[index]), delimiter, index, head)
@@ -113,65 +111,13 @@ def first_records(file: str, data: bytes) -> list[list[str]]:
     text = decode(file, data).head
     first_line = text.split("\n", 1)[0]
     delimiter = max(DELIMITERS, key=first_line.count)
-    return _head_records(file, text, delimiter)
-
-
-def _lines(text: str) -> Iterator[str]:
-    """Physical lines with their endings (``\r\n``, ``\n`` or ``\r``), lazily: the head of a
-    1 GB file costs what the head costs."""
-    start = 0
-    for match in _LINE_END.finditer(text):
-        yield text[start : match.end()]
-        start = match.end()
-    if start < len(text):
-        yield text[start:]
-
-
-def _head_records(
-    file: str, text: str, delimiter: str, limit: int = HEAD_RECORDS
-) -> list[list[str]]:
-    reader = csv.reader(_lines(text), delimiter=delimiter)
-    records: list[list[str]] = []
-    try:
-        for record in reader:
-            records.append(record)
-            if len(records) >= limit:
-                break
-    except csv.Error as error:
-        raise ManifestError(
-            file,
-            f"cannot be read as delimited text near record {reader.line_num} ({error}).",
-            todo=SAVE_AS_CSV,
-        ) from None
-    return records
-
-
-def _record_offset(text: str, index: int) -> int:
-    """Character offset where record ``index`` (0-based) starts.
-
-    A record ends at a line break outside quotes; doubled quotes inside a field keep the
-    count even, so counting quotes per physical line is exact for RFC 4180 text.
-    """
-    if index == 0:
-        return 0
-    consumed = 0
-    quotes = 0
-    records = 0
-    for line in _lines(text):
-        consumed += len(line)
-        quotes += line.count('"')
-        if quotes % 2 == 0:
-            records += 1
-            quotes = 0
-            if records == index:
-                return consumed
-    return len(text)
+    return records.head_records(file, text, delimiter)
 
 
 def _read_fast(decoded: Decoded, header_index: int, delimiter: str, width: int) -> pa.Table | None:
     """pyarrow's multi-threaded reader from the header on; None when the precise path must read."""
     if decoded.is_utf8:
-        offset = _record_offset(decoded.head, header_index)
+        offset = records.record_offset(decoded.head, header_index)
         start = decoded.bom_bytes + len(decoded.head[:offset].encode("utf-8"))
         body = pa.py_buffer(decoded.data).slice(start)
         table = _pyarrow_read(body, delimiter, width, decoded.data.find(b'"', start) != -1)
@@ -181,7 +127,7 @@ def _read_fast(decoded: Decoded, header_index: int, delimiter: str, width: int) 
         if decoded.is_utf8:
             return None
     text = decoded.text()
-    encoded = text[_record_offset(text, header_index) :].encode("utf-8")
+    encoded = text[records.record_offset(text, header_index) :].encode("utf-8")
     return _pyarrow_read(pa.py_buffer(encoded), delimiter, width, b'"' in encoded)
 
 
@@ -220,40 +166,3 @@ def _pyarrow_read(body: pa.Buffer, delimiter: str, width: int, quoted: bool) -> 
 
 def _to_series(column: pa.ChunkedArray) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(column))  # zero-copy; dtype is TEXT_DTYPE
-
-
-def _read_precise(
-    file: str, text: str, delimiter: str, headers: list[str], header_index: int
-) -> tuple[list[pd.Series], np.ndarray]:
-    """Python's csv module, record by record: slow, but names the exact bad record.
-
-    Row numbers come back relative to the header (first data record = 2).
-    """
-    width = len(headers)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    cells: list[list[str]] = [[] for _ in range(width)]
-    count = 0
-    try:
-        for _ in range(header_index + 1):  # the preamble and the header
-            next(reader, None)
-        for record_index, record in enumerate(reader, start=header_index + 2):
-            if len(record) > width and any(cell.strip() for cell in record[width:]):
-                raise ManifestError(
-                    file,
-                    f"has {len(record)} fields where the header has {width}.",
-                    todo="Quote fields that contain the delimiter, or fix the line, and send it again.",
-                    row=record_index,
-                )
-            record = record[:width] + [""] * (width - len(record))
-            for column, cell in zip(cells, record, strict=True):
-                column.append(cell)
-            count += 1
-    except csv.Error as error:
-        raise ManifestError(
-            file,
-            f"cannot be read as delimited text ({error}).",
-            todo=SAVE_AS_CSV,
-            row=reader.line_num,
-        ) from None
-    series = [pd.Series(column, dtype=TEXT_DTYPE) for column in cells]
-    return series, np.arange(2, count + 2, dtype=np.int64)
