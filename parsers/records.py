@@ -20,7 +20,7 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def lines(text: str) -> Iterator[str]:
-    """Physical lines with their endings (``\r\n``, ``\n`` or ``\r``), lazily: the head of a
+    """Physical lines with their endings (CR LF, LF or CR), lazily: the head of a
     1 GB file costs what the head costs."""
     start = 0
     for match in _LINE_END.finditer(text):

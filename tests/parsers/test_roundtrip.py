@@ -29,3 +29,22 @@ def test_csv_round_trip(rows: list[tuple[str, str, str]], encoding: str) -> None
     assert result[schema.SERIAL_RAW].tolist() == [serial for _, serial, _ in rows]
     assert result["model"].tolist() == [model for _, _, model in rows]
     assert result[schema.ROW].tolist() == list(range(2, len(rows) + 2))
+
+
+TEXT_CELL = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12
+).filter(lambda text: not text.startswith("="))  # openpyxl would store a formula
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(TEXT_CELL, SERIAL, TEXT_CELL), max_size=15))
+def test_xlsx_round_trip(rows: list[tuple[str, str, str]]) -> None:
+    from tests.parsers.fixtures import xlsx_bytes
+
+    data = xlsx_bytes({"Devices": [["EID", "Serial Number", "Model"], *rows]})
+    result = read_manifest("m.xlsx", data).rows
+    assert result[schema.EID_RAW].tolist() == [eid for eid, _, _ in rows]
+    assert result[schema.SERIAL_RAW].tolist() == [serial for _, serial, _ in rows]
+    assert result["model"].tolist() == [model for _, _, model in rows]
+    assert result[schema.ROW].tolist() == list(range(2, len(rows) + 2))
+    assert not result[schema.EID_NUMERIC].any()
