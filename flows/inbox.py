@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from eidflow import s3
 from eidflow.errors import ConfigError
 from exporters.config import S3Settings
@@ -61,7 +63,7 @@ def list_arrivals(inbox: str, s3_settings: S3Settings) -> list[Arrival]:
 
 
 def archive(arrival: Arrival, s3_settings: S3Settings) -> str:
-    """Move a processed arrival to ``archive/``; return where it went."""
+    """Move a processed arrival to ``archive/``; return where it went ("" if it is gone)."""
     return _move(arrival, ARCHIVE, s3_settings, reason=None)
 
 
@@ -98,6 +100,8 @@ def _move(arrival: Arrival, subfolder: str, s3_settings: S3Settings, reason: str
     if arrival.source.startswith("s3://"):
         return _S3Inbox.move(arrival, subfolder, s3_settings, reason)
     source = Path(arrival.source)
+    if not source.exists():
+        return ""  # taken away meanwhile, by a person or another host
     target_dir = source.parent / subfolder
     target_dir.mkdir(exist_ok=True)
     target = target_dir / _free_name(arrival, lambda name: (target_dir / name).exists())
@@ -151,6 +155,12 @@ class _S3Inbox:
             return any(item["Key"] == folder + name for item in listed.get("Contents", []))
 
         target = folder + _free_name(arrival, taken)
+        try:
+            client.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if s3.error_code(error) in s3.NOT_FOUND:
+                return ""  # taken away meanwhile, by a person or another host
+            raise
         if reason is not None:
             client.put_object(
                 Bucket=bucket, Key=f"{target}.reason.txt", Body=(reason.rstrip() + "\n").encode()

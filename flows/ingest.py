@@ -19,11 +19,11 @@ from eidflow.pipeline import IngestRequest, RunResult, run_ingest
 from eidflow.settings import Settings
 from exporters import delivery
 from flows import artifacts
+from flows.retries import IO_RETRIES
 from flows.settings_loader import load_flow_settings
 
 T = TypeVar("T")
 
-IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 FLOW_NAME = "ingest-manifests"
 PIPELINE_STEPS = 8  # read-references, read, validate, dedupe, reconcile, emit, deliver, finish
 

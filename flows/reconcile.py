@@ -8,7 +8,8 @@ the others stay pending and come back the next day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
-from eidflow import schema
+from eidflow import __version__, schema
 from eidflow.errors import ConfigError
 from eidflow.graph import (
     MembershipResult,
@@ -27,14 +28,15 @@ from eidflow.graph import (
     list_managed_devices,
 )
 from eidflow.ledger import open_ledger
-from eidflow.runfolder import new_run_id, prepare_run_dir
+from eidflow.runfolder import new_run_id, prepare_run_dir, write_summary
 from eidflow.settings import Settings
 from exporters.entra import write_entra_files
 from exporters.files import OutputFile
 from flows import artifacts, pending
+from flows.retries import IO_RETRIES
 from flows.settings_loader import load_flow_settings
 
-IO: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15], "cache_policy": NO_CACHE}
+IO: dict[str, Any] = {**IO_RETRIES, "cache_policy": NO_CACHE}
 FLOW_NAME = "reconcile-pending"
 
 
@@ -58,6 +60,7 @@ class ReconcileOutcome:
     by_intune_state: dict[str, int] = field(default_factory=dict)
     new_members: list[str] = field(default_factory=list)  # object ids listed in entra/
     membership: dict[str, Any] = field(default_factory=dict)  # MembershipResult counts, if applied
+    membership_failures: dict[str, str] = field(default_factory=dict)  # object id → why
     recorded_members: list[str] = field(
         default_factory=list
     )  # object ids now members in the ledger
@@ -149,7 +152,8 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Reconcil
             "apply_memberships is on but [entra] group_id is empty.",
             todo="Set the Entra group's object id in eidflow.toml.",
         )
-    run_id = new_run_id()
+    started_at = datetime.now(UTC)
+    run_id = new_run_id(started_at)
     log = get_run_logger()
     progress = artifacts.Progress(FLOW_NAME, steps=5)
     waiting: pd.DataFrame = load_pending(settings)
@@ -179,11 +183,13 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Reconcil
         result = apply_memberships(outcome.new_members, settings)
         outcome.membership = result.counts()
         confirmed = members[members[schema.ENTRA_OBJECT_ID].isin(result.members)]
+        outcome.membership_failures = dict(result.failed)
         for object_id, why in result.failed.items():
             log.warning("[run %s] could not add %s to the group: %s", run_id, object_id, why)
     progress.step("memberships applied" if apply else "memberships listed")
-    record_in_ledger(settings, run_id, run_dir, checked, confirmed)
     outcome.recorded_members = confirmed[schema.ENTRA_OBJECT_ID].tolist()
+    write_summary(run_dir, _summary(outcome, settings, started_at, inventory or "graph", outputs))
+    record_in_ledger(settings, run_id, run_dir, checked, confirmed)
     artifacts.publish_reconcile_artifacts(outcome, outputs, FLOW_NAME)
     progress.step("recorded")
     log.info(
@@ -194,6 +200,26 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Reconcil
         len(outcome.recorded_members),
     )
     return outcome
+
+
+def _summary(
+    outcome: ReconcileOutcome,
+    settings: Settings,
+    started_at: datetime,
+    inventory: str,
+    outputs: list[OutputFile],
+) -> dict[str, Any]:
+    """summary.json of a reconcile run: written last in its folder, like an ingest run's."""
+    return {
+        "kind": "reconcile_pending",
+        "eidflow_version": __version__,
+        "started_at": started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "group_id": settings.entra.group_id,
+        "inventory": inventory,
+        **{key: value for key, value in asdict(outcome).items() if key != "run_dir"},
+        "outputs": [output.as_dict() for output in outputs],
+    }
 
 
 def _inventory_sources(parameters: ReconcileParameters, settings: Settings) -> tuple[str, str]:

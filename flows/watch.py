@@ -21,9 +21,10 @@ from eidflow.pipeline import IngestRequest, RunResult
 from eidflow.settings import Settings
 from flows import inbox
 from flows.ingest import ingest_with_artifacts
+from flows.retries import IO_RETRIES
 from flows.settings_loader import load_flow_settings
 
-IO: dict[str, Any] = {"retries": 3, "retry_delay_seconds": [2, 5, 15], "cache_policy": NO_CACHE}
+IO: dict[str, Any] = {**IO_RETRIES, "cache_policy": NO_CACHE}
 FLOW_NAME = "watch-inbox"
 
 
@@ -91,7 +92,7 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
         arrivals: list[inbox.Arrival] = list_arrivals(inbox_url, settings)
         new, seen = sort_out_seen(arrivals, settings)
         for arrival in seen:
-            outcome.already_processed.append(file_away(arrival, "", settings))
+            _note(outcome.already_processed, file_away(arrival, "", settings), arrival)
         if seen:
             log.info("%d manifest(s) were processed before; archived again", len(seen))
         if not new:
@@ -104,7 +105,11 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
         }
         for arrival in new:
             moved = file_away(arrival, errors.get(arrival.source, ""), settings)
-            (outcome.quarantined if errors.get(arrival.source) else outcome.archived).append(moved)
+            _note(
+                outcome.quarantined if errors.get(arrival.source) else outcome.archived,
+                moved,
+                arrival,
+            )
             if errors.get(arrival.source):
                 log.warning(
                     "[run %s] quarantined %s: %s",
@@ -119,6 +124,13 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
         len(outcome.quarantined),
     )
     return outcome
+
+
+def _note(moves: list[str], moved: str, arrival: inbox.Arrival) -> None:
+    if moved:
+        moves.append(moved)
+    else:
+        get_run_logger().warning("%s left the inbox before it could be filed away", arrival.source)
 
 
 def _ingest(new: list[inbox.Arrival], settings: Settings) -> RunResult:

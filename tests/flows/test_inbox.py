@@ -101,3 +101,11 @@ def test_s3_inbox(s3_bucket: S3Settings) -> None:
     reason = client.get_object(Bucket=s3_bucket.bucket, Key="in/quarantine/b.csv.reason.txt")
     assert reason["Body"].read() == b"unreadable\n"
     assert list_arrivals(url, s3_bucket) == []
+
+
+def test_a_file_taken_away_meanwhile_is_not_an_error(tmp_path: Path) -> None:
+    fill(tmp_path, ["gone.csv"])
+    [arrival] = list_arrivals(str(tmp_path), NO_S3)
+    (tmp_path / "gone.csv").unlink()
+    assert archive(arrival, NO_S3) == ""
+    assert quarantine(arrival, "why", NO_S3) == ""

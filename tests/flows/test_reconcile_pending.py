@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,9 @@ def test_newly_enrolled_devices_join_the_group_through_graph(
     assert listed_members(Path(outcome.run_dir)) == joined
     assert outcome.by_intune_state == {"enrolled": 2, "not_enrolled": 2}
     assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED if d not in ENROLLED)
+    summary = json.loads((Path(outcome.run_dir) / "summary.json").read_text())
+    assert summary["kind"] == "reconcile_pending" and summary["group_id"] == GROUP_ID
+    assert sorted(summary["recorded_members"]) == joined and summary["inventory"] == "graph"
 
     # The next day nothing new has enrolled: nothing is added, the ledger is unchanged.
     again = reconcile_pending(ReconcileParameters(config_file=str(config)))
