@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from eidflow.graph.auth import GraphAuthError, TokenProvider, msal_token_provider, static_token
-from eidflow.graph.client import GraphClient, GraphError
+from eidflow.graph.client import GraphAccessDenied, GraphClient, GraphError
 from eidflow.graph.config import GraphSettings
 from eidflow.graph.devices import list_entra_devices, list_managed_devices
 from eidflow.graph.membership import MembershipResult, add_members, current_members
 
 __all__ = [
+    "GraphAccessDenied",
     "GraphAuthError",
     "GraphClient",
     "GraphError",

@@ -21,7 +21,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from eidflow.errors import EidflowError
+from eidflow.errors import ConfigError, EidflowError
 from eidflow.graph.auth import TokenProvider
 from eidflow.graph.config import GRAPH_RESOURCE
 
@@ -39,6 +39,18 @@ class GraphError(EidflowError):
             todo="Check the app's Graph permissions and the ids in eidflow.toml, then rerun.",
         )
         self.status = status
+
+
+class GraphAccessDenied(GraphError, ConfigError):
+    """401/403: the token or the app's permissions are wrong; retrying will not help."""
+
+    def __init__(self, method: str, url: str, status: int, message: str) -> None:
+        super().__init__(method, url, status, message)
+        self.todo = (
+            "Check [graph] tenant_id/client_id and the credential, and that the app has the "
+            "application permissions DeviceManagementManagedDevices.Read.All, Device.Read.All "
+            "and GroupMember.ReadWrite.All with admin consent (docs/operations.md)."
+        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,8 @@ class GraphClient:
             response: httpx.Response = retrying(self._send, method, url, **kwargs)
         except httpx.TransportError as error:
             raise GraphError(method, url, 0, f"no answer ({type(error).__name__})") from None
+        if response.status_code in (401, 403):
+            raise GraphAccessDenied(method, url, response.status_code, _error_message(response))
         if response.status_code >= 400:
             raise GraphError(method, url, response.status_code, _error_message(response))
         return response

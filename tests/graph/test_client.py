@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eidflow.graph import GraphClient, GraphError, static_token
+from eidflow.graph import GraphAccessDenied, GraphClient, GraphError, static_token
 from eidflow.graph.client import parse_retry_after
 from tests.graph_emulator import GraphEmulator
 
@@ -78,6 +78,8 @@ def test_wrong_token_is_an_error_naming_the_status_not_the_token(
     with client, pytest.raises(GraphError) as caught:
         list(client.iter_values("/v1.0/devices"))
     assert caught.value.status == 401
+    assert isinstance(caught.value, GraphAccessDenied)  # a ConfigError: not worth retrying
+    assert "GroupMember.ReadWrite.All" in str(caught.value)
     assert "wrong-secret-token" not in str(caught.value)
     assert "/v1.0/devices" in str(caught.value)
 
