@@ -96,3 +96,12 @@ def test_hidden_blank_leading_rows_and_columns_keep_row_numbers() -> None:
     rows = read_manifest("m.xlsx", data).rows
     assert rows[schema.ROW].tolist() == [4]
     assert rows[schema.SERIAL_RAW].tolist() == ["A"]
+
+
+@pytest.mark.parametrize(
+    "texts", [[], [""], ["a", "", "b"], ["with\x00nul", "x"], ["\x00"], ["", ""]]
+)
+def test_columns_cross_the_process_boundary_intact(texts: list[str]) -> None:
+    from parsers.workbook import _pack, _unpack
+
+    assert _unpack(_pack(texts), len(texts)) == texts
