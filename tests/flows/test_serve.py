@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -168,6 +169,40 @@ def test_served_inbox_schedule_picks_up_a_dropped_manifest(
         assert any(run["auto_scheduled"] for run in runs), runs
         [run_dir] = list((work / "runs").iterdir())
         assert (run_dir / "summary.json").is_file()
+
+        # A bulk purchase, run by hand through the served manual deployment.
+        bulk = work / "bulk-po-1187.csv"
+        bulk.write_bytes(manifest_csv([Device(n) for n in range(51, 56)]))
+        parameters = json.dumps(
+            {"parameters": {"manifests": [str(bulk)], "config_file": str(config)}}
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "deployment",
+                "run",
+                "ingest-manifests/manual",
+                "--params",
+                parameters,
+            ],
+            env=clean_env(
+                PREFECT_HOME=str(tmp_path / "client-home"), PREFECT_API_URL=prefect_server
+            ),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        while len(list((work / "runs").glob("*/summary.json"))) < 2:
+            if server.poll() is not None or time.monotonic() > deadline + 25:
+                pytest.fail(
+                    f"the manual run did not happen: {(tmp_path / 'serve.log').read_text()[-3000:]}"
+                )
+            time.sleep(0.5)
+        [manual] = [p.parent for p in (work / "runs").glob("*/summary.json") if p.parent != run_dir]
+        summary = json.loads((manual / "summary.json").read_text())
+        assert summary["counts"]["by_status"] == {"accepted": 5}
     finally:
         stop(server)
         log.close()
