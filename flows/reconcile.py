@@ -178,14 +178,7 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Reconcil
         by_intune_state=pending.state_counts(checked),
         new_members=members[schema.ENTRA_OBJECT_ID].tolist(),
     )
-    confirmed = members.iloc[0:0]
-    if apply and not members.empty:
-        result = apply_memberships(outcome.new_members, settings)
-        outcome.membership = result.counts()
-        confirmed = members[members[schema.ENTRA_OBJECT_ID].isin(result.members)]
-        outcome.membership_failures = dict(result.failed)
-        for object_id, why in result.failed.items():
-            log.warning("[run %s] could not add %s to the group: %s", run_id, object_id, why)
+    confirmed = _apply(members, settings, outcome) if apply else members.iloc[0:0]
     progress.step("memberships applied" if apply else "memberships listed")
     outcome.recorded_members = confirmed[schema.ENTRA_OBJECT_ID].tolist()
     write_summary(run_dir, _summary(outcome, settings, started_at, inventory or "graph", outputs))
@@ -200,6 +193,21 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Reconcil
         len(outcome.recorded_members),
     )
     return outcome
+
+
+def _apply(members: pd.DataFrame, settings: Settings, outcome: ReconcileOutcome) -> pd.DataFrame:
+    """Add ``members`` through Graph; the lines of those Graph confirms are in the group."""
+    if members.empty:
+        return members
+    result = apply_memberships(outcome.new_members, settings)
+    outcome.membership = result.counts()
+    outcome.membership_failures = dict(result.failed)
+    log = get_run_logger()
+    for object_id in result.missing:
+        log.warning("[run %s] %s is no longer in Entra: not added", outcome.run_id, object_id)
+    for object_id, why in result.failed.items():
+        log.warning("[run %s] could not add %s to the group: %s", outcome.run_id, object_id, why)
+    return members[members[schema.ENTRA_OBJECT_ID].isin(result.members)]
 
 
 def _summary(
