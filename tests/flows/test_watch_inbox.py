@@ -13,6 +13,7 @@ from prefect.artifacts import Artifact
 
 from eidflow.ledger import open_ledger
 from exporters.config import S3Settings
+from flows.inbox import inbox_lock
 from flows.watch import WatchParameters, watch_inbox
 from tests.flows.tenant import Device, manifest_csv, write_config
 
@@ -104,3 +105,15 @@ def test_s3_inbox(tmp_path: Path, s3_bucket: S3Settings) -> None:
     }
     run_dir = tmp_path / "runs" / outcome.run_id
     assert sorted(operator_eids(run_dir)) == sorted(d.eid for d in DEVICES)
+
+
+def test_a_second_run_while_one_holds_the_inbox_leaves_it_alone(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "ship.csv").write_bytes(manifest_csv(DEVICES))
+    config = write_config(tmp_path, flows={"inbox": str(inbox)})
+    with inbox_lock(str(inbox)) as mine:
+        assert mine
+        outcome = watch_inbox(WatchParameters(config_file=str(config)))
+    assert outcome.skipped_busy and outcome.run_id == ""
+    assert (inbox / "ship.csv").is_file() and not (tmp_path / "runs").exists()
