@@ -8,6 +8,7 @@ core picks the latest check-in among several records of one serial.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 
@@ -17,11 +18,12 @@ from eidflow import schema
 from eidflow.errors import InputError, ManifestError
 from parsers import text
 from parsers.columns import normalise_header
-from parsers.rows import TEXT_DTYPE
+from parsers.rows import constant_text
 
 # An Intune export of a very large tenant is big; this only stops a zip bomb.
 MAX_EXPORT_BYTES = 4 * 1024 * 1024 * 1024
 MAX_CELL_CHARS = 32_767
+_CONTENT = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf\xff\xfe]")  # a byte that is not blank or a BOM
 
 INTUNE_HEADERS: dict[str, tuple[str, ...]] = {
     schema.INV_DEVICE_ID: ("Device ID", "Intune Device ID", "id"),
@@ -115,7 +117,7 @@ def _read_export(
         return None
 
     try:
-        if not data.strip():
+        if _CONTENT.search(data) is None:
             raise InputError(name, f"is empty: it is not an {what} export.", todo=_todo(what))
         table = text.read_text_table(name, data, find, max_cell_chars=MAX_CELL_CHARS)
     except ManifestError as error:
@@ -131,13 +133,15 @@ def _read_export(
         )
     normalised = [normalise_header(cell) for cell in table.headers]
     keep = table.nonblank
+    everything = bool(keep.all())
     columns: dict[str, pd.Series] = {}
     for column in wanted:
         index = next((i for i, key in enumerate(normalised) if key in keys[column]), None)
         if index is None:
-            columns[column] = pd.Series([""] * int(keep.sum()), dtype=TEXT_DTYPE)
+            columns[column] = constant_text("", int(keep.sum()))
         else:
-            columns[column] = table.columns[index][keep].reset_index(drop=True)
+            series = table.columns[index]
+            columns[column] = series if everything else series[keep].reset_index(drop=True)
     return columns
 
 

@@ -86,3 +86,24 @@ def test_intune_utf16_tab_export() -> None:
     text = intune_csv().decode("utf-8-sig").replace(",", "\t")
     frame = read_intune_inventory("inv.csv", b"\xff\xfe" + text.encode("utf-16-le"))
     assert frame[schema.INV_SERIAL].tolist() == ["PF3ABC12", "PF3ABC12", ""]
+
+
+def test_blank_lines_in_an_export_are_not_records() -> None:
+    data = b"displayName,deviceId,objectId\nPC-1,AA,BB\n\n,,\nPC-2,CC,DD\n"
+    frame = read_entra_devices("exportDevice.csv", data)
+    assert frame[schema.ENTRA_DEVICE_ID].tolist() == ["aa", "cc"]
+    assert frame[schema.ENTRA_DISPLAY_NAME].tolist() == ["PC-1", "PC-2"]
+
+
+def test_missing_optional_intune_columns_are_empty() -> None:
+    data = b"Serial number,Azure AD Device ID\nSN1,ABC\n"
+    frame = read_intune_inventory("inv.csv", data)
+    assert frame[schema.INV_IMEI].tolist() == [""]
+    assert frame[schema.INV_DEVICE_ID].tolist() == [""]
+    assert pd.isna(frame[schema.INV_LAST_CHECK_IN].iloc[0])
+
+
+def test_empty_export_is_an_input_error() -> None:
+    with pytest.raises(InputError) as caught:
+        read_entra_devices("exportDevice.csv", b"\xef\xbb\xbf\r\n")
+    assert "empty" in str(caught.value)
