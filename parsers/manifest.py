@@ -67,11 +67,12 @@ def _read_text(
         {field: table.columns[index] for field, index in fields.items()},
         table.row_numbers,
         table.nonblank,
+        header={field: table.headers[index] for field, index in fields.items()},
     )
     shaped = shape_rows(body, name, "")
     skipped = Skipped(
         blank_rows=shaped.blank_rows,
-        preamble_rows=table.header_row - 1,
+        preamble_rows=table.header_row - 1 + shaped.repeated_headers,
         footer_rows=shaped.footer_rows,
     )
     fmt = container.extension(name) if container.extension(name) in ("tsv", "txt") else "csv"
@@ -112,7 +113,7 @@ def _read_workbook(
         shaped = shape_rows(body, name, raw.sheet)
         above = raw.head[: raw.header_index]
         titles = sum(1 for cells in above if any(cell.strip() for cell in cells))
-        skipped.preamble_rows += titles
+        skipped.preamble_rows += titles + shaped.repeated_headers
         skipped.blank_rows += shaped.blank_rows + len(above) - titles
         skipped.footer_rows += shaped.footer_rows
         frames.append(shaped.rows)

@@ -8,7 +8,7 @@ carry nothing but descriptive text or a "Total" label are skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ class TableBody:
     nonblank: np.ndarray  # bool: any cell of the whole line (mapped or not) holds something
     eid_numeric: np.ndarray | None = None  # bool per line; None = no numeric cells (text file)
     imei_numeric: np.ndarray | None = None
+    header: dict[str, str] = field(default_factory=dict)  # field -> its header text
 
 
 @dataclass
@@ -41,13 +42,14 @@ class ShapedRows:
     rows: pd.DataFrame
     blank_rows: int
     footer_rows: int
+    repeated_headers: int = 0  # the header row again below it (concatenated exports, page breaks)
 
 
 def shape_rows(body: TableBody, source_file: str, sheet: str) -> ShapedRows:
     """The manifest frame (``schema.MANIFEST_COLUMNS``) for the device lines of ``body``."""
     count = len(body.row_numbers)
     empty = constant_text("", count)
-    columns = {FIELD_COLUMN[field]: series for field, series in body.columns.items()}
+    columns = {FIELD_COLUMN[name]: series for name, series in body.columns.items()}
 
     def text(name: str) -> pd.Series:
         series = columns.get(name)
@@ -75,9 +77,11 @@ def shape_rows(body: TableBody, source_file: str, sheet: str) -> ShapedRows:
         note[maybe] = no_serial[maybe] & ~_matches(eid_few, r"\d")
         device[maybe[label]] = False
         device &= ~(note & _below_last(device & ~note))
+    repeated = _repeated_header(columns, body.header, count)
+    device &= ~repeated
     nonblank = np.asarray(body.nonblank, dtype=bool)
     blank_rows = int((~nonblank).sum())
-    footer_rows = int((nonblank & ~device).sum())
+    footer_rows = int((nonblank & ~device & ~repeated).sum())
 
     kept = int(device.sum())
     everything = kept == count
@@ -97,7 +101,7 @@ def shape_rows(body: TableBody, source_file: str, sheet: str) -> ShapedRows:
         if name not in data:
             data[name] = pick(text(name)) if name in columns else nothing
     frame = pd.DataFrame({name: data[name] for name in schema.MANIFEST_COLUMNS})
-    return ShapedRows(frame, blank_rows, footer_rows)
+    return ShapedRows(frame, blank_rows, footer_rows, int(repeated.sum()))
 
 
 def byte_lengths(series: pd.Series) -> np.ndarray:
@@ -117,6 +121,22 @@ def constant_text(value: str, count: int) -> pd.Series:
         count, pa.py_buffer(offsets), pa.py_buffer(encoded * count)
     )
     return pd.Series(pd.arrays.ArrowStringArray(array))
+
+
+def _repeated_header(
+    columns: dict[str, pd.Series], header: dict[str, str], count: int
+) -> np.ndarray:
+    """Lines whose EID and serial cells repeat the header's own text."""
+    repeated = np.zeros(count, dtype=bool)
+    keys = [(FIELD_COLUMN[name], header[name]) for name in ("eid", "serial") if name in header]
+    if not keys or count == 0:
+        return repeated
+    repeated[:] = True
+    for column, text in keys:
+        if column in columns:
+            same = pc.equal(pa.array(columns[column].array), text)
+            repeated &= np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    return repeated
 
 
 def _blank(series: pd.Series, count: int) -> np.ndarray:

@@ -174,7 +174,8 @@ def table_body(raw: RawBody) -> TableBody:
         for field, texts in raw.columns.items()
     }
     row_numbers = np.arange(raw.first_row, raw.first_row + count, dtype=np.int64)
-    return TableBody(columns, row_numbers, raw.nonblank, raw.eid_numeric, raw.imei_numeric)
+    header = {field: raw.head[raw.header_index][index] for field, index in raw.fields.items()}
+    return TableBody(columns, row_numbers, raw.nonblank, raw.eid_numeric, raw.imei_numeric, header)
 
 
 def _pack(texts: list[str]) -> str | list[str]:

@@ -205,3 +205,11 @@ def test_lone_cr_line_endings() -> None:
     rows = read_manifest("m.csv", data).rows
     assert rows[schema.SERIAL_RAW].tolist() == ["SN-1", "SN-2"]
     assert rows[schema.ROW].tolist() == [2, 3]
+
+
+def test_repeated_header_lines_are_skipped() -> None:
+    data = (f"EID,Serial Number\n{VALID_EID},SN-1\nEID,Serial Number\n{VALID_EID},SN-2\n").encode()
+    result = read_manifest("two-exports-pasted.csv", data)
+    assert result.rows[schema.SERIAL_RAW].tolist() == ["SN-1", "SN-2"]
+    assert result.rows[schema.ROW].tolist() == [2, 4]
+    assert result.skipped.preamble_rows == 1

@@ -105,3 +105,10 @@ def test_columns_cross_the_process_boundary_intact(texts: list[str]) -> None:
     from parsers.workbook import _pack, _unpack
 
     assert _unpack(_pack(texts), len(texts)) == texts
+
+
+def test_repeated_header_rows_in_a_sheet() -> None:
+    lines = [["Serial", "EID"], ["A", VALID_EID], ["Serial", "EID"], ["B", VALID_EID]]
+    result = read_manifest("m.xlsx", xlsx_bytes({"S": lines}))
+    assert result.rows[schema.SERIAL_RAW].tolist() == ["A", "B"]
+    assert result.skipped.preamble_rows == 1
