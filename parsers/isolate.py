@@ -12,6 +12,7 @@ Where ``os.fork`` does not exist the reader runs in-process.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import pickle
@@ -49,7 +50,12 @@ def run_isolated(
             _child(work, args, write_end, memory_bytes)
         os.close(write_end)
         try:
-            payload = _read_all(read_end, pid, seconds)
+            payload = _read_all(read_end, seconds)
+        except BaseException:  # the deadline, or an interrupt: no child outlives its reader
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+            raise
         finally:
             os.close(read_end)
         status = _reap(pid)
@@ -121,16 +127,16 @@ def _address_space() -> int:
         return 0
 
 
-def _read_all(fd: int, pid: int, seconds: float) -> bytes:
+def _read_all(fd: int, seconds: float) -> bytes:
     deadline = time.monotonic() + seconds
     parts: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            os.kill(pid, signal.SIGKILL)
             raise ReaderStopped(f"it took longer than {seconds:g} s")
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
+        poller = select.poll()  # not select(): descriptors above 1024 are fine
+        poller.register(fd, select.POLLIN | select.POLLHUP)
+        if not poller.poll(max(1, int(left * 1000))):
             continue
         block = os.read(fd, _READ_BLOCK)
         if not block:

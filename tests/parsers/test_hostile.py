@@ -6,6 +6,7 @@ import io
 import struct
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -225,3 +226,25 @@ def test_reader_deadline() -> None:
 def test_header_with_too_many_columns() -> None:
     data = ("EID,Serial," + ",".join(f"c{i}" for i in range(20_000)) + "\n").encode()
     assert "20,002 columns" in fails("wide.csv", data).what
+
+
+def _zombie_children() -> list[str]:
+    import os
+    from pathlib import Path
+
+    zombies = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            zombies.append(stat.parent.name)
+    return zombies
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_no_reader_child_is_left_behind() -> None:
+    fails("slow.xlsx", workbook(), ParserSettings(max_reader_seconds=1e-6))
+    read_manifest("ok.xlsx", workbook())
+    assert _zombie_children() == []
