@@ -71,8 +71,8 @@ def _read_text(
     )
     shaped = shape_rows(body, name, "")
     skipped = Skipped(
-        blank_rows=shaped.blank_rows,
-        preamble_rows=table.header_row - 1 + shaped.repeated_headers,
+        blank_rows=shaped.blank_rows + table.blank_above,
+        preamble_rows=table.header_row - 1 - table.blank_above + shaped.repeated_headers,
         footer_rows=shaped.footer_rows,
     )
     fmt = container.extension(name) if container.extension(name) in ("tsv", "txt") else "csv"

@@ -36,6 +36,7 @@ class TextTable:
     row_numbers: np.ndarray  # int64, the record number a person sees
     nonblank: np.ndarray  # bool: the record holds something
     header_row: int  # 1-based record number of the header
+    blank_above: int  # blank records among those above the header
     delimiter: str
     encoding: str
 
@@ -86,8 +87,16 @@ def read_text_table(
     nonblank = np.zeros(len(row_numbers), dtype=bool)
     for size in sizes:
         nonblank |= size > 0
+    blank_above = sum(1 for cells in head[:header_index] if not any(c.strip() for c in cells))
     return TextTable(
-        headers, columns, row_numbers, nonblank, header_row, delimiter, decoded.encoding
+        headers,
+        columns,
+        row_numbers,
+        nonblank,
+        header_row,
+        blank_above,
+        delimiter,
+        decoded.encoding,
     )
 
 

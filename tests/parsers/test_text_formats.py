@@ -85,8 +85,8 @@ def test_title_lines_blank_lines_and_totals(tmp_path: Path) -> None:
     result = read_manifest("asn.csv", data)
     assert result.rows[schema.SERIAL_RAW].tolist() == ["SN-1", "SN-2"]
     assert result.rows[schema.ROW].tolist() == [5, 8]
-    assert result.skipped.preamble_rows == 3
-    assert result.skipped.blank_rows == 3
+    assert result.skipped.preamble_rows == 2  # the title lines
+    assert result.skipped.blank_rows == 4  # one above the header, three below
     assert result.skipped.footer_rows == 2
 
 
