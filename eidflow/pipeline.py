@@ -128,7 +128,7 @@ def read_manifests(
             continue
         try:
             read = parsers.read_manifest(
-                source, data, settings.parsers, profile=request.oem_profile
+                source, data, settings.parsers, profile=request.oem_profile, sha256=record.sha256
             )
         except ManifestError as error:
             record.error = str(error)
