@@ -44,7 +44,9 @@ def dell_workbook() -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "Shipment"
-    sheet.append(["Service Tag", "EID", "IMEI 1", "Model", "Manufacturer", "PO Number", "Ship Date"])
+    sheet.append(
+        ["Service Tag", "EID", "IMEI 1", "Model", "Manufacturer", "PO Number", "Ship Date"]
+    )
     lines = [
         ("7QK2LZ3", make_eid(1), make_imei(1)),
         ("8RL3MA4", make_eid(2), make_imei(2)),
@@ -57,8 +59,20 @@ def dell_workbook() -> None:
         ("6YT1UH2", make_eid(9), make_imei(9)),
     ]
     for serial, eid, imei in lines:
-        sheet.append([serial, eid, imei, "Latitude 7450", "Dell Inc.", "PO-2026-1187", "2026-11-20"])
-    sheet.append(["7ZU2VJ3", float(make_eid(10)), make_imei(10), "Latitude 7450", "Dell Inc.", "PO-2026-1187", "2026-11-20"])
+        sheet.append(
+            [serial, eid, imei, "Latitude 7450", "Dell Inc.", "PO-2026-1187", "2026-11-20"]
+        )
+    sheet.append(
+        [
+            "7ZU2VJ3",
+            float(make_eid(10)),
+            make_imei(10),
+            "Latitude 7450",
+            "Dell Inc.",
+            "PO-2026-1187",
+            "2026-11-20",
+        ]
+    )
     for row in sheet.iter_rows(min_row=2, min_col=2, max_col=3):
         for cell in row:
             if isinstance(cell.value, str):
@@ -68,7 +82,15 @@ def dell_workbook() -> None:
 
 def lenovo_csv() -> None:
     """Lenovo-style CSV with a BOM: eUICC ID printed in groups, ="…" wrapping, spreadsheet damage."""
-    header = ["Order Number", "Serial Number", "eUICC ID", "IMEI1", "Product Number", "Model", "PO Number"]
+    header = [
+        "Order Number",
+        "Serial Number",
+        "eUICC ID",
+        "IMEI1",
+        "Product Number",
+        "Model",
+        "PO Number",
+    ]
     eid11, eid12, eid13 = make_eid(11), make_eid(12), make_eid(13)
     printed = " ".join(eid12[i : i + 4] for i in range(0, 32, 4))
     lines = [
@@ -87,31 +109,72 @@ def lenovo_csv() -> None:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for order, serial, eid, imei in lines:
-        writer.writerow([order, serial, eid, imei, "21LK0012US", "ThinkPad T14s Gen 6", "PO-2026-1190"])
-    (HERE / "lenovo-shipment-4401190.csv").write_text("\ufeff" + buffer.getvalue(), encoding="utf-8", newline="")
+        writer.writerow(
+            [order, serial, eid, imei, "21LK0012US", "ThinkPad T14s Gen 6", "PO-2026-1190"]
+        )
+    (HERE / "lenovo-shipment-4401190.csv").write_text(
+        "\ufeff" + buffer.getvalue(), encoding="utf-8", newline=""
+    )
 
 
 INTUNE_HEADER = [
-    "Device ID", "Device name", "Enrollment date", "Last check-in", "Azure AD Device ID", "OS version",
-    "Serial number", "Manufacturer", "Model", "IMEI", "MEID", "Primary user UPN", "OS", "JoinType", "ICCID", "EID",
+    "Device ID",
+    "Device name",
+    "Enrollment date",
+    "Last check-in",
+    "Azure AD Device ID",
+    "OS version",
+    "Serial number",
+    "Manufacturer",
+    "Model",
+    "IMEI",
+    "MEID",
+    "Primary user UPN",
+    "OS",
+    "JoinType",
+    "ICCID",
+    "EID",
 ]
 
 
 def intune_export() -> None:
     """Intune DevicesWithInventory export: a stale duplicate, an IMEI mismatch, an old OS."""
+
     def record(n: int, serial: str, checkin: str, os_version: str, imei: str) -> list[str]:
         return [
-            f"0d6a1c2e-4b7f-4a51-9c3e-{n:012d}", f"CONTOSO-{serial}", "2026-11-21 09:12:44",
-            checkin, f"a1f0c9d2-7e3b-4c8a-b5d6-{n:012d}", os_version, serial, "Dell Inc.",
-            "Latitude 7450", imei, "", f"user{n}@contoso.com", "Windows", "Microsoft Entra joined", "", "",
+            f"0d6a1c2e-4b7f-4a51-9c3e-{n:012d}",
+            f"CONTOSO-{serial}",
+            "2026-11-21 09:12:44",
+            checkin,
+            f"a1f0c9d2-7e3b-4c8a-b5d6-{n:012d}",
+            os_version,
+            serial,
+            "Dell Inc.",
+            "Latitude 7450",
+            imei,
+            "",
+            f"user{n}@contoso.com",
+            "Windows",
+            "Microsoft Entra joined",
+            "",
+            "",
         ]
+
     rows = [
         record(1, "7QK2LZ3", "2026-11-25 08:00:00", "10.0.26100.2314", make_imei(1)),
         record(2, "8RL3MA4", "2026-11-25 08:05:00", "10.0.22631.4460", make_imei(2)),
-        record(3, "9SM4NB5", "2026-11-22 10:00:00", "10.0.19045.5131", make_imei(3)),  # Windows 10: too old
-        record(4, "1TN5PC6", "2026-11-24 07:30:00", "10.0.26100.2314", make_imei(44)),  # IMEI disagrees
-        record(5, "5XS9TG1", "2026-11-10 12:00:00", "10.0.22621.1000", make_imei(8)),  # stale record...
-        record(6, "5XS9TG1", "2026-11-26 16:45:00", "10.0.26100.2314", make_imei(8)),  # ...the current one
+        record(
+            3, "9SM4NB5", "2026-11-22 10:00:00", "10.0.19045.5131", make_imei(3)
+        ),  # Windows 10: too old
+        record(
+            4, "1TN5PC6", "2026-11-24 07:30:00", "10.0.26100.2314", make_imei(44)
+        ),  # IMEI disagrees
+        record(
+            5, "5XS9TG1", "2026-11-10 12:00:00", "10.0.22621.1000", make_imei(8)
+        ),  # stale record...
+        record(
+            6, "5XS9TG1", "2026-11-26 16:45:00", "10.0.26100.2314", make_imei(8)
+        ),  # ...the current one
         record(7, "PF4A1B2C", "2026-11-26 11:20:00", "10.0.26100.2314", make_imei(11)),
         record(8, "HP5CD1234", "2026-11-26 11:20:00", "10.0.26100.2314", ""),  # not in any manifest
     ]
@@ -119,13 +182,29 @@ def intune_export() -> None:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(INTUNE_HEADER)
     writer.writerows(rows)
-    (HERE / "DevicesWithInventory_2026-11-27.csv").write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    (HERE / "DevicesWithInventory_2026-11-27.csv").write_text(
+        buffer.getvalue(), encoding="utf-8", newline=""
+    )
 
 
 ENTRA_HEADER = [
-    "displayName", "accountEnabled", "operatingSystem", "operatingSystemVersion", "joinType (trustType)",
-    "registeredOwners", "userNames", "mdmDisplayName", "isCompliant", "registrationTime",
-    "approximateLastSignInDateTime", "deviceId", "isManaged", "objectId", "profileType", "systemLabels", "model",
+    "displayName",
+    "accountEnabled",
+    "operatingSystem",
+    "operatingSystemVersion",
+    "joinType (trustType)",
+    "registeredOwners",
+    "userNames",
+    "mdmDisplayName",
+    "isCompliant",
+    "registrationTime",
+    "approximateLastSignInDateTime",
+    "deviceId",
+    "isManaged",
+    "objectId",
+    "profileType",
+    "systemLabels",
+    "model",
 ]
 
 
@@ -134,14 +213,38 @@ def entra_export() -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(ENTRA_HEADER)
-    for n, serial in [(1, "7QK2LZ3"), (2, "8RL3MA4"), (3, "9SM4NB5"), (4, "1TN5PC6"), (6, "5XS9TG1"), (7, "PF4A1B2C")]:
-        writer.writerow([
-            f"CONTOSO-{serial}", "True", "Windows", "10.0.26100.2314", "AzureAd", f"user{n}@contoso.com",
-            f"user{n}@contoso.com", "Microsoft Intune", "True", "2026-11-21T09:12:44Z", "2026-11-26T16:45:00Z",
-            f"a1f0c9d2-7e3b-4c8a-b5d6-{n:012d}", "True", f"5e2b8f10-93c4-4d7e-a2f1-{n:012d}", "RegisteredDevice",
-            "", "Latitude 7450",
-        ])
-    (HERE / "exportDevice_2026-11-27.csv").write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    for n, serial in [
+        (1, "7QK2LZ3"),
+        (2, "8RL3MA4"),
+        (3, "9SM4NB5"),
+        (4, "1TN5PC6"),
+        (6, "5XS9TG1"),
+        (7, "PF4A1B2C"),
+    ]:
+        writer.writerow(
+            [
+                f"CONTOSO-{serial}",
+                "True",
+                "Windows",
+                "10.0.26100.2314",
+                "AzureAd",
+                f"user{n}@contoso.com",
+                f"user{n}@contoso.com",
+                "Microsoft Intune",
+                "True",
+                "2026-11-21T09:12:44Z",
+                "2026-11-26T16:45:00Z",
+                f"a1f0c9d2-7e3b-4c8a-b5d6-{n:012d}",
+                "True",
+                f"5e2b8f10-93c4-4d7e-a2f1-{n:012d}",
+                "RegisteredDevice",
+                "",
+                "Latitude 7450",
+            ]
+        )
+    (HERE / "exportDevice_2026-11-27.csv").write_text(
+        buffer.getvalue(), encoding="utf-8", newline=""
+    )
 
 
 if __name__ == "__main__":

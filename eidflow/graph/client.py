@@ -49,7 +49,7 @@ class GraphAccessDenied(GraphError, ConfigError):
         self.todo = (
             "Check [graph] tenant_id/client_id and the credential, and that the app has the "
             "application permissions DeviceManagementManagedDevices.Read.All, Device.Read.All "
-            "and GroupMember.ReadWrite.All with admin consent (docs/operations.md)."
+            "and GroupMember.ReadWrite.All with admin consent (README: 'Running it for a team')."
         )
 
 
