@@ -1,0 +1,80 @@
+"""The ingest flow under Prefect gives the same run folder as the CLI's direct path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from prefect.artifacts import Artifact
+
+from eidflow.pipeline import IngestRequest, run_ingest
+from eidflow.settings import load_settings
+from flows.ingest import IngestParameters, ingest_manifests
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+MANIFESTS = [
+    str(SAMPLES / "dell-asn-PO-2026-1187.xlsx"),
+    str(SAMPLES / "lenovo-shipment-4401190.csv"),
+]
+INVENTORY = str(SAMPLES / "DevicesWithInventory_2026-11-27.csv")
+ENTRA = str(SAMPLES / "exportDevice_2026-11-27.csv")
+
+
+def contents(run_dir: Path, run_id: str) -> dict[str, bytes]:
+    """Every hand-off file and decisions.csv, with the run id taken out of names and bodies."""
+    files = [
+        run_dir / "decisions.csv",
+        *sorted((run_dir / "operator").rglob("*")),
+        *sorted((run_dir / "entra").rglob("*")),
+    ]
+    return {
+        str(path.relative_to(run_dir)).replace(run_id, "RUN"): path.read_bytes().replace(
+            run_id.encode(), b"RUN"
+        )
+        for path in files
+        if path.is_file()
+    }
+
+
+def test_flow_and_direct_runs_write_the_same_files(tmp_path: Path) -> None:
+    config = SAMPLES / "eidflow.toml"
+    flow_result = ingest_manifests(
+        IngestParameters(
+            manifests=MANIFESTS,
+            inventory=INVENTORY,
+            entra_devices=ENTRA,
+            out_dir=str(tmp_path / "flow"),
+            config_file=str(config),
+            ledger_url=f"sqlite:///{tmp_path / 'flow.db'}",
+        )
+    )
+    settings = load_settings(config, ledger={"url": f"sqlite:///{tmp_path / 'direct.db'}"})
+    direct = run_ingest(IngestRequest(MANIFESTS, INVENTORY, ENTRA, tmp_path / "direct"), settings)
+
+    assert flow_result.exit_code == direct.exit_code == 0
+    flow_files = contents(flow_result.run_dir, flow_result.run_id)
+    assert flow_files == contents(direct.run_dir, direct.run_id)
+    assert any(name.startswith("operator/") for name in flow_files)
+    summary = json.loads((flow_result.run_dir / "summary.json").read_text())
+    assert summary["counts"] == direct.summary["counts"]
+
+
+def test_flow_parameters_are_validated_before_the_run(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="manifests"):
+        IngestParameters(manifests=[], out_dir=str(tmp_path / "never"))
+    assert not (tmp_path / "never").exists()
+
+
+def test_flow_run_publishes_its_counts(tmp_path: Path) -> None:
+    ingest_manifests(
+        IngestParameters(
+            manifests=MANIFESTS[1:],
+            out_dir=str(tmp_path / "run"),
+            ledger_url=f"sqlite:///{tmp_path / 'ledger.db'}",
+        )
+    )
+    artifact = Artifact.get("ingest-manifests-counts")
+    assert artifact is not None and "accepted" in str(artifact.data)
