@@ -21,7 +21,13 @@ import parsers
 from eidflow import schema
 from eidflow.codes import IntuneState, Status
 from eidflow.core import dedupe, reconcile, validate
-from eidflow.errors import EXIT_INPUT_UNREADABLE, EXIT_OK, DeliveryError, InputError, ManifestError
+from eidflow.errors import (
+    EXIT_INPUT_UNREADABLE,
+    EXIT_OK,
+    ConfigError,
+    InputError,
+    ManifestError,
+)
 from eidflow.ledger import Ledger, open_ledger
 from eidflow.runfolder import InputRecord, build_summary, new_run_id, prepare_run_dir, write_summary
 from eidflow.settings import Settings
@@ -90,20 +96,37 @@ def load_input(source: str, settings: Settings) -> bytes:
 def read_references(
     request: IngestRequest, settings: Settings
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[InputRecord]]:
-    """The Intune inventory and the Entra devices export, if given."""
+    """The Intune inventory and the Entra devices export, if given.
+
+    They are read before anything else: a run cannot reconcile without them, so an
+    unreadable one stops the run at once as a usage error (exit 2), with nothing claimed.
+    """
     records: list[InputRecord] = []
-    inventory = entra_devices = None
-    if request.inventory:
-        data = load_input(request.inventory, settings)
-        inventory = parsers.read_intune_inventory(Path(request.inventory).name, data)
-        records.append(InputRecord(request.inventory, "inventory", _sha256(data), len(inventory)))
-    if request.entra_devices:
-        data = load_input(request.entra_devices, settings)
-        entra_devices = parsers.read_entra_devices(Path(request.entra_devices).name, data)
-        records.append(
-            InputRecord(request.entra_devices, "entra_devices", _sha256(data), len(entra_devices))
-        )
+    inventory = _read_reference(
+        request.inventory, parsers.read_intune_inventory, "inventory", settings, records
+    )
+    entra_devices = _read_reference(
+        request.entra_devices, parsers.read_entra_devices, "entra_devices", settings, records
+    )
     return inventory, entra_devices, records
+
+
+def _read_reference(
+    source: str | None,
+    reader: Callable[[str, bytes], pd.DataFrame],
+    kind: str,
+    settings: Settings,
+    records: list[InputRecord],
+) -> pd.DataFrame | None:
+    if not source:
+        return None
+    try:
+        data = load_input(source, settings)
+        frame = reader(source, data)
+    except InputError as error:
+        raise ConfigError(str(error), todo="Nothing was read or handed off.") from None
+    records.append(InputRecord(source, kind, _sha256(data), len(frame)))
+    return frame
 
 
 def read_manifests(
@@ -231,7 +254,7 @@ def run_ingest(
             )
             summary["outputs"] = [output.as_dict() for output in outputs]
             write_summary(run_dir, summary)
-        except (DeliveryError, Exception) as error:
+        except Exception as error:  # the run failed: release its claims so a rerun hands them off
             ledger.abort_run(run_id, str(error))
             raise
         steps("finish", _finish, ledger, run_id, frame, records, summary, outputs, io=True)

@@ -202,6 +202,19 @@ def test_unreadable_manifest_exits_1_and_the_others_go_on(tmp_path: Path) -> Non
     assert summary["counts"]["rows"] == 10
 
 
+def test_unreadable_inventory_stops_the_run_before_anything_is_claimed(tmp_path: Path) -> None:
+    (tmp_path / "devices.csv").write_text("Name,Owner\nPC1,alice\n")
+    done = eidflow(
+        "ingest", LENOVO, "--inventory", "devices.csv", "--out", tmp_path / "run", cwd=tmp_path
+    )
+    assert done.returncode == 2
+    assert "devices.csv" in done.stderr and "Serial number" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()
+    again = eidflow("ingest", LENOVO, "--out", tmp_path / "run", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr  # nothing was recorded: the manifest is new
+
+
 @pytest.mark.parametrize(
     "args",
     [
