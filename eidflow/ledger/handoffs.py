@@ -100,8 +100,12 @@ def load_keys(connection: Connection, eids: pd.Series, serials: pd.Series) -> No
         eids = pd.concat([eids, pd.Series([""] * len(serials), dtype="str")], ignore_index=True)
         padding = pd.Series([""] * (len(eids) - len(serials)), dtype="str")
         serials = pd.concat([padding, serials], ignore_index=True)
+    # Repeated keys are harmless (the lookup is a UNION); not deduplicating saves a hash pass.
     keys = pd.DataFrame(
-        {schema.EID: eids.to_numpy(), schema.SERIAL_NUMBER: serials.to_numpy()}
-    ).drop_duplicates()
+        {
+            schema.EID: eids.reset_index(drop=True),
+            schema.SERIAL_NUMBER: serials.reset_index(drop=True),
+        }
+    )
     bulk.create_temp(connection, "tmp_keys", {schema.EID: "TEXT", schema.SERIAL_NUMBER: "TEXT"})
     bulk.insert_frame(connection, "tmp_keys", keys)
