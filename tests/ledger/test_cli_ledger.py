@@ -61,6 +61,13 @@ def test_show_finds_a_device_by_eid_or_serial(ledger_url: str, key: str) -> None
     assert handoff["file"] == "operator/operator/a.csv"
 
 
+def test_show_prints_the_story_for_people(ledger_url: str) -> None:
+    result = run("show", "SER-1", "--ledger", ledger_url)
+    assert result.exit_code == 0, result.output
+    for expected in (eid(1), "dell.xlsx", "delivered", "run-1", "Intune state history: none"):
+        assert expected in result.output
+
+
 def test_show_of_an_unknown_device_exits_1(ledger_url: str) -> None:
     result = run("show", "NO-SUCH-SERIAL", "--ledger", ledger_url)
     assert result.exit_code == 1
