@@ -232,8 +232,10 @@ def run_ingest(
         try:
             reads, records = steps("read", read_manifests, request, settings, ledger, io=True)
             frame = steps("validate", validate_manifests, reads)
+            del reads  # a million parsed rows are not needed twice: peak memory matters
             frame = steps("dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, io=True)
             frame = steps("reconcile", reconcile_devices, frame, inventory, entra_devices, settings)
+            del inventory, entra_devices
             outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
             inputs = records + references
             exit_code = (

@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, text
 
+SQLITE_SLICE_ROWS = 100_000
+
 
 def is_postgres(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
@@ -60,11 +62,15 @@ def insert_frame(
             connection.exec_driver_sql(f"ANALYZE {table}")
         return
     marks = ", ".join("?" for _ in frame.columns)
-    # Column lists, not itertuples: iterating an Arrow-backed string column is slow.
-    rows = zip(*(frame[column].tolist() for column in frame.columns), strict=True)
+    statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}) {suffix}"
     cursor = driver.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}) {suffix}", rows)
+        # In slices: a million rows as Python tuples at once would cost a gigabyte.
+        for start in range(0, len(frame), SQLITE_SLICE_ROWS):
+            part = frame.iloc[start : start + SQLITE_SLICE_ROWS]
+            # Column lists, not itertuples: iterating an Arrow-backed string column is slow.
+            rows = zip(*(part[column].tolist() for column in part.columns), strict=True)
+            cursor.executemany(statement, rows)
     finally:
         cursor.close()
 
