@@ -70,3 +70,10 @@ def test_the_migrations_build_the_schema_the_code_queries(url: str) -> None:
         assert differences == []
     finally:
         ledger.close()
+
+
+def test_the_fast_path_knows_the_newest_migration() -> None:
+    """A ledger at HEAD_REVISION opens without Alembic; a new migration must move it."""
+    from eidflow.ledger.connect import HEAD_REVISION, head_revision
+
+    assert head_revision() == HEAD_REVISION
