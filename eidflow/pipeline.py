@@ -29,7 +29,14 @@ from eidflow.errors import (
     ManifestError,
 )
 from eidflow.ledger import Ledger, open_ledger
-from eidflow.runfolder import InputRecord, build_summary, new_run_id, prepare_run_dir, write_summary
+from eidflow.runfolder import (
+    InputRecord,
+    build_summary,
+    handed_off,
+    new_run_id,
+    prepare_run_dir,
+    write_summary,
+)
 from eidflow.settings import Settings
 from exporters import decisions as decisions_file
 from exporters import delivery, entra, operator, report
@@ -226,7 +233,7 @@ def run_ingest(
     )
     run_id = new_run_id(started_at)
     run_dir = prepare_run_dir(request.out_dir, settings.output.runs_dir, run_id)
-    ledger = open_ledger(settings.ledger.url)
+    ledger = open_ledger(settings.ledger.url, is_complete=lambda folder: handed_off(Path(folder)))
     try:
         ledger.begin_run(run_id, str(run_dir.resolve()))
         try:

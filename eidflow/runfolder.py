@@ -17,6 +17,7 @@ import pandas as pd
 
 from eidflow import __version__, schema
 from eidflow.errors import ConfigError
+from exporters.delivery import RECEIPT_FILE
 from exporters.files import OutputFile, write_bytes_atomic
 
 SUMMARY_FILE = "summary.json"
@@ -43,6 +44,24 @@ def prepare_run_dir(out: Path | None, runs_dir: Path, run_id: str) -> Path:
 def is_complete(run_dir: Path) -> bool:
     """Whether the run in this folder finished (its hand-off files are valid)."""
     return (run_dir / SUMMARY_FILE).is_file()
+
+
+def handed_off(run_dir: Path) -> bool:
+    """Whether a run that died had handed its files over: the ledger's test when settling it.
+
+    A complete folder has. So has a run whose receipt shows a delivery *elsewhere* (S3, an
+    outbox folder): the receipt is written only once every file arrived, and the operator
+    may have taken them already, so sending those EIDs again would send them twice. The
+    window is the instant between the receipt and summary.json.
+    """
+    if is_complete(run_dir):
+        return True
+    try:
+        receipt = json.loads((run_dir / RECEIPT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    destination = str(receipt.get("destination", "")) if isinstance(receipt, dict) else ""
+    return bool(destination) and Path(destination) != run_dir and destination != str(run_dir)
 
 
 @dataclass
