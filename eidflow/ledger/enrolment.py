@@ -26,6 +26,7 @@ def record_states(connection: Connection, run_id: str, states: pd.DataFrame, now
     lines = _text_frame(states, STATE_COLUMNS).drop_duplicates(subset=[schema.EID], keep="last")
     if lines.empty:
         return
+    lines = lines.sort_values(schema.EID)  # in index order: pages are visited once, in turn
     bulk.create_temp(connection, "tmp_states", {column: "TEXT" for column in STATE_COLUMNS})
     bulk.insert_frame(connection, "tmp_states", lines)
     changed = (
