@@ -3,7 +3,10 @@
 Text columns are ``NOT NULL DEFAULT ''`` so that frames read back need no null checks.
 A hand-off claim is *live* while its state is not ``released``; the partial unique
 index on (operator, eid) over live, non-resend claims is what makes a hand-off
-exactly-once even if two runs race past every other check.
+exactly-once even if two runs race past every other check. That index tells live
+claims by ``released_at IS NULL`` (so that delivering, which changes ``state``, leaves
+it alone): every write that releases a claim sets ``released_at``, every write that
+restages one clears it.
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from eidflow.ledger import open_ledger
 from eidflow.ledger.connect import create_ledger_engine, ledger_url, upgrade_schema
@@ -77,3 +79,47 @@ def test_the_fast_path_knows_the_newest_migration() -> None:
     from eidflow.ledger.connect import HEAD_REVISION, head_revision
 
     assert head_revision() == HEAD_REVISION
+
+
+REVISION_4_CLAIMS = [
+    "INSERT INTO runs (run_id, run_dir, kind, host, pid, proc_start, started_at, finished_at,"
+    " state) VALUES ('old', '/gone', 'ingest', 'h', 1, '', :now, :now, 'complete')",
+    "INSERT INTO handoffs (operator, eid, run_id, state, staged_at, delivered_at)"
+    " VALUES ('op', :delivered, 'old', 'delivered', :now, :now)",
+    "INSERT INTO handoffs (operator, eid, run_id, state, staged_at, released_at)"
+    " VALUES ('op', :released, 'old', 'released', :now, :now)",
+]
+
+
+def test_after_revision_5_the_exactly_once_index_still_tells_live_claims(
+    url: str, tmp_path: Path
+) -> None:
+    """Revision 5 tells live claims by released_at: a released claim frees its EID, a
+    delivered one still blocks a second live claim, even one written past every check."""
+    engine = create_ledger_engine(ledger_url(url))
+    upgrade_schema(engine, "0004")
+    with engine.begin() as connection:
+        for statement in REVISION_4_CLAIMS:
+            connection.execute(
+                text(statement),
+                {"now": "2025-01-02 03:04:05.000000", "delivered": eid(1), "released": eid(2)},
+            )
+    engine.dispose()
+
+    ledger = open_ledger(url)
+    try:
+        ledger.begin_run("new", str(tmp_path / "new"))
+        rows = pd.DataFrame({"eid": [eid(1), eid(2)], "serial_number": ["", ""]})
+        assert ledger.claim_handoff("new", "op", rows).tolist() == ["already_registered", ""]
+        for live in (eid(1), eid(2)):
+            with pytest.raises(IntegrityError), ledger.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO handoffs (operator, eid, run_id, state, staged_at)"
+                        " VALUES ('op', :eid, 'new', 'delivered', :now)"
+                    ),
+                    {"eid": live, "now": ledger.now()},
+                )
+        ledger.finish_run("new", [], {})
+    finally:
+        ledger.close()
