@@ -7,7 +7,8 @@ Temporary tables live for one transaction.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,18 +62,38 @@ def insert_frame(
         if table.startswith("tmp_"):
             connection.exec_driver_sql(f"ANALYZE {table}")
         return
-    marks = ", ".join("?" for _ in frame.columns)
-    statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}) {suffix}"
     cursor = driver.cursor()
     try:
         # In slices: a million rows as Python tuples at once would cost a gigabyte.
         for start in range(0, len(frame), SQLITE_SLICE_ROWS):
             part = frame.iloc[start : start + SQLITE_SLICE_ROWS]
+            # A text column with one value throughout (the run, the operator, the time, a
+            # manifest's name, an empty field) goes into the statement as a literal:
+            # binding a value costs more than SQLite's whole insert of it.
+            fixed = {column: _literal(part[column]) for column in part.columns}
+            varying = [column for column, literal in fixed.items() if literal is None]
+            values = ", ".join(fixed[column] or "?" for column in part.columns)
+            statement = f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}"
             # Column lists, not itertuples: iterating an Arrow-backed string column is slow.
-            rows = zip(*(part[column].tolist() for column in part.columns), strict=True)
+            rows: Iterable[tuple[Any, ...]] = (
+                zip(*(part[column].tolist() for column in varying), strict=True)
+                if varying
+                else itertools.repeat((), len(part))
+            )
             cursor.executemany(statement, rows)
     finally:
         cursor.close()
+
+
+def _literal(values: pd.Series) -> str | None:
+    """``values`` as one SQL text literal if they are all the same text, else None."""
+    first = values.iloc[0]
+    if not isinstance(first, str) or "\x00" in first:
+        return None
+    same = (values == first).fillna(False)
+    if not bool(same.all()):
+        return None
+    return "'" + first.replace("'", "''") + "'"
 
 
 def fetch_frame(
