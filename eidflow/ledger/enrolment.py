@@ -23,10 +23,9 @@ PENDING_COLUMNS = (
 
 def record_states(connection: Connection, run_id: str, states: pd.DataFrame, now: Any) -> None:
     """Append a history line where a device's state changed, and keep its current state."""
-    lines = _text_frame(states, STATE_COLUMNS).drop_duplicates(subset=[schema.EID], keep="last")
+    lines = _last_per_eid_in_order(_text_frame(states, STATE_COLUMNS))
     if lines.empty:
         return
-    lines = lines.sort_values(schema.EID)  # in index order: pages are visited once, in turn
     bulk.create_temp(connection, "tmp_states", {column: "TEXT" for column in STATE_COLUMNS})
     bulk.insert_frame(connection, "tmp_states", lines)
     changed = (
@@ -85,6 +84,17 @@ def record_memberships(
         now=now,
     )
     bulk.drop_temp(connection, "tmp_members")
+
+
+def _last_per_eid_in_order(lines: pd.DataFrame) -> pd.DataFrame:
+    """The last line of each EID, sorted by EID (index order: each page is visited once).
+
+    One copy of the frame, where drop_duplicates then sort_values made two.
+    """
+    order = lines[schema.EID].argsort(kind="stable").to_numpy()
+    eids = lines[schema.EID].iloc[order]
+    last = (eids != eids.shift(-1)).fillna(True).to_numpy(dtype=bool)
+    return lines.take(order[last])
 
 
 def _text_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

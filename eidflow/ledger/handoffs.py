@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from sqlalchemy import Connection
@@ -43,9 +44,17 @@ def stage_claims(
     In EID order: each index on ``eid`` is then filled front to back instead of at
     random pages (SQLite: half the time of a 1,000,000-row claim).
     """
-    claimed = claimed.sort_values(schema.EID, kind="stable")
+    if not claimed[schema.EID].is_monotonic_increasing:
+        claimed = claimed.sort_values(schema.EID, kind="stable")
     bulk.insert_frame(connection, "handoffs", handoff_lines(claimed, run_id, operator, now))
     register_devices(connection, claimed, run_id, now)
+
+
+def in_eid_order(rows: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """The ``keep`` rows, sorted by EID (stable), in one copy rather than two."""
+    positions = np.flatnonzero(keep.to_numpy(dtype=bool))
+    order = rows[schema.EID].iloc[positions].argsort(kind="stable").to_numpy()
+    return rows.take(positions[order])
 
 
 def claim_rows(devices: pd.DataFrame) -> pd.DataFrame:
