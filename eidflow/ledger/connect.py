@@ -23,7 +23,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0005"
 WRITE = "eidflow_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 SQLITE_BUSY_TIMEOUT_MS = 60_000  # a 1,000,000-row claim holds the write lock for a few seconds
-SQLITE_CACHE_KIB = 256 * 1024  # page cache per connection: a 1M-device ledger's indexes fit
+# Page cache per connection. Claims are written in EID order, so a 1,000,000-row claim
+# needs far fewer pages at hand than 256 MiB; 128 MiB is as fast on a 2M-device ledger
+# and takes 150 MB off a 1M-row ingest's peak RSS.
+SQLITE_CACHE_KIB = 128 * 1024
 MIGRATION_LOCK = 0x6E1D_0001  # PostgreSQL advisory lock key (int4 pair with the schema hash)
 
 
