@@ -16,21 +16,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from eidflow import schema
+
 # Manifest fields a profile can name a column for (the keys of ManifestProfile's column fields).
-PROFILE_FIELDS = (
-    "eid",
-    "serial",
-    "imei",
-    "imei2",
-    "manufacturer",
-    "model",
-    "sku",
-    "po_number",
-    "order_number",
-    "asn",
-    "ship_date",
-    "customer",
-)
+PROFILE_FIELDS = ("eid", "serial", "imei", "imei2", *schema.DESCRIPTIVE)
 
 
 class ManifestProfile(BaseModel):

@@ -79,15 +79,7 @@ def settle_run(ledger: SqlLedger, run_id: str, run_dir: str) -> bool:
             return False
         now = ledger.now()
         if complete:
-            bulk.execute(
-                connection,
-                "UPDATE handoffs SET state = :delivered, delivered_at = :now"
-                " WHERE run_id = :run_id AND state = :staged",
-                delivered=t.DELIVERED,
-                now=now,
-                run_id=run_id,
-                staged=t.STAGED,
-            )
+            deliver_staged(connection, run_id, now)
             record_manifests(connection, run_id, summary_manifests(run_dir), now)
         else:
             release_claims(connection, run_id, now)
@@ -183,3 +175,16 @@ def summary_manifests(run_dir: str) -> list[dict[str, Any]]:
         and not item.get("error")
         and not item.get("already_processed_by")
     ]
+
+
+def deliver_staged(connection: Connection, run_id: str, now: Any) -> None:
+    """The run is complete: its staged claims become delivered."""
+    bulk.execute(
+        connection,
+        "UPDATE handoffs SET state = :delivered, delivered_at = :now"
+        " WHERE run_id = :run_id AND state = :staged",
+        delivered=t.DELIVERED,
+        now=now,
+        run_id=run_id,
+        staged=t.STAGED,
+    )

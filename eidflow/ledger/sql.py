@@ -115,15 +115,7 @@ class SqlLedger:
         with self.write(claim_lock=True) as connection:
             now = self.now()
             settle.reclaim_if_settled(connection, run_id, now)
-            bulk.execute(
-                connection,
-                "UPDATE handoffs SET state = :delivered, delivered_at = :now"
-                " WHERE run_id = :run_id AND state = :staged",
-                delivered=t.DELIVERED,
-                now=now,
-                run_id=run_id,
-                staged=t.STAGED,
-            )
+            settle.deliver_staged(connection, run_id, now)
             settle.record_manifests(connection, run_id, manifests, now)
             bulk.execute(
                 connection,
