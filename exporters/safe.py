@@ -29,12 +29,3 @@ def neutralise(column: pd.Series) -> pd.Series:
     if not live.any():
         return text
     return text.where(~live, "'" + text)
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text column of the frame neutralised; other columns untouched."""
-    out = frame.copy()
-    for name in out.columns:
-        if pd.api.types.is_string_dtype(out[name]) or out[name].dtype == object:
-            out[name] = neutralise(out[name])
-    return out

@@ -78,8 +78,8 @@ def join_codes(flags: dict[WarningCode, pd.Series], index: pd.Index) -> pd.Serie
     joined = pd.Series("", index=index, dtype="str")
     for code, holds in flags.items():
         if holds.any():
-            joined = joined.mask(holds, joined + ";" + code.value)
-    return joined.str.lstrip(";")
+            joined = add_warning(joined, holds, code)
+    return joined
 
 
 def add_warning(warnings: pd.Series, holds: pd.Series, code: WarningCode) -> pd.Series:

@@ -17,16 +17,16 @@ from sqlalchemy import Connection, text
 
 from eidflow.ledger import bulk, liveness
 from eidflow.ledger import tables as t
+from eidflow.runfolder import SUMMARY_FILE, is_complete
 
 if TYPE_CHECKING:
     from eidflow.ledger.sql import SqlLedger
 
-SUMMARY_FILE = "summary.json"
 LOG = logging.getLogger(__name__)
 
 
 def folder_is_complete(run_dir: str) -> bool:
-    return bool(run_dir) and (Path(run_dir) / SUMMARY_FILE).is_file()
+    return bool(run_dir) and is_complete(Path(run_dir))
 
 
 def absolute(run_dir: str) -> str:
