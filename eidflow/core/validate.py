@@ -32,9 +32,15 @@ _SERIAL_WRAPPING = r'(?s)^(?:="(.*)"|\'(.*))$'
 
 def normalise_serial(serial_raw: pd.Series) -> pd.Series:
     """Serial numbers as matched against Intune: unwrapped, trimmed, upper-case."""
-    stripped = columns.text(serial_raw).str.strip(eid_rules.WHITESPACE)
+    serials = columns.text(serial_raw)
+    plain = columns.ascii_alnum_or_empty(serials)
+    return columns.on_rows(serials, ~plain, _unwrap_serial).str.upper()
+
+
+def _unwrap_serial(serials: pd.Series) -> pd.Series:
+    stripped = serials.str.strip(eid_rules.WHITESPACE)
     unwrapped = stripped.str.replace(_SERIAL_WRAPPING, r"\1\2", regex=True)
-    return unwrapped.str.strip(eid_rules.WHITESPACE).str.upper()
+    return unwrapped.str.strip(eid_rules.WHITESPACE)
 
 
 def validate_rows(rows: pd.DataFrame) -> pd.DataFrame:
