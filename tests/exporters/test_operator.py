@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exporters.config import OperatorProfile
-from exporters.operator import file_name, route, write_operator_files
+from exporters.operator import _write_csv, file_name, route, write_operator_files
 from tests.exporters.rows import frame, handoff, handoff_row
 from tests.frames import make_eid, make_imei
 
@@ -288,3 +288,60 @@ def test_headers_may_repeat(tmp_path: Path, file_format: str) -> None:
             [c.value or "" for c in row] for row in openpyxl.load_workbook(path).active.iter_rows()
         ]
     assert rows == [["IMEI", "IMEI", "EID"], [make_imei(1), "", make_eid(1)]]
+
+
+def _pandas_csv(table: pd.DataFrame, path: Path, profile: OperatorProfile) -> bytes:
+    """What the csv module writes for the table: the bytes the fast path must reproduce."""
+    table.to_csv(
+        path,
+        index=False,
+        header=profile.header,
+        quoting=csv.QUOTE_ALL if profile.quote_all else csv.QUOTE_MINIMAL,
+        sep=profile.delimiter,
+        encoding=profile.encoding,
+        errors="replace",
+        lineterminator="\r\n" if profile.line_ending == "crlf" else "\n",
+    )
+    return path.read_bytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(
+        st.lists(st.text(alphabet=st.sampled_from('ab 1,;|\t"\r\n\x00é€'), max_size=4), min_size=2),
+        min_size=1,
+        max_size=6,
+    ),
+    width=st.integers(1, 3),
+    delimiter=st.sampled_from([",", ";", "\t", "|", "§"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+    quote_all=st.booleans(),
+    header=st.booleans(),
+    crlf=st.booleans(),
+    header_text=st.sampled_from(["EID", "", "a,b", 'say "x"', "two\nlines"]),
+)
+def test_csv_bytes_are_the_csv_modules(
+    tmp_path_factory: pytest.TempPathFactory,
+    values: list[list[str]],
+    width: int,
+    delimiter: str,
+    encoding: str,
+    quote_all: bool,
+    header: bool,
+    crlf: bool,
+    header_text: str,
+) -> None:
+    """Whichever way a file is written (Arrow or pandas), its bytes are the csv module's."""
+    rows = [(row * width)[:width] for row in values]
+    table = pd.DataFrame(rows, dtype="string")
+    table.columns = [header_text, *(f"c{i}" for i in range(1, width))]
+    profile = OperatorProfile(
+        delimiter=delimiter,
+        encoding=encoding,
+        quote_all=quote_all,
+        header=header,
+        line_ending="crlf" if crlf else "lf",
+    )
+    folder = tmp_path_factory.mktemp("csv")
+    _write_csv(table, folder / "fast.csv", profile)
+    assert (folder / "fast.csv").read_bytes() == _pandas_csv(table, folder / "slow.csv", profile)
