@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from eidflow import __version__, schema
 from eidflow.errors import ConfigError
@@ -97,23 +99,34 @@ class InputRecord:
 
 
 def counts(decisions: pd.DataFrame) -> dict[str, Any]:
-    """Counts by status, reason, Intune state and warning, for summary.json and artifacts."""
-    warnings = decisions[schema.WARNINGS].str.split(";").explode()
+    """Counts by status, reason, Intune state and warning, for summary.json and artifacts.
+
+    Counted in Arrow: pandas' value_counts and str.split walk a million rows in Python.
+    """
+    accepted = (decisions[schema.STATUS] == "accepted").to_numpy(dtype=bool, na_value=False)
+    warnings = pc.list_flatten(pc.split_pattern(_arrow_text(decisions[schema.WARNINGS]), ";"))
     return {
         "rows": len(decisions),
-        "by_status": _value_counts(decisions[schema.STATUS]),
-        "by_reason": _value_counts(decisions[schema.REASON]),
-        "by_intune_state": _value_counts(decisions[schema.INTUNE_STATE]),
+        "by_status": _value_counts(_arrow_text(decisions[schema.STATUS])),
+        "by_reason": _value_counts(_arrow_text(decisions[schema.REASON])),
+        "by_intune_state": _value_counts(_arrow_text(decisions[schema.INTUNE_STATE])),
         "by_warning": _value_counts(warnings),
-        "by_operator": _value_counts(
-            decisions.loc[decisions[schema.STATUS] == "accepted", schema.OPERATOR]
-        ),
+        "by_operator": _value_counts(_arrow_text(decisions[schema.OPERATOR]).filter(accepted)),
     }
 
 
-def _value_counts(column: pd.Series) -> dict[str, int]:
-    present = column[column.fillna("") != ""]
-    return {str(key): int(value) for key, value in present.value_counts().sort_index().items()}
+def _arrow_text(column: pd.Series) -> pa.Array:
+    values = pa.array(column.astype("str"), type=pa.large_string())
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _value_counts(values: pa.Array) -> dict[str, int]:
+    """How often each value other than empty or missing occurs, by value."""
+    counted = pc.value_counts(values.filter(pc.not_equal(values, "")))
+    pairs = zip(
+        counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True
+    )
+    return {str(key): int(value) for key, value in sorted(pairs)}
 
 
 def build_summary(
