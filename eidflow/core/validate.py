@@ -89,6 +89,8 @@ def join_codes(flags: dict[WarningCode, pd.Series], index: pd.Index) -> pd.Serie
 
 
 def add_warning(warnings: pd.Series, holds: pd.Series, code: WarningCode) -> pd.Series:
-    """The warnings column with ``code`` added where ``holds``."""
-    added = warnings.mask(holds, warnings + ";" + code.value)
+    """The warnings column with ``code`` added where ``holds`` (same index as ``warnings``)."""
+    added = columns.on_rows(
+        warnings, holds.to_numpy(dtype=bool), lambda rows: rows + ";" + code.value
+    )
     return added.str.lstrip(";")
