@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eidflow import schema
-from eidflow.core.dedupe import classify
+from eidflow.core.dedupe import DETAILS, apply_reasons, classify
 from eidflow.core.validate import validate_rows
 from tests.frames import device, make_eid, manifest_rows
 
@@ -92,3 +92,21 @@ def test_every_row_ends_in_exactly_one_outcome(pairs: list[tuple[int, str]]) -> 
     eids = [n for n, _ in accepted_pairs]
     serials = [s for _, s in accepted_pairs]
     assert len(eids) == len(set(eids)) and len(serials) == len(set(serials))
+
+
+def test_apply_reasons_sets_the_rows_named_by_label_and_keeps_the_rest() -> None:
+    frame = validate_rows(manifest_rows(device(1), device(2), device(3, **{schema.IMEI_RAW: "1"})))
+    frame.index = pd.Index([30, 10, 20])
+    dtypes = frame.dtypes.copy()
+    reasons = pd.Series(["", "conflict_serial", "already_registered"], index=[30, 20, 10])
+    result = apply_reasons(frame, reasons)
+    assert result.index.tolist() == [30, 10, 20]
+    assert result[schema.STATUS].tolist() == ["accepted", "duplicate", "conflict"]
+    assert result[schema.REASON].tolist() == ["", "already_registered", "conflict_serial"]
+    assert result[schema.DETAIL].tolist() == [
+        "",
+        DETAILS["already_registered"],
+        DETAILS["conflict_serial"],
+    ]
+    assert result[schema.WARNINGS].tolist() == ["", "", ""]
+    assert result.dtypes.equals(dtypes)
