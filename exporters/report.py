@@ -41,7 +41,7 @@ def write_report(
     with atomic_path(path) as tmp, TextWorkbook(tmp) as book:
         book.add_lines("summary", summary_lines(summary, sizes, cap), widths=(34, 22, 22, 70, 40))
         for status, found in positions.items():
-            shown = decisions.iloc[found[:cap]][columns]  # only the rows shown are copied
+            shown = decisions[columns].iloc[found[:cap]]  # only the cells shown are copied
             note = _cap_note(len(found), cap) if len(found) > cap else ""
             book.add_table(str(status), _inert(shown), note=note)
     rows = sum(min(size, cap) for size in sizes.values())

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -148,7 +149,17 @@ def _rows_xml(chunk: pd.DataFrame, first_row: int) -> bytes:
         parts.append(_cells(chunk.iloc[:, index], column_letter(index), numbers))
     parts.append("</row>")
     rows = pc.binary_join_element_wise(*parts, "")
-    return "".join(rows.to_pylist()).encode()
+    return _joined(rows)
+
+
+def _joined(values: pa.Array) -> bytes:
+    """The UTF-8 of a string array's values end to end, straight from its data buffer."""
+    if not len(values):
+        return b""
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=width)
+    first, last = offsets[values.offset], offsets[values.offset + len(values)]
+    return values.buffers()[2][first:last].to_pybytes()
 
 
 def _cells(column: pd.Series, letter: str, numbers: pa.Array) -> pa.Array:
