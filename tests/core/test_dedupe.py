@@ -110,3 +110,51 @@ def test_apply_reasons_sets_the_rows_named_by_label_and_keeps_the_rest() -> None
     ]
     assert result[schema.WARNINGS].tolist() == ["", "", ""]
     assert result.dtypes.equals(dtypes)
+
+
+def expected_reasons(
+    lines: list[tuple[int, str, str]], ledger: list[tuple[int, str, str]]
+) -> list[str]:
+    """The rules of ``eidflow.core.dedupe``, row by row, for accepted lines (eid n, serial, operator)."""
+    pairs = {(n, serial) for n, serial, _ in lines} | {(n, serial) for n, serial, _ in ledger}
+    claimed = {line for line in ledger if line[2]}
+    seen: set[tuple[int, str]] = set()
+    reasons = []
+    for n, serial, operator in lines:
+        if len({s for e, s in pairs if e == n}) > 1:
+            reasons.append("conflict_eid")
+        elif len({e for e, s in pairs if s == serial}) > 1:
+            reasons.append("conflict_serial")
+        elif (n, serial, operator) in claimed:
+            reasons.append("already_registered")
+        elif (n, serial) in seen:
+            reasons.append("duplicate_in_run")
+        else:
+            reasons.append("")
+        seen.add((n, serial))
+    return reasons
+
+
+lines_strategy = st.lists(
+    st.tuples(st.integers(1, 5), st.sampled_from("ABCD"), st.sampled_from(["op", "other"])),
+    max_size=20,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    lines=lines_strategy,
+    ledger=st.lists(
+        st.tuples(st.integers(1, 7), st.sampled_from("ABCE"), st.sampled_from(["", "op", "other"])),
+        max_size=8,
+    ),
+)
+def test_reasons_follow_the_rules_row_by_row(
+    lines: list[tuple[int, str, str]], ledger: list[tuple[int, str, str]]
+) -> None:
+    frame = validate_rows(manifest_rows(*(device(n, serial=serial) for n, serial, _ in lines)))
+    operators = [operator for _, _, operator in lines]
+    frame[schema.OPERATOR] = pd.Series(operators, index=frame.index, dtype="str")
+    view = known(*((make_eid(n), serial, operator) for n, serial, operator in ledger))
+    result = classify(frame, view)
+    assert result[schema.REASON].tolist() == expected_reasons(lines, ledger)
