@@ -45,6 +45,27 @@ from parsers.base import ManifestRead, empty_rows
 
 T = TypeVar("T")
 
+# What a claim stores of a row: its identity and where it came from, its operator, and
+# the Intune state reconciled for it.
+CLAIM_COLUMNS = (
+    schema.EID,
+    schema.SERIAL_NUMBER,
+    schema.IMEI,
+    schema.SOURCE_FILE,
+    schema.ROW,
+    *schema.DESCRIPTIVE,
+    schema.OPERATOR,
+    schema.INTUNE_STATE,
+    schema.ENTRA_OBJECT_ID,
+)
+# What reconciling sets on accepted rows.
+INTUNE_COLUMNS = (
+    schema.INTUNE_STATE,
+    schema.ENTRA_OBJECT_ID,
+    schema.AZURE_AD_DEVICE_ID,
+    schema.INTUNE_DEVICE_ID,
+)
+
 
 class StepRunner(Protocol):
     def __call__(self, name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T: ...
@@ -179,19 +200,22 @@ def validate_manifests(reads: list[ManifestRead]) -> pd.DataFrame:
 def dedupe_against_ledger(
     frame: pd.DataFrame, settings: Settings, ledger: Ledger, run_id: str
 ) -> pd.DataFrame:
-    """Route accepted rows to operators, classify duplicates/conflicts, then claim the hand-offs."""
-    frame[schema.OPERATOR] = ""
+    """Route accepted rows to operators, then claim their hand-offs: the ledger's claim is
+    the one verdict on duplicates and conflicts, in the run and against earlier runs.
+
+    The claim also records each claimed device's Intune state (reconciled before).
+    Rows that lose lose their Intune columns too: those are for accepted rows only.
+    """
     accepted = frame[schema.STATUS] == Status.ACCEPTED
+    frame[schema.OPERATOR] = ""
     frame.loc[accepted, schema.OPERATOR] = operator.route(frame.loc[accepted], settings.operators)
-    known = ledger.known_devices(
-        frame.loc[accepted, schema.EID], frame.loc[accepted, schema.SERIAL_NUMBER]
-    )
-    frame = dedupe.classify(frame, known)
-    for name, rows in frame[frame[schema.STATUS] == Status.ACCEPTED].groupby(
-        schema.OPERATOR, sort=True
-    ):
-        lost = ledger.claim_handoff(run_id, str(name), rows)
-        frame = dedupe.apply_reasons(frame, lost.reindex(rows.index).fillna("").astype("str"))
+    claim = [column for column in CLAIM_COLUMNS if column in frame]
+    reasons = ledger.claim_handoffs(run_id, frame.loc[accepted, claim])
+    frame = dedupe.apply_reasons(frame, reasons)
+    held = (frame[schema.STATUS] != Status.ACCEPTED) & accepted
+    for column in INTUNE_COLUMNS:
+        if column in frame:
+            frame.loc[held, column] = ""
     return frame
 
 
@@ -240,9 +264,9 @@ def run_ingest(
             reads, records = steps("read", read_manifests, request, settings, ledger, io=True)
             frame = steps("validate", validate_manifests, reads)
             del reads  # a million parsed rows are not needed twice: peak memory matters
-            frame = steps("dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, io=True)
             frame = steps("reconcile", reconcile_devices, frame, inventory, entra_devices, settings)
             del inventory, entra_devices
+            frame = steps("dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, io=True)
             outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
             inputs = records + references
             exit_code = (
@@ -280,17 +304,16 @@ def _finish(
     summary: dict[str, Any],
     outputs: list[OutputFile],
 ) -> None:
-    """Tell the ledger the run is complete: hand-offs delivered, manifests received."""
+    """Tell the ledger the run is complete: hand-offs delivered, manifests received.
+
+    The devices' Intune states went in with the claims.
+    """
     by_operator: dict[str, list[dict[str, Any]]] = {}
     for output in outputs:
         if output.kind == "operator":
             by_operator.setdefault(Path(output.path).parts[1], []).append(output.as_dict())
     for name in sorted(set(frame.loc[frame[schema.STATUS] == Status.ACCEPTED, schema.OPERATOR])):
         ledger.mark_delivered(run_id, str(name), by_operator.get(str(name), []))
-    accepted = frame[frame[schema.STATUS] == Status.ACCEPTED]
-    ledger.record_intune_states(
-        run_id, accepted[[schema.EID, schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID]]
-    )
     manifests = [
         {"sha256": r.sha256, "name": r.path, "rows": r.rows}
         for r in records

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 T = TypeVar("T")
 
-STEPS = ("read-references", "read", "validate", "dedupe", "reconcile", "emit", "deliver", "finish")
+STEPS = ("read-references", "read", "validate", "reconcile", "dedupe", "emit", "deliver", "finish")
 
 
 class ProgressSteps:

@@ -25,7 +25,7 @@ from flows.settings_loader import load_flow_settings
 T = TypeVar("T")
 
 FLOW_NAME = "ingest-manifests"
-PIPELINE_STEPS = 8  # read-references, read, validate, dedupe, reconcile, emit, deliver, finish
+PIPELINE_STEPS = 8  # read-references, read, validate, reconcile, dedupe, emit, deliver, finish
 
 
 class IngestParameters(BaseModel):

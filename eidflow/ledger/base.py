@@ -42,14 +42,20 @@ class Ledger(Protocol):
         live claim, i.e. delivered or staged by a live run; ``""`` if none).
         """
 
-    def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
-        """Atomically claim (operator, eid) for each line of ``devices`` and register the devices.
+    def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
+        """Atomically judge and claim (operator, eid) for each line of ``devices``.
 
-        ``devices`` has at least ``eid``, ``serial_number``, ``imei``, ``source_file``, ``row``.
-        Returns, aligned with ``devices``, ``""`` where this run got the claim, or the reason
-        code (``already_registered``, ``conflict_eid``, ``conflict_serial``) where another run
-        got there first: the final word when runs race.
+        ``devices`` has at least ``eid``, ``serial_number``, ``operator``, and usually
+        ``imei``, ``source_file``, ``row``; with ``intune_state`` and ``entra_object_id``
+        the claim also records each device's current Intune state. One lookup under the
+        claim lock decides, for every operator at once (``eidflow.ledger.claims``).
+        Returns, aligned with ``devices``, ``""`` where this run got the claim, or the
+        reason code (``duplicate_in_run``, ``already_registered``, ``conflict_eid``,
+        ``conflict_serial``): the final word, also when runs race.
         """
+
+    def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
+        """``claim_handoffs`` with every line for one operator."""
 
     def mark_delivered(self, run_id: str, operator: str, files: list[dict[str, Any]]) -> None:
         """The run's hand-off files for this operator are complete (and their receipt written)."""
@@ -63,7 +69,10 @@ class Ledger(Protocol):
         """The run failed cleanly: release its claims so that a rerun hands those EIDs off."""
 
     def record_intune_states(self, run_id: str, states: pd.DataFrame) -> None:
-        """Append to each device's state history: ``eid``, ``intune_state``, ``entra_object_id``."""
+        """Each device's current state: ``eid``, ``intune_state``, ``entra_object_id``.
+
+        A device whose state changed keeps the one it had in its history.
+        """
 
     def pending_enrollment(self) -> pd.DataFrame:
         """Devices handed off (delivered) but not yet group members.

@@ -22,28 +22,32 @@ PENDING_COLUMNS = (
 
 
 def record_states(connection: Connection, run_id: str, states: pd.DataFrame, now: Any) -> None:
-    """Append a history line where a device's state changed, and keep its current state."""
+    """Set each device's current state; where it changed, the old one goes to the history.
+
+    ``devices`` holds the current state (since ``state_at``, seen by ``state_run``);
+    ``device_states`` every state before it. A device seen in the same state again
+    keeps its ``state_at``: the time it got into that state.
+    """
     lines = _last_per_eid_in_order(_text_frame(states, STATE_COLUMNS))
     if lines.empty:
         return
     bulk.create_temp(connection, "tmp_states", {column: "TEXT" for column in STATE_COLUMNS})
     bulk.insert_frame(connection, "tmp_states", lines)
-    changed = (
-        "FROM tmp_states s JOIN devices d ON d.eid = s.eid WHERE d.state_at IS NULL"
-        " OR d.intune_state <> s.intune_state OR d.entra_object_id <> s.entra_object_id"
-    )
     bulk.execute(
         connection,
         "INSERT INTO device_states (eid, run_id, intune_state, entra_object_id, recorded_at)"
-        f" SELECT s.eid, :run_id, s.intune_state, s.entra_object_id, :now {changed}",
-        run_id=run_id,
-        now=now,
+        " SELECT d.eid, d.state_run, d.intune_state, d.entra_object_id, d.state_at"
+        " FROM tmp_states s JOIN devices d ON d.eid = s.eid WHERE d.state_at IS NOT NULL"
+        " AND (d.intune_state <> s.intune_state OR d.entra_object_id <> s.entra_object_id)",
     )
     bulk.execute(
         connection,
         "UPDATE devices SET intune_state = s.intune_state, entra_object_id = s.entra_object_id,"
-        " state_at = :now FROM tmp_states s WHERE devices.eid = s.eid",
+        " state_at = :now, state_run = :run_id FROM tmp_states s WHERE devices.eid = s.eid"
+        " AND (devices.state_at IS NULL OR devices.intune_state <> s.intune_state"
+        " OR devices.entra_object_id <> s.entra_object_id)",
         now=now,
+        run_id=run_id,
     )
     bulk.drop_temp(connection, "tmp_states")
 

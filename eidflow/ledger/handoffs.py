@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from eidflow import schema
 from eidflow.ledger import bulk
 from eidflow.ledger import tables as t
+from eidflow.ledger.claims import claim_reasons
 
 KNOWN_COLUMNS = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
 LIVE = f"h.state <> '{t.RELEASED}' AND h.resend_reason = ''"
@@ -25,7 +26,18 @@ UNION
 SELECT h.eid, h.serial_number, h.operator FROM handoffs h
 JOIN tmp_keys k ON k.serial_number = h.serial_number WHERE {LIVE} AND k.serial_number <> ''
 """
+# The claim's lookup: live claims on these EIDs or serials, and every EID the ledger
+# knows among them (its device is registered already).
+CLAIM_SQL = f"""
+SELECT h.eid, h.serial_number, h.operator, CASE WHEN {LIVE} THEN '1' ELSE '0' END
+FROM handoffs h JOIN tmp_keys k ON k.eid = h.eid
+UNION
+SELECT h.eid, h.serial_number, h.operator, '1' FROM handoffs h
+JOIN tmp_keys k ON k.serial_number = h.serial_number WHERE {LIVE} AND k.serial_number <> ''
+"""
 DEVICE_COLUMNS = (schema.EID, *t.DEVICE_TEXT, "row", "first_run", "first_seen_at")
+STATE_COLUMNS = (schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID, "state_at", "state_run")
+TIMES = ("first_seen_at", "state_at")
 
 
 def live_claims(connection: Connection, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
@@ -36,18 +48,38 @@ def live_claims(connection: Connection, eids: pd.Series, serials: pd.Series) -> 
     return known
 
 
+def claim(connection: Connection, run_id: str, devices: pd.DataFrame, now: Any) -> pd.Series:
+    """Judge ``devices`` against the live claims and stage the winners; the reasons of the rest.
+
+    One lookup, under the claim lock (the caller's transaction): the verdict is final.
+    """
+    rows = claim_rows(devices)
+    load_keys(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
+    found = bulk.fetch_frame(connection, CLAIM_SQL, (*KNOWN_COLUMNS, "live"))
+    bulk.drop_temp(connection, "tmp_keys")
+    reasons = claim_reasons(rows, found.loc[found["live"] == "1", list(KNOWN_COLUMNS)])
+    claimed = in_eid_order(rows, reasons == "")
+    del rows  # a million-row claim holds one copy of its lines, not two
+    stage_claims(connection, run_id, claimed, now, known_eids=found[schema.EID])
+    return pd.Series(reasons.to_numpy(), index=devices.index, dtype="str")
+
+
 def stage_claims(
-    connection: Connection, run_id: str, operator: str, claimed: pd.DataFrame, now: Any
+    connection: Connection,
+    run_id: str,
+    claimed: pd.DataFrame,
+    now: Any,
+    known_eids: pd.Series,
 ) -> None:
-    """Insert the run's claims (staged) and register their devices.
+    """Insert the run's claims (staged) and register their devices, with their Intune state.
 
     In EID order: each index on ``eid`` is then filled front to back instead of at
     random pages (SQLite: half the time of a 1,000,000-row claim).
     """
     if not claimed[schema.EID].is_monotonic_increasing:
         claimed = claimed.sort_values(schema.EID, kind="stable")
-    bulk.insert_frame(connection, "handoffs", handoff_lines(claimed, run_id, operator, now))
-    register_devices(connection, claimed, run_id, now)
+    bulk.insert_frame(connection, "handoffs", handoff_lines(claimed, run_id, now))
+    register_devices(connection, claimed, run_id, now, known_eids)
 
 
 def in_eid_order(rows: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
@@ -58,14 +90,21 @@ def in_eid_order(rows: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
 
 
 def claim_rows(devices: pd.DataFrame) -> pd.DataFrame:
-    """The columns a claim stores, as text (``row`` as int), missing ones empty."""
+    """The columns a claim stores, as text (``row`` as int), missing ones empty.
+
+    ``intune_state`` and ``entra_object_id`` stay out when ``devices`` has no Intune
+    state: the device's state is then not known yet, rather than known to be empty.
+    """
     rows = pd.DataFrame(index=devices.index)
+    states = (schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID) if schema.INTUNE_STATE in devices else ()
     for column in (
         schema.EID,
         schema.SERIAL_NUMBER,
         schema.IMEI,
         schema.SOURCE_FILE,
         *schema.DESCRIPTIVE,
+        schema.OPERATOR,
+        *states,
     ):
         values = devices[column] if column in devices else pd.Series("", index=devices.index)
         rows[column] = values.fillna("").astype("str")
@@ -74,37 +113,74 @@ def claim_rows(devices: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def register_devices(connection: Connection, claimed: pd.DataFrame, run_id: str, now: Any) -> None:
-    """Add the claimed devices; a device known from a void claim takes the new identity."""
+def register_devices(
+    connection: Connection,
+    claimed: pd.DataFrame,
+    run_id: str,
+    now: Any,
+    known_eids: pd.Series,
+) -> None:
+    """Add the claimed devices; a device known already (another operator, a void claim)
+    takes the new identity, and the Intune state the claim brings, if any, is current.
+
+    The state a known device had goes to its history first (``device_states`` holds
+    every state before the current one, see ``enrolment``). ``known_eids``: the EIDs
+    the ledger holds claims on, the only ones that can be registered already.
+    """
     lines = claimed.drop_duplicates(subset=[schema.EID]).assign(first_run=run_id, first_seen_at=now)
-    lines = lines[list(DEVICE_COLUMNS)]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in t.DEVICE_TEXT)
+    columns = list(DEVICE_COLUMNS)
+    updated = list(t.DEVICE_TEXT)
+    if schema.INTUNE_STATE in lines:
+        lines = lines.assign(state_at=now, state_run=run_id)
+        columns += [*STATE_COLUMNS]
+        updated += [*STATE_COLUMNS]
+        _keep_known_states(connection, lines[schema.EID], known_eids)
+    lines = lines[columns]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in updated)
     upsert = f"ON CONFLICT (eid) DO UPDATE SET {updates}"
     if not bulk.is_postgres(connection):
         bulk.insert_frame(connection, "devices", lines, suffix=upsert)
         return
     # COPY cannot upsert. New devices (the usual case) are copied straight in; if one
-    # is known already (another operator, a void claim) copy into a temporary table
-    # and upsert from it.
+    # is known already, copy into a temporary table and upsert from it.
     try:
         with connection.begin_nested():
             bulk.insert_frame(connection, "devices", lines)
         return
     except psycopg.errors.UniqueViolation:
         pass
-    columns = {column: "TEXT" for column in DEVICE_COLUMNS} | {"row": "INTEGER"}
-    bulk.create_temp(connection, "tmp_devices", columns)
+    kinds = {column: "TEXT" for column in columns} | {"row": "INTEGER"}
+    bulk.create_temp(connection, "tmp_devices", kinds)
     bulk.insert_frame(connection, "tmp_devices", lines)
-    names = ", ".join(DEVICE_COLUMNS)
-    selected = names.replace("first_seen_at", "CAST(first_seen_at AS TIMESTAMPTZ)")
+    names = ", ".join(columns)
+    selected = ", ".join(
+        f"CAST({column} AS TIMESTAMPTZ)" if column in TIMES else column for column in columns
+    )
     connection.exec_driver_sql(
         f"INSERT INTO devices ({names}) SELECT {selected} FROM tmp_devices {upsert}"
     )
 
 
-def handoff_lines(claimed: pd.DataFrame, run_id: str, operator: str, now: Any) -> pd.DataFrame:
-    lines = claimed[[schema.EID, schema.SERIAL_NUMBER, schema.IMEI, schema.SOURCE_FILE, "row"]]
-    return lines.assign(operator=operator, run_id=run_id, state=t.STAGED, staged_at=now)
+def _keep_known_states(connection: Connection, eids: pd.Series, known_eids: pd.Series) -> None:
+    """Before a claim overwrites them: the states of the claimed devices known already."""
+    eids = eids[eids.isin(set(known_eids))]
+    if eids.empty:
+        return
+    bulk.create_temp(connection, "tmp_claimed", {schema.EID: "TEXT"})
+    bulk.insert_frame(connection, "tmp_claimed", eids.to_frame(schema.EID))
+    connection.exec_driver_sql(
+        "INSERT INTO device_states (eid, run_id, intune_state, entra_object_id, recorded_at)"
+        " SELECT d.eid, d.state_run, d.intune_state, d.entra_object_id, d.state_at"
+        " FROM tmp_claimed c JOIN devices d ON d.eid = c.eid WHERE d.state_at IS NOT NULL"
+    )
+    bulk.drop_temp(connection, "tmp_claimed")
+
+
+def handoff_lines(claimed: pd.DataFrame, run_id: str, now: Any) -> pd.DataFrame:
+    lines = claimed[
+        [schema.EID, schema.SERIAL_NUMBER, schema.IMEI, schema.SOURCE_FILE, "row", schema.OPERATOR]
+    ]
+    return lines.assign(run_id=run_id, state=t.STAGED, staged_at=now)
 
 
 def load_keys(connection: Connection, eids: pd.Series, serials: pd.Series) -> None:

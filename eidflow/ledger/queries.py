@@ -81,6 +81,15 @@ def device_story(connection: Connection, eid: str) -> dict[str, Any]:
         " WHERE eid = :eid ORDER BY recorded_at, id",
         eid=eid,
     )
+    if device.get("state_at"):  # the current state, after the ones before it
+        states.append(
+            {
+                "recorded_at": device["state_at"],
+                "run_id": device.get("state_run", ""),
+                "intune_state": device.get("intune_state", ""),
+                "entra_object_id": device.get("entra_object_id", ""),
+            }
+        )
     groups = _rows(
         connection,
         "SELECT group_id, entra_object_id, added_at, run_id FROM memberships"

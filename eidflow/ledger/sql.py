@@ -22,7 +22,6 @@ from eidflow import schema
 from eidflow.ledger import bulk, enrolment, handoffs, liveness, settle
 from eidflow.ledger import tables as t
 from eidflow.ledger.base import ManifestRecord
-from eidflow.ledger.claims import claim_reasons
 from eidflow.ledger.connect import WRITE, translate_errors
 
 CLAIM_LOCK_CLASS = 0x6E1D_0003
@@ -195,14 +194,11 @@ class SqlLedger:
             return handoffs.live_claims(connection, eids, serials)
 
     def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
-        rows = handoffs.claim_rows(devices)
+        return self.claim_handoffs(run_id, devices.assign(**{schema.OPERATOR: operator}))
+
+    def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
         with self.write(claim_lock=True) as connection:
-            known = handoffs.live_claims(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
-            reasons = claim_reasons(rows, known, operator)
-            claimed = handoffs.in_eid_order(rows, reasons == "")
-            del rows, known  # a million-row claim holds one copy of its lines, not two
-            handoffs.stage_claims(connection, run_id, operator, claimed, self.now())
-        return pd.Series(reasons.to_numpy(), index=devices.index, dtype="str")
+            return handoffs.claim(connection, run_id, devices, self.now())
 
     def record_intune_states(self, run_id: str, states: pd.DataFrame) -> None:
         with self.write() as connection:

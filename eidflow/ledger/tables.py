@@ -86,7 +86,8 @@ devices = Table(
     _when("first_seen_at", nullable=False),
     _text("intune_state"),
     _text("entra_object_id"),
-    _when("state_at"),
+    _when("state_at"),  # since when the device is in its current state
+    _text("state_run"),  # the run that saw it get there
 )
 
 handoffs = Table(
@@ -109,6 +110,7 @@ handoffs = Table(
     _text("requested_by"),
 )
 
+# The states each device had before its current one (which is in ``devices``).
 device_states = Table(
     "device_states",
     metadata,

@@ -13,8 +13,9 @@ from eidflow.ledger.claims import claim_reasons
 REASONS = {reason.value for reason in Reason}
 
 
-def frame(lines: list[tuple[str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(lines, columns=["eid", "serial_number"], dtype="str")
+def frame(lines: list[tuple[str, str]], operator: str = "op") -> pd.DataFrame:
+    rows = pd.DataFrame(lines, columns=["eid", "serial_number"], dtype="str")
+    return rows.assign(operator=operator)
 
 
 def known(lines: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -40,13 +41,23 @@ def known(lines: list[tuple[str, str, str]]) -> pd.DataFrame:
 def test_claim_reasons(
     rows: list[tuple[str, str]], ledger: list[tuple[str, str, str]], expected: list[str]
 ) -> None:
-    assert claim_reasons(frame(rows), known(ledger), "op").tolist() == expected
+    assert claim_reasons(frame(rows), known(ledger)).tolist() == expected
 
 
 def test_claim_reasons_keep_the_index() -> None:
     rows = frame([("E1", "S1"), ("E2", "S2")]).set_axis([10, 20])
-    result = claim_reasons(rows, known([("E2", "S2", "op")]), "op")
+    result = claim_reasons(rows, known([("E2", "S2", "op")]))
     assert result.to_dict() == {10: "", 20: "already_registered"}
+
+
+def test_rows_of_all_operators_are_judged_together() -> None:
+    """A serial routed to two operators with two EIDs is a conflict for both operators."""
+    rows = pd.concat(
+        [frame([("E1", "S1"), ("E3", "S3")], "op"), frame([("E2", "S1"), ("E3", "S3")], "other")],
+        ignore_index=True,
+    )
+    result = claim_reasons(rows, known([("E3", "S3", "other")]))
+    assert result.tolist() == ["conflict_serial", "", "conflict_serial", "already_registered"]
 
 
 EIDS = st.sampled_from(["E1", "E2", "E3", "E4"])
@@ -62,7 +73,7 @@ def test_what_is_claimed_never_breaks_the_ledger(
     rows: list[tuple[str, str]], ledger: list[tuple[str, str, str]]
 ) -> None:
     """Claimed rows plus live claims: one serial per EID, one EID per serial, once per operator."""
-    result = claim_reasons(frame(rows), known(ledger), "op")
+    result = claim_reasons(frame(rows), known(ledger))
     claimed = [pair for pair, reason in zip(rows, result, strict=True) if reason == ""]
     assert set(result) <= {"", *REASONS}
     assert len({e for e, _ in claimed}) == len(claimed)  # each EID claimed once

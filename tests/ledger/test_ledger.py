@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from eidflow.errors import ConfigError
-from eidflow.ledger import SqlLedger, open_ledger
+from eidflow.ledger import SqlLedger, open_ledger, queries
 from tests.ledger.helpers import devices, eid
 
 
@@ -107,6 +107,16 @@ def test_finish_delivers_what_mark_delivered_did_not(ledger: SqlLedger, tmp_path
     ]
 
 
+def states_of(ledger: SqlLedger, number: int) -> list[tuple[str, str, str]]:
+    """The device's Intune states, oldest first: (run, state, object id)."""
+    with ledger.read() as connection:
+        story = queries.device_story(connection, eid(number))
+    return [
+        (line["run_id"], line["intune_state"], line["entra_object_id"])
+        for line in story["intune_states"]
+    ]
+
+
 def test_states_and_memberships(ledger: SqlLedger, tmp_path: Path) -> None:
     ledger.begin_run("r1", str(tmp_path / "r1"))
     ledger.claim_handoff("r1", "op", devices((1, "S1"), (2, "S2")))
@@ -125,9 +135,34 @@ def test_states_and_memberships(ledger: SqlLedger, tmp_path: Path) -> None:
     pending = ledger.pending_enrollment()
     assert pending[["eid", "intune_state"]].values.tolist() == [[eid(2), "not_enrolled"]]
     with ledger.read() as connection:
-        history = connection.exec_driver_sql("SELECT count(*) FROM device_states").scalar()
         members = connection.exec_driver_sql("SELECT count(*) FROM memberships").scalar()
-    assert (history, members) == (2, 1)
+    assert members == 1
+    assert states_of(ledger, 1) == [("r1", "enrolled", "obj-1")]
+    assert states_of(ledger, 2) == [("r1", "not_enrolled", "")]
+
+    ledger.begin_run("r2", str(tmp_path / "r2"), kind="reconcile")
+    ledger.record_intune_states("r2", states.assign(intune_state="enrolled", entra_object_id="o"))
+    ledger.finish_run("r2", [], {})
+    assert states_of(ledger, 1) == [("r1", "enrolled", "obj-1"), ("r2", "enrolled", "o")]
+    assert states_of(ledger, 2) == [("r1", "not_enrolled", ""), ("r2", "enrolled", "o")]
+
+
+def test_a_claim_records_the_intune_state_it_brings(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    reconciled = devices((1, "S1"), (2, "S2")).assign(
+        intune_state=["enrolled", "not_enrolled"], entra_object_id=["obj-1", ""]
+    )
+    ledger.claim_handoff("r1", "op", reconciled)
+    ledger.abort_run("r1", "killed")  # a void claim: the devices and their states stay
+    assert states_of(ledger, 1) == [("r1", "enrolled", "obj-1")]
+
+    ledger.begin_run("r2", str(tmp_path / "r2"))
+    again = reconciled.assign(intune_state="os_unsupported", entra_object_id="")
+    assert ledger.claim_handoff("r2", "op", again.iloc[:1]).tolist() == [""]
+    ledger.finish_run("r2", [], {})
+    assert states_of(ledger, 1) == [("r1", "enrolled", "obj-1"), ("r2", "os_unsupported", "")]
+    assert states_of(ledger, 2) == [("r1", "not_enrolled", "")]
+    assert ledger.pending_enrollment()["intune_state"].tolist() == ["os_unsupported"]
 
 
 @pytest.mark.parametrize(

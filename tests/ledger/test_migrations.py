@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from eidflow.ledger import open_ledger
+from eidflow.ledger import open_ledger, queries
 from eidflow.ledger.connect import create_ledger_engine, ledger_url, upgrade_schema
 from eidflow.ledger.tables import metadata
 from tests.ledger.helpers import eid
@@ -121,5 +121,56 @@ def test_after_revision_5_the_exactly_once_index_still_tells_live_claims(
                     {"eid": live, "now": ledger.now()},
                 )
         ledger.finish_run("new", [], {})
+    finally:
+        ledger.close()
+
+
+REVISION_5_STATES = [
+    *(
+        "INSERT INTO runs (run_id, run_dir, kind, host, pid, proc_start, started_at, state)"
+        f" VALUES ('{run}', '/gone', 'ingest', 'h', 1, '', :t1, 'complete')"
+        for run in ("r1", "r2")
+    ),
+    "INSERT INTO devices (eid, serial_number, first_run, first_seen_at, intune_state,"
+    " entra_object_id, state_at) VALUES (:eid, 'S1', 'r1', :t1, 'enrolled', 'obj', :t3)",
+    "INSERT INTO devices (eid, serial_number, first_run, first_seen_at)"
+    " VALUES (:other, 'S2', 'r1', :t1)",
+    "INSERT INTO device_states (eid, run_id, intune_state, entra_object_id, recorded_at)"
+    " VALUES (:eid, 'r1', 'not_enrolled', '', :t1)",
+    "INSERT INTO device_states (eid, run_id, intune_state, entra_object_id, recorded_at)"
+    " VALUES (:eid, 'r2', 'enrolled', 'obj', :t2)",
+]
+
+
+def test_after_revision_6_a_device_keeps_its_state_history(url: str) -> None:
+    """Revision 6 moves each device's latest history line onto the device: the story a
+    person reads (``eidflow show``) is the same before and after."""
+    engine = create_ledger_engine(ledger_url(url))
+    upgrade_schema(engine, "0005")
+    times = {"t1": "2025-01-01 00:00:00.000000", "t2": "2025-01-02 00:00:00.000000"}
+    with engine.begin() as connection:
+        for statement in REVISION_5_STATES:
+            connection.execute(
+                text(statement),
+                {"eid": eid(1), "other": eid(2), **times, "t3": "2025-01-03 00:00:00.000000"},
+            )
+    engine.dispose()
+
+    ledger = open_ledger(url)
+    try:
+        with ledger.read() as connection:
+            story = queries.device_story(connection, eid(1))
+            untouched = queries.device_story(connection, eid(2))
+            history = connection.exec_driver_sql("SELECT count(*) FROM device_states").scalar()
+        assert [
+            (line["recorded_at"], line["run_id"], line["intune_state"])
+            for line in story["intune_states"]
+        ] == [
+            ("2025-01-01T00:00:00+00:00", "r1", "not_enrolled"),
+            ("2025-01-02T00:00:00+00:00", "r2", "enrolled"),
+        ]
+        assert story["device"]["state_run"] == "r2"
+        assert untouched["intune_states"] == []
+        assert history == 1
     finally:
         ledger.close()
