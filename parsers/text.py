@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 from eidflow.errors import ManifestError
 from parsers import records
 from parsers.encoding import Decoded, decode
-from parsers.rows import byte_lengths, check_cell_sizes
+from parsers.rows import check_cell_sizes, holds_text
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 16_384  # Excel's own limit; more columns than this is not a manifest
@@ -82,11 +82,8 @@ def read_text_table(
         row_numbers = np.arange(2, table.num_rows + 1, dtype=np.int64)
     header_row = header_index + 1
     row_numbers = row_numbers + header_index
-    sizes = [byte_lengths(series) for series in columns]
-    check_cell_sizes(file, columns, row_numbers, max_cell_chars, sizes=sizes)
-    nonblank = np.zeros(len(row_numbers), dtype=bool)
-    for size in sizes:
-        nonblank |= size > 0
+    check_cell_sizes(file, columns, row_numbers, max_cell_chars)
+    nonblank = holds_text(columns, len(row_numbers))
     blank_above = sum(1 for cells in head[:header_index] if not any(c.strip() for c in cells))
     return TextTable(
         headers,
