@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from eidflow import schema
@@ -35,6 +37,11 @@ UNION
 SELECT h.eid, h.serial_number, h.operator, '1' FROM handoffs h
 JOIN tmp_keys k ON k.serial_number = h.serial_number WHERE {LIVE} AND k.serial_number <> ''
 """
+CLAIM_COLUMNS = (*KNOWN_COLUMNS, "live")
+SCAN_SQL = f"SELECT h.eid, h.serial_number, h.operator, CASE WHEN {LIVE} THEN '1' ELSE '0' END FROM handoffs h"
+# Read the whole ledger rather than look each key up when it holds at most this many
+# lines per key: a row read is several times cheaper than a key inserted and probed.
+SCAN_FACTOR = 2
 DEVICE_COLUMNS = (schema.EID, *t.DEVICE_TEXT, "row", "first_run", "first_seen_at")
 STATE_COLUMNS = (schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID, "state_at", "state_run")
 TIMES = ("first_seen_at", "state_at")
@@ -54,14 +61,45 @@ def claim(connection: Connection, run_id: str, devices: pd.DataFrame, now: Any) 
     One lookup, under the claim lock (the caller's transaction): the verdict is final.
     """
     rows = claim_rows(devices)
-    load_keys(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
-    found = bulk.fetch_frame(connection, CLAIM_SQL, (*KNOWN_COLUMNS, "live"))
-    bulk.drop_temp(connection, "tmp_keys")
+    found = claims_on(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
     reasons = claim_reasons(rows, found.loc[found["live"] == "1", list(KNOWN_COLUMNS)])
     claimed = in_eid_order(rows, reasons == "")
     del rows  # a million-row claim holds one copy of its lines, not two
     stage_claims(connection, run_id, claimed, now, known_eids=found[schema.EID])
     return pd.Series(reasons.to_numpy(), index=devices.index, dtype="str")
+
+
+def claims_on(connection: Connection, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
+    """What ``CLAIM_SQL`` answers (``eid``, ``serial_number``, ``operator``, ``live``).
+
+    A claim larger than the ledger reads the ledger's claims whole and matches them
+    here; otherwise its keys go into a temporary table joined on the indexes.
+    """
+    if ledger_lines(connection) > SCAN_FACTOR * len(eids):
+        load_keys(connection, eids, serials)
+        found = bulk.fetch_frame(connection, CLAIM_SQL, CLAIM_COLUMNS)
+        bulk.drop_temp(connection, "tmp_keys")
+        return found
+    every = bulk.fetch_frame(connection, SCAN_SQL, CLAIM_COLUMNS)
+    if every.empty:
+        return every
+    by_eid = _isin(every[schema.EID], eids)
+    live = (every["live"] == "1").to_numpy(dtype=bool)
+    by_serial = live & _isin(every[schema.SERIAL_NUMBER], serials[serials != ""])
+    found = pd.concat([every[by_eid], every[by_serial]], ignore_index=True)
+    return found.drop_duplicates(ignore_index=True)
+
+
+def _isin(values: pd.Series, choices: pd.Series) -> np.ndarray:
+    # pyarrow directly: pandas' isin on Arrow strings walks the choices in Python.
+    text = pa.large_string()
+    hit = pc.is_in(pa.array(values, type=text), value_set=pa.array(choices, type=text))
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def ledger_lines(connection: Connection) -> int:
+    """About how many hand-off lines the ledger holds (the highest id: no count scan)."""
+    return int(connection.exec_driver_sql("SELECT max(id) FROM handoffs").scalar() or 0)
 
 
 def stage_claims(

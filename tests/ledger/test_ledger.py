@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from eidflow.errors import ConfigError
-from eidflow.ledger import SqlLedger, open_ledger, queries
+from eidflow.ledger import SqlLedger, handoffs, open_ledger, queries
 from tests.ledger.helpers import devices, eid
 
 
@@ -198,3 +198,32 @@ def test_known_devices_with_eids_and_serials_of_different_lengths(
     ledger.claim_handoff("r1", "op", devices((1, "S1"), (2, "S2")))
     known = ledger.known_devices(pd.Series([eid(1)]), pd.Series(["S2", "S9"]))
     assert sorted(known["eid"]) == [eid(1), eid(2)]
+
+
+def test_both_ways_of_looking_up_claims_agree(
+    ledger: SqlLedger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim larger than the ledger reads it whole; a smaller one joins its keys on the
+    indexes. Both see the same claims: live, released, other operators, shared serials."""
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op-a", devices((1, "S1"), (2, "S2"), (3, "S3")))
+    ledger.claim_handoff("r1", "op-b", devices((1, "S1"), (4, "S4")))
+    ledger.abort_run("r1", "killed")  # all released
+    ledger.begin_run("r2", str(tmp_path / "r2"))
+    ledger.claim_handoff("r2", "op-a", devices((2, "S2"), (5, "S5"), (6, "")))
+    ledger.claim_handoff("r2", "op-b", devices((7, "S1")))
+    ledger.finish_run("r2", [], {})
+    keys = devices((1, "S1"), (2, "S9"), (8, "S5"), (9, ""), (3, "S3"), (10, "S4"))
+
+    def lookup(factor: int) -> list[tuple[str, ...]]:
+        monkeypatch.setattr(handoffs, "SCAN_FACTOR", factor)
+        with ledger.read() as connection:
+            found = handoffs.claims_on(connection, keys["eid"], keys["serial_number"])
+        return sorted(map(tuple, found.to_numpy().tolist()))
+
+    by_index, whole = lookup(0), lookup(10**9)
+    assert by_index == whole
+    assert (eid(1), "S1", "op-a", "0") in whole  # released: known, not live
+    assert (eid(7), "S1", "op-b", "1") in whole  # a live claim on a serial looked up
+    assert (eid(5), "S5", "op-a", "1") in whole
+    assert not any(line[0] == eid(6) for line in whole)  # empty serials match nothing
