@@ -81,9 +81,8 @@ def write_inputs(folder: Path, rows: int) -> tuple[Path, Path]:
     return manifest, inventory
 
 
-def floor_seconds(inputs: list[Path], run_dir: Path, scratch: Path) -> float:
+def floor_seconds(inputs: list[Path], outputs: list[Path], scratch: Path) -> float:
     """Read the inputs with pyarrow and write the bytes the run wrote: the least any tool must do."""
-    outputs = [p for p in run_dir.rglob("*") if p.is_file()]
     started = time.perf_counter()
     for path in inputs:
         pacsv.read_csv(path)
@@ -94,6 +93,11 @@ def floor_seconds(inputs: list[Path], run_dir: Path, scratch: Path) -> float:
             handle.flush()
             os.fsync(handle.fileno())
     return time.perf_counter() - started
+
+
+def ledger_files(folder: Path) -> list[Path]:
+    """The SQLite ledger as the run left it (the database, and its write-ahead log if any)."""
+    return [path for path in folder.glob("ledger.db*") if path.is_file()]
 
 
 def main() -> None:
@@ -136,7 +140,10 @@ def main() -> None:
 
     scratch = folder / "floor"
     scratch.mkdir(exist_ok=True)
-    floor = floor_seconds([manifest, inventory], run_dir, scratch)
+    outputs = [p for p in run_dir.rglob("*") if p.is_file()]
+    floor = floor_seconds([manifest, inventory], outputs, scratch)
+    with_ledger = floor_seconds([manifest, inventory], outputs + ledger_files(folder), scratch)
+    ledger_mb = sum(path.stat().st_size for path in ledger_files(folder)) / 1e6
     shutil.rmtree(scratch)
     print(f"eidflow ingest : {wall:7.2f} s wall, {peak_mb:7.0f} MB peak RSS")
     print(
@@ -144,6 +151,10 @@ def main() -> None:
     )
     print(
         f"ratio          : {wall / floor:7.2f}x the floor (target <= 3x); peak RSS target <= 2048 MB"
+    )
+    print(
+        f"for scale      : {with_ledger:7.2f} s to write the ledger's {ledger_mb:.0f} MB too"
+        f" ({wall / with_ledger:.2f}x); the target is judged against the floor above"
     )
     if not args.keep:
         shutil.rmtree(folder)

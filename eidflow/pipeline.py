@@ -312,8 +312,9 @@ def _finish(
     for output in outputs:
         if output.kind == "operator":
             by_operator.setdefault(Path(output.path).parts[1], []).append(output.as_dict())
-    for name in sorted(set(frame.loc[frame[schema.STATUS] == Status.ACCEPTED, schema.OPERATOR])):
-        ledger.mark_delivered(run_id, str(name), by_operator.get(str(name), []))
+    operators = frame.loc[frame[schema.STATUS] == Status.ACCEPTED, schema.OPERATOR].unique()
+    for name in sorted(str(name) for name in operators):  # not a Python set of a million rows
+        ledger.mark_delivered(run_id, name, by_operator.get(name, []))
     manifests = [
         {"sha256": r.sha256, "name": r.path, "rows": r.rows}
         for r in records

@@ -165,7 +165,8 @@ def register_devices(
     every state before the current one, see ``enrolment``). ``known_eids``: the EIDs
     the ledger holds claims on, the only ones that can be registered already.
     """
-    lines = claimed.drop_duplicates(subset=[schema.EID]).assign(first_run=run_id, first_seen_at=now)
+    # One line per EID: the verdict claims an EID once per claim (a repeat is a duplicate).
+    lines = claimed.assign(first_run=run_id, first_seen_at=now)
     columns = list(DEVICE_COLUMNS)
     updated = list(t.DEVICE_TEXT)
     if schema.INTUNE_STATE in lines:

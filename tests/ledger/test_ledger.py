@@ -227,3 +227,23 @@ def test_both_ways_of_looking_up_claims_agree(
     assert (eid(7), "S1", "op-b", "1") in whole  # a live claim on a serial looked up
     assert (eid(5), "S5", "op-a", "1") in whole
     assert not any(line[0] == eid(6) for line in whole)  # empty serials match nothing
+
+
+def test_a_device_routed_to_two_operators_in_one_claim_goes_to_the_first(
+    ledger: SqlLedger, tmp_path: Path
+) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    rows = pd.concat(
+        [
+            devices((2, "S2"), (1, "S1")).assign(operator="op-a"),
+            devices((1, "S1")).assign(operator="op-b"),
+        ],
+        ignore_index=True,
+    )
+    assert ledger.claim_handoffs("r1", rows).tolist() == ["", "", "duplicate_in_run"]
+    ledger.finish_run("r1", [], {})
+    with ledger.read() as connection:
+        story = queries.device_story(connection, eid(1))
+        registered = connection.exec_driver_sql("SELECT count(*) FROM devices").scalar()
+    assert [line["operator"] for line in story["handoffs"]] == ["op-a"]
+    assert registered == 2
