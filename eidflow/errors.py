@@ -34,7 +34,9 @@ class ConfigError(EidflowError):
 class InputError(EidflowError):
     """An input file (manifest, inventory, export) cannot be used.
 
-    ``file``, ``sheet`` and ``row`` say where, as a person would find it.
+    ``file``, ``sheet`` and ``row`` say where, as a person would find it. ``transient``:
+    the file may well be fine and reading it failed for a passing reason (the network,
+    the storage service): reading it again later may succeed.
     """
 
     exit_code = EXIT_INPUT_UNREADABLE
@@ -47,11 +49,13 @@ class InputError(EidflowError):
         todo: str = "",
         sheet: str = "",
         row: int | None = None,
+        transient: bool = False,
     ) -> None:
         super().__init__(what, todo=todo)
         self.file = file
         self.sheet = sheet
         self.row = row
+        self.transient = transient
 
     @property
     def where(self) -> str:

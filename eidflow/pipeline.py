@@ -170,7 +170,7 @@ def read_manifests(
         try:
             data = load_input(source, settings)
         except InputError as error:
-            record.error = str(error)
+            record.error, record.transient = str(error), error.transient
             continue
         record.sha256 = _sha256(data)
         earlier = ledger.manifest_seen(record.sha256)

@@ -75,6 +75,7 @@ class InputRecord:
     sha256: str = ""
     rows: int = 0
     error: str = ""
+    transient: bool = False  # the error may pass: reading the file again later may work
     already_processed_by: str = ""
     format: str = ""
     sheets: list[str] = field(default_factory=list)
@@ -88,6 +89,8 @@ class InputRecord:
             "rows": self.rows,
             "error": self.error or None,
         }
+        if self.transient:
+            record["transient"] = True
         if self.kind == "manifest":
             record |= {
                 "format": self.format,

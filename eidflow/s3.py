@@ -83,6 +83,7 @@ def read_object(url: str, settings: Any = None, *, client: Any = None) -> bytes:
             url,
             f"could not read from S3 ({error}).",
             todo="Check network access, delivery.s3.endpoint_url/region and AWS credentials.",
+            transient=True,
         ) from None
 
 
@@ -108,7 +109,9 @@ def _manifest_error(url: str, error: ClientError) -> ManifestError:
                 "it (without s3:ListBucket, S3 answers a missing key with access denied too)."
             ),
         )
-    return ManifestError(url, f"could not be read from S3 ({code}: {error}).", todo="Retry later.")
+    return ManifestError(
+        url, f"could not be read from S3 ({code}: {error}).", todo="Retry later.", transient=True
+    )
 
 
 def error_code(error: ClientError) -> str:

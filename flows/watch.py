@@ -3,8 +3,10 @@
 New manifests are told apart by the sha256 of their bytes (the ledger remembers every
 manifest a complete run processed), so a file dropped twice, or left behind by a run that
 died after its ledger commit, is archived without a second hand-off. After the run, every
-manifest it read goes to ``archive/``, every unreadable one to ``quarantine/`` with its reason.
-If the run fails (ledger busy, delivery failed), the files stay in the inbox for the next run.
+manifest it read goes to ``archive/``, every unreadable one to ``quarantine/`` with its reason,
+except one that failed to read for a passing reason (network, storage service): it stays in
+the inbox for the next run. If the run fails (ledger busy, delivery failed), the files stay
+in the inbox for the next run too.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class InboxOutcome:
     exit_code: int = 0
     archived: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
+    left_for_next_run: list[str] = field(default_factory=list)  # unreadable for now
     already_processed: list[str] = field(default_factory=list)
     skipped_busy: bool = False  # another run held the inbox
 
@@ -100,28 +103,29 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
             return outcome
         result = _ingest(new, settings)
         outcome.run_id, outcome.exit_code = result.run_id, result.exit_code
-        errors = {
-            record.path: record.error for record in result.inputs if record.kind == "manifest"
-        }
+        records = {record.path: record for record in result.inputs if record.kind == "manifest"}
         for arrival in new:
-            moved = file_away(arrival, errors.get(arrival.source, ""), settings)
-            _note(
-                outcome.quarantined if errors.get(arrival.source) else outcome.archived,
-                moved,
-                arrival,
-            )
-            if errors.get(arrival.source):
+            record = records.get(arrival.source)
+            if record is not None and record.transient:
+                outcome.left_for_next_run.append(arrival.source)
                 log.warning(
-                    "[run %s] quarantined %s: %s",
+                    "[run %s] left %s in the inbox for the next run: %s",
                     result.run_id,
                     arrival.name,
-                    errors[arrival.source],
+                    record.error,
                 )
+                continue
+            error = record.error if record is not None else ""
+            moved = file_away(arrival, error, settings)
+            _note(outcome.quarantined if error else outcome.archived, moved, arrival)
+            if error:
+                log.warning("[run %s] quarantined %s: %s", result.run_id, arrival.name, error)
     log.info(
-        "[run %s] %d archived, %d quarantined",
+        "[run %s] %d archived, %d quarantined, %d left for the next run",
         outcome.run_id,
         len(outcome.archived),
         len(outcome.quarantined),
+        len(outcome.left_for_next_run),
     )
     return outcome
 

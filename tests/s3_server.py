@@ -88,6 +88,8 @@ class S3Proxy:
     - ``corrupt_put_bodies``: flip the last byte of every PUT body (headers untouched).
     - ``replace_checksum``: rewrite the ``x-amz-checksum-sha256`` a PUT sends.
     - ``deny_reads``: answer GET and HEAD with 403 AccessDenied.
+    - ``fail_reads_of``: answer GETs of objects whose key ends so with 503 SlowDown, once
+      ``fail_reads_after`` of them have passed (S3 throttling, a passing failure).
     """
 
     def __init__(self, target: S3Settings) -> None:
@@ -99,6 +101,8 @@ class S3Proxy:
         self.corrupt_put_bodies = False
         self.replace_checksum = ""
         self.deny_reads = False  # answer GET and HEAD with 403 AccessDenied
+        self.fail_reads_of = ""  # the end of a key whose GETs fail with 503 SlowDown
+        self.fail_reads_after = 0  # ...once this many GETs of it have passed
         self.puts = 0
         self.failures = 0
         self._lock = threading.Lock()
@@ -128,6 +132,14 @@ class S3Proxy:
         self.fail_limit = None
         self.corrupt_put_bodies = False
         self.replace_checksum = ""
+        self.fail_reads_of = ""
+
+    def should_fail_read(self, path: str) -> bool:
+        if not self.fail_reads_of or not urlsplit(path).path.endswith(self.fail_reads_of):
+            return False
+        with self._lock:
+            self.fail_reads_after -= 1
+            return self.fail_reads_after < 0
 
     def should_fail(self, method: str) -> bool:
         if method != "PUT":
@@ -152,6 +164,9 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if proxy.deny_reads and self.command in ("GET", "HEAD"):
                 self._answer(403, [], b"<Error><Code>AccessDenied</Code></Error>")
+                return
+            if self.command == "GET" and proxy.should_fail_read(self.path):
+                self._answer(503, [], b"<Error><Code>SlowDown</Code></Error>")
                 return
             if proxy.should_fail(self.command):
                 if proxy.fail_status == 0:

@@ -34,6 +34,7 @@ def test_missing_object_or_bucket(
         read_object(url, s3_bucket)
     assert caught.value.file == url
     assert str(caught.value).startswith(f"{url}: {what}.")
+    assert not caught.value.transient  # reading it again will not help
 
 
 def test_access_denied(s3_proxy: S3Proxy) -> None:
@@ -42,14 +43,24 @@ def test_access_denied(s3_proxy: S3Proxy) -> None:
     with pytest.raises(ManifestError, match="access denied") as caught:
         read_object(url, s3_proxy.settings)
     assert "s3:GetObject" in caught.value.todo
+    assert not caught.value.transient
 
 
 def test_unreachable_store(s3_bucket: S3Settings) -> None:
     settings = s3_bucket.model_copy(
         update={"endpoint_url": "http://127.0.0.1:9", "max_attempts": 1}
     )
-    with pytest.raises(ManifestError, match="could not read from S3"):
+    with pytest.raises(ManifestError, match="could not read from S3") as caught:
         read_object(f"s3://{s3_bucket.bucket}/in/x.csv", settings)
+    assert caught.value.transient  # the network may come back
+
+
+def test_throttled_read_may_pass(s3_proxy: S3Proxy) -> None:
+    s3_proxy.fail_reads_of = "in/x.csv"
+    url = f"s3://{s3_proxy.settings.bucket}/in/x.csv"
+    with pytest.raises(ManifestError, match="SlowDown") as caught:
+        read_object(url, s3_proxy.settings)
+    assert caught.value.transient and caught.value.todo == "Retry later."
 
 
 @pytest.mark.parametrize("url", ["s3://", "s3://bucket", "s3://bucket/", "https://bucket/key"])

@@ -8,9 +8,16 @@ from collections.abc import Iterator
 import pytest
 
 from tests.graph_emulator import graph_emulator
-from tests.s3_server import aws_credentials, moto_server, s3_bucket, s3_endpoint
+from tests.s3_server import aws_credentials, moto_server, s3_bucket, s3_endpoint, s3_proxy
 
-__all__ = ["aws_credentials", "graph_emulator", "moto_server", "s3_bucket", "s3_endpoint"]
+__all__ = [
+    "aws_credentials",
+    "graph_emulator",
+    "moto_server",
+    "s3_bucket",
+    "s3_endpoint",
+    "s3_proxy",
+]
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from exporters.config import S3Settings
 from flows.inbox import inbox_lock
 from flows.watch import WatchParameters, watch_inbox
 from tests.flows.tenant import Device, manifest_csv, write_config
+from tests.s3_server import REGION, S3Proxy
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -105,6 +106,40 @@ def test_s3_inbox(tmp_path: Path, s3_bucket: S3Settings) -> None:
     }
     run_dir = tmp_path / "runs" / outcome.run_id
     assert sorted(operator_eids(run_dir)) == sorted(d.eid for d in DEVICES)
+
+
+def test_a_manifest_s3_fails_to_serve_for_now_stays_in_the_inbox(
+    tmp_path: Path, s3_proxy: S3Proxy
+) -> None:
+    """Throttled or unavailable is not unreadable: no quarantine, the next run takes it."""
+    bucket = s3_proxy.settings.bucket
+    client = boto3.client("s3", endpoint_url=s3_proxy.settings.endpoint_url, region_name=REGION)
+    later = [Device(n) for n in range(10, 12)]
+    client.put_object(Bucket=bucket, Key="inbox/ship.csv", Body=manifest_csv(DEVICES))
+    client.put_object(Bucket=bucket, Key="inbox/flaky.csv", Body=manifest_csv(later))
+    config = write_config(
+        tmp_path,
+        flows={"inbox": f"s3://{bucket}/inbox/"},
+        **{"delivery.s3": {"endpoint_url": s3_proxy.url, "region": REGION, "max_attempts": 2}},
+    )
+    s3_proxy.fail_reads_of, s3_proxy.fail_reads_after = "inbox/flaky.csv", 1  # listed, then 503
+
+    first = watch_inbox(WatchParameters(config_file=str(config)))
+
+    assert first.archived == [f"s3://{bucket}/inbox/archive/ship.csv"]
+    assert (first.quarantined, first.left_for_next_run) == ([], [f"s3://{bucket}/inbox/flaky.csv"])
+    assert first.exit_code == 1
+    summary = json.loads((tmp_path / "runs" / first.run_id / "summary.json").read_text())
+    flaky = [item for item in summary["inputs"] if item["path"].endswith("flaky.csv")]
+    assert flaky[0]["transient"] is True and "SlowDown" in flaky[0]["error"]
+
+    s3_proxy.heal()
+    second = watch_inbox(WatchParameters(config_file=str(config)))
+
+    assert second.archived == [f"s3://{bucket}/inbox/archive/flaky.csv"]
+    assert sorted(operator_eids(tmp_path / "runs" / second.run_id)) == sorted(d.eid for d in later)
+    keys = {item["Key"] for item in client.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert keys == {"inbox/archive/ship.csv", "inbox/archive/flaky.csv"}
 
 
 def test_a_second_run_while_one_holds_the_inbox_leaves_it_alone(tmp_path: Path) -> None:
