@@ -33,6 +33,9 @@ def msal_token_provider(settings: GraphSettings) -> TokenProvider:
         settings.client_id,
         authority=f"{settings.authority_host.rstrip('/')}/{settings.tenant_id}",
         client_credential=_credential(settings),
+        # The authority is the one configured, not looked up at login.microsoftonline.com:
+        # a sovereign cloud's or a test emulator's host is used as given.
+        instance_discovery=False,
     )
 
     def token() -> str:

@@ -1,16 +1,24 @@
-"""Credentials: what is missing is named; secrets never show."""
+"""Credentials: what is missing is named; secrets never show; MSAL against a loopback Entra."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import msal
 import pytest
 
+from eidflow import schema
 from eidflow.errors import ConfigError
-from eidflow.graph import GraphAuthError, GraphSettings, msal_token_provider
+from eidflow.graph import (
+    GraphAuthError,
+    GraphSettings,
+    client_from_settings,
+    list_entra_devices,
+    msal_token_provider,
+)
 from eidflow.settings import load_settings
+from tests.entra_emulator import EntraEmulator, make_app_certificate
+from tests.graph_emulator import GraphEmulator
 
 SECRET = "Zx8~not-a-real-secret-q1w2e3"
 
@@ -56,26 +64,80 @@ def test_incomplete_credentials_are_config_errors(fields: dict[str, Any], names:
         msal_token_provider(GraphSettings.model_validate(fields))
 
 
-class RefusingApp:
-    def __init__(self, client_id: str, authority: str, client_credential: Any) -> None:
-        self.credential = client_credential
-
-    def acquire_token_for_client(self, scopes: list[str]) -> dict[str, str]:
-        assert scopes == ["https://graph.microsoft.com/.default"]
-        return {
-            "error": "invalid_client",
-            "error_description": "AADSTS7000215: Invalid client secret provided.\nTrace ID: x",
+def emulator_settings(emulator: EntraEmulator, **fields: Any) -> GraphSettings:
+    return GraphSettings.model_validate(
+        {
+            "tenant_id": emulator.tenant,
+            "client_id": emulator.client_id,
+            "authority_host": emulator.url,
+            **fields,
         }
+    )
 
 
-def test_refused_token_names_the_app_and_the_aadsts_code_not_the_secret(
-    monkeypatch: pytest.MonkeyPatch,
+def test_msal_gets_a_token_with_the_secret_and_caches_it(entra_emulator: EntraEmulator) -> None:
+    token = msal_token_provider(
+        emulator_settings(entra_emulator, client_secret=entra_emulator.client_secret)
+    )
+    assert token() == entra_emulator.token
+    assert token() == entra_emulator.token
+    assert entra_emulator.issued == 1  # the second answer came from MSAL's cache
+
+
+def test_msal_gets_a_token_with_the_certificate(
+    entra_emulator: EntraEmulator, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(msal, "ConfidentialClientApplication", RefusingApp)
-    settings = GraphSettings(tenant_id="t", client_id="app-1", client_secret=SECRET)  # type: ignore[arg-type]
-    token = msal_token_provider(settings)
+    assert entra_emulator.certificate is not None
+    key = tmp_path / "app.pem"
+    key.write_text(entra_emulator.certificate.pem)
+    settings = emulator_settings(
+        entra_emulator,
+        certificate_path=str(key),
+        certificate_thumbprint=entra_emulator.certificate.thumbprint,
+    )
+    assert msal_token_provider(settings)() == entra_emulator.token
+    assert entra_emulator.issued == 1
+
+
+def test_a_wrong_secret_is_refused_by_entra_and_named_without_the_secret(
+    entra_emulator: EntraEmulator,
+) -> None:
+    token = msal_token_provider(emulator_settings(entra_emulator, client_secret=SECRET))
     with pytest.raises(GraphAuthError) as caught:
         token()
     message = str(caught.value)
-    assert "app-1" in message and "AADSTS7000215" in message
+    assert entra_emulator.client_id in message and "AADSTS7000215" in message
     assert SECRET not in message and "Trace ID" not in message
+    assert entra_emulator.issued == 0
+
+
+def test_a_certificate_other_than_the_registered_one_is_refused(
+    entra_emulator: EntraEmulator, tmp_path: Path
+) -> None:
+    stranger = make_app_certificate("not-the-app")
+    key = tmp_path / "stranger.pem"
+    key.write_text(stranger.pem)
+    settings = emulator_settings(
+        entra_emulator, certificate_path=str(key), certificate_thumbprint=stranger.thumbprint
+    )
+    with pytest.raises(GraphAuthError, match="invalid_client"):
+        msal_token_provider(settings)()
+
+
+def test_graph_requests_carry_the_token_entra_issued(
+    entra_emulator: EntraEmulator, graph_emulator: GraphEmulator
+) -> None:
+    """Both halves over HTTP: MSAL gets the token from Entra, Graph accepts only that one."""
+    graph_emulator.token = entra_emulator.token
+    graph_emulator.devices = [
+        {"id": "obj-1", "deviceId": "AAAAAAAA-1111-4111-8111-111111111111", "displayName": "PC"}
+    ]
+    settings = emulator_settings(
+        entra_emulator,
+        client_secret=entra_emulator.client_secret,
+        base_url=graph_emulator.base_url,
+    )
+    with client_from_settings(settings) as client:
+        devices = list_entra_devices(client)
+    assert devices[schema.ENTRA_OBJECT_ID_COL].tolist() == ["obj-1"]
+    assert entra_emulator.issued == 1
