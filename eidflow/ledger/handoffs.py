@@ -21,13 +21,6 @@ from eidflow.ledger.claims import claim_reasons
 
 KNOWN_COLUMNS = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
 LIVE = f"h.state <> '{t.RELEASED}' AND h.resend_reason = ''"
-KNOWN_SQL = f"""
-SELECT h.eid, h.serial_number, h.operator FROM handoffs h JOIN tmp_keys k ON k.eid = h.eid
-WHERE {LIVE}
-UNION
-SELECT h.eid, h.serial_number, h.operator FROM handoffs h
-JOIN tmp_keys k ON k.serial_number = h.serial_number WHERE {LIVE} AND k.serial_number <> ''
-"""
 # The claim's lookup: live claims on these EIDs or serials, and every EID the ledger
 # knows among them (its device is registered already).
 CLAIM_SQL = f"""
@@ -49,10 +42,8 @@ TIMES = ("first_seen_at", "state_at")
 
 def live_claims(connection: Connection, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
     """``eid``, ``serial_number``, ``operator`` of the live claims on these EIDs or serials."""
-    load_keys(connection, eids, serials)
-    known = bulk.fetch_frame(connection, KNOWN_SQL, KNOWN_COLUMNS)
-    bulk.drop_temp(connection, "tmp_keys")
-    return known
+    found = claims_on(connection, eids, serials)
+    return found.loc[found["live"] == "1", list(KNOWN_COLUMNS)].reset_index(drop=True)
 
 
 def claim(connection: Connection, run_id: str, devices: pd.DataFrame, now: Any) -> pd.Series:
