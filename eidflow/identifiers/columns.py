@@ -33,11 +33,12 @@ def text(column: pd.Series) -> pd.Series:
 
 def compact(column: pd.Series) -> pd.Series:
     """Column-wise :func:`eid_rules.compact`."""
-    stripped = text(column).str.strip(eid_rules.WHITESPACE)
-    return on_rows(stripped, ~ascii_alnum_or_empty(stripped), _compact_stripped)
+    values = text(column)
+    return on_rows(values, ~ascii_alnum_or_empty(values), _compact_text)
 
 
-def _compact_stripped(stripped: pd.Series) -> pd.Series:
+def _compact_text(values: pd.Series) -> pd.Series:
+    stripped = values.str.strip(eid_rules.WHITESPACE)
     unwrapped = stripped.str.replace(_FORMULA_TEXT_PATTERN, r"\1", regex=True)
     return unwrapped.str.replace(_SEPARATORS_PATTERN, "", regex=True)
 
@@ -80,15 +81,18 @@ def _lengths(column: pd.Series) -> np.ndarray:
 
 def digit_matrix(numbers: pd.Series, width: int) -> np.ndarray:
     """Rows of ``width`` ASCII digits as an ``(n, width)`` matrix of ints 0..9."""
-    if numbers.empty:
-        return np.zeros((0, width), dtype=np.uint8)
+    matrix = np.empty((len(numbers), width), dtype=np.uint8)
     values = pa.array(numbers, type=pa.large_string())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)
-    first, last = offsets[values.offset], offsets[values.offset + len(values)]
-    joined = np.frombuffer(values.buffers()[2], dtype=np.uint8)[first:last]
-    return joined.reshape(-1, width) - 48
+    start = 0
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        if not len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        first, last = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        joined = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[first:last]
+        np.subtract(joined.reshape(-1, width), 48, out=matrix[start : start + len(chunk)])
+        start += len(chunk)
+    return matrix
 
 
 def mod97_check_digits(first30: np.ndarray) -> np.ndarray:
@@ -113,15 +117,14 @@ def _number(digits: np.ndarray) -> np.ndarray:
     return value
 
 
-def _float_exact(numbers: pd.Series, matrix: np.ndarray) -> np.ndarray:
-    """Which 32-digit strings (``matrix`` holds their digits) a float64 holds exactly.
+def _float_exact(numbers: pd.Series, high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Which 32-digit strings (``high``, ``low``: their two halves) a float64 holds exactly.
 
     A number of 70 bits or more held exactly by a float64 (53-bit mantissa) is a
     multiple of 2**17, so its last 16 digits are a multiple of 2**16 (10**16 is one).
     That screen, plus the rare small numbers, leaves about one genuine EID in 65,536
     for the exact test in Python.
     """
-    high, low = _number(matrix[:, :16]), _number(matrix[:, 16:])
     candidates = np.flatnonzero(((low % 65536) == 0) | (high < _HIGH_BELOW_2_POW_70))
     exact = np.zeros(len(numbers), dtype=bool)
     values = numbers.iloc[candidates]
@@ -136,19 +139,19 @@ def eid_reasons(raw: pd.Series, numeric_cell: pd.Series) -> tuple[pd.Series, pd.
     checksum, so that people can look for it), else ``""``; ``reason`` is ``""`` or a
     :class:`Reason` code, in the scalar rules' order of precedence.
     """
-    stripped = text(raw).str.strip(eid_rules.WHITESPACE)
-    compacted = compact(stripped)
+    values = text(raw)
+    compacted = compact(values)
     all_digits = _ascii_digits(compacted)
     right_length = all_digits & (_lengths(compacted) == eid_rules.LENGTH)
     where_full = np.flatnonzero(right_length)
     full = compacted.iloc[where_full]
     matrix = digit_matrix(full, eid_rules.LENGTH)
 
-    padded = full.str.endswith("00") & (
-        full.str.rstrip("0").str.len() <= eid_rules._FLOAT_SIGNIFICANT_DIGITS
-    )
-    lost = numeric_cell.to_numpy(dtype=bool) | _number_notation(stripped)
-    lost[where_full] |= padded.to_numpy(dtype=bool) | _float_exact(full, matrix)
+    high, low = _number(matrix[:, :16]), _number(matrix[:, 16:])
+    # At most 17 significant digits, then zeros (the last 15 digits are all 0).
+    padded = low % 10 ** (eid_rules.LENGTH - eid_rules._FLOAT_SIGNIFICANT_DIGITS) == 0
+    lost = numeric_cell.to_numpy(dtype=bool) | _number_notation(values)
+    lost[where_full] |= padded | _float_exact(full, high, low)
 
     given = matrix[:, 30].astype(np.int64) * 10 + matrix[:, 31]
     good_check = np.zeros(len(raw), dtype=bool)
@@ -164,12 +167,13 @@ def eid_reasons(raw: pd.Series, numeric_cell: pd.Series) -> tuple[pd.Series, pd.
     return eid, reason
 
 
-def _number_notation(stripped: pd.Series) -> np.ndarray:
-    """Scientific notation or a trailing ``.0``: only text that is not all digits can show it."""
-    notation = np.zeros(len(stripped), dtype=bool)
-    others = np.flatnonzero(~_ascii_digits(stripped))
+def _number_notation(values: pd.Series) -> np.ndarray:
+    """Scientific notation or a trailing ``.0`` (once trimmed): only text that is not all
+    digits can show it."""
+    notation = np.zeros(len(values), dtype=bool)
+    others = np.flatnonzero(~_ascii_digits(values))
     if len(others):
-        rest = stripped.iloc[others]
+        rest = values.iloc[others].str.strip(eid_rules.WHITESPACE)
         found = rest.str.match(_SCIENTIFIC_PATTERN) | rest.str.match(_TRAILING_POINT_ZERO_PATTERN)
         notation[others] = found.to_numpy(dtype=bool)
     return notation
@@ -177,11 +181,13 @@ def _number_notation(stripped: pd.Series) -> np.ndarray:
 
 def imei_check(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Normalise IMEIs: ``(imei, valid, leading_zero_lost)``, like :mod:`imei_rules`."""
-    stripped = text(raw).str.strip(eid_rules.WHITESPACE)
+    values = text(raw)
     number_cell = on_rows(
-        stripped,
-        ~ascii_alnum_or_empty(stripped),
-        lambda rows: rows.str.replace(_NUMBER_CELL_PATTERN, r"\1", regex=True),
+        values,
+        ~ascii_alnum_or_empty(values),
+        lambda rows: rows.str.strip(eid_rules.WHITESPACE).str.replace(
+            _NUMBER_CELL_PATTERN, r"\1", regex=True
+        ),
     )
     imei = compact(number_cell)
     digits, lengths = _ascii_digits(imei), _lengths(imei)
