@@ -101,6 +101,11 @@ def _text(column: pd.Series) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
+def _text_chunks(column: pd.Series) -> list[pa.Array]:
+    values = pa.array(column.astype("str"), type=pa.large_string())
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+
+
 def _written(column: pd.Series, rows: np.ndarray, values: pa.Array) -> pd.Series:
     """``column`` with ``values`` at the row positions ``rows``, its dtype kept."""
     combined = pa.concat_arrays([_text(column), values])
@@ -112,8 +117,9 @@ def _written(column: pd.Series, rows: np.ndarray, values: pa.Array) -> pd.Series
 
 def _codes(run: pd.Series, ledger: pd.Series) -> np.ndarray:
     """Integer codes of the texts of both columns, one numbering; ``-1`` for missing."""
-    values = pa.concat_arrays([_text(run), _text(ledger)])
-    codes = values.dictionary_encode().indices.fill_null(-1)
+    chunks = [*_text_chunks(run), *_text_chunks(ledger)]  # encoded as they are: no copy first
+    encoded = pa.chunked_array(chunks, pa.large_string()).dictionary_encode()
+    codes = encoded.combine_chunks().indices.fill_null(-1)
     return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 

@@ -142,10 +142,17 @@ def _arrow_text(column: pd.Series) -> pa.Array:
 
 
 def _shared_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes for the text values of both columns from one numbering (one hash pass)."""
-    values = pa.concat_arrays([_arrow_text(first), _arrow_text(second)])
-    codes = values.dictionary_encode(null_encoding="encode").indices.to_numpy(zero_copy_only=False)
+    """Integer codes for the text values of both columns from one numbering (one hash pass
+    over their chunks as they are: no copy of the texts first)."""
+    chunks = [*_text_chunks(first), *_text_chunks(second)]
+    encoded = pa.chunked_array(chunks, pa.large_string()).dictionary_encode(null_encoding="encode")
+    codes = encoded.combine_chunks().indices.to_numpy(zero_copy_only=False)
     return codes[: len(first)], codes[len(first) :]
+
+
+def _text_chunks(column: pd.Series) -> list[pa.Array]:
+    values = pa.array(column.astype("str"), type=pa.large_string())
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
 
 
 def _first_of_each(codes: np.ndarray, positions: np.ndarray, size: int) -> np.ndarray:
@@ -169,8 +176,8 @@ def _current_records(serials: pd.Series, inventory: pd.DataFrame) -> np.ndarray:
     latest_first = with_serial[
         check_in.sort_values(ascending=False, na_position="last", kind="stable").index.to_numpy()
     ]
-    known, wanted = _shared_codes(inventory[schema.INV_SERIAL].iloc[latest_first], serials)
-    current = _first_of_each(known, latest_first, len(known) + len(wanted))
+    known, wanted = _shared_codes(inventory[schema.INV_SERIAL], serials)
+    current = _first_of_each(known[latest_first], latest_first, len(known) + len(wanted))
     return current[wanted]
 
 

@@ -53,9 +53,14 @@ def on_rows(
     """
     if not rows.any():
         return column
-    changed = column.copy()
-    changed[rows] = change(column[rows]).to_numpy()
-    return changed
+    replaced = _arrow_text(change(column[rows]))
+    changed = pc.replace_with_mask(_arrow_text(column), pa.array(rows), replaced)
+    return pd.Series(changed.to_pandas().array, index=column.index).astype(column.dtype)
+
+
+def _arrow_text(column: pd.Series) -> pa.Array:
+    values = pa.array(column, type=pa.large_string())
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _ascii_digits(column: pd.Series) -> np.ndarray:
