@@ -1,9 +1,10 @@
 """Benchmark (not a test): dedupe a 1,000,000-row manifest against the ledger.
 
-For SQLite and PostgreSQL, times ``known_devices`` (the lookup the core dedupes
-with) and ``claim_handoff`` (the atomic claim) for a manifest of N new EIDs, on an
-empty ledger and on a ledger already holding N EIDs; and a rerun of the manifest
-the ledger already holds (every row ``already_registered``).
+For SQLite and PostgreSQL, times ``known_devices`` (the lookup a claim makes first)
+and ``claim_handoff`` (the whole atomic claim: lookup, verdict, claims and devices
+written) for a manifest of N new EIDs, on an empty ledger and on a ledger already
+holding N EIDs; and a rerun of the manifest the ledger already holds (every row
+``already_registered``).
 
     .venv/bin/python bench/bench_ledger.py [--rows 1000000] [--pg postgresql://postgres@127.0.0.1:5432/test]
 """
