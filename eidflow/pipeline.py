@@ -257,7 +257,7 @@ def run_ingest(
     )
     run_id = new_run_id(started_at)
     run_dir = prepare_run_dir(request.out_dir, settings.output.runs_dir, run_id)
-    ledger = open_ledger(settings.ledger.url, is_complete=lambda folder: handed_off(Path(folder)))
+    ledger = open_ledger(settings.ledger.url, is_complete=handed_off_by(settings))
     try:
         ledger.begin_run(run_id, str(run_dir.resolve()))
         try:
@@ -294,6 +294,23 @@ def run_ingest(
     finally:
         ledger.close()
     return RunResult(run_id, run_dir, exit_code, summary, inputs)
+
+
+def handed_off_by(settings: Settings) -> Callable[[str, str], bool]:
+    """For settling a run that died: did it hand its files off?
+
+    Its complete folder says yes, and so does a receipt where this configuration delivers
+    (S3 or an outbox folder): the receipt is written there before the local one, and the
+    operator may have taken the files in between. Cannot reach S3: ``DeliveryError``.
+    """
+    elsewhere = settings.delivery.kind == "s3" or bool(settings.delivery.folder)
+
+    def handed(run_id: str, run_dir: str) -> bool:
+        if run_dir and handed_off(Path(run_dir)):
+            return True
+        return elsewhere and delivery.delivered_receipt(run_id, settings.delivery) is not None
+
+    return handed
 
 
 def _finish(

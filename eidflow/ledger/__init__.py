@@ -19,12 +19,13 @@ __all__ = ["Ledger", "ManifestRecord", "SqlLedger", "open_ledger"]
 
 
 def open_ledger(
-    url: str, *, is_complete: Callable[[str], bool] | None = None, create: bool = True
+    url: str, *, is_complete: Callable[[str, str], bool] | None = None, create: bool = True
 ) -> SqlLedger:
     """Open the ledger at a SQLAlchemy URL, upgrading its schema to the current revision.
 
-    ``is_complete(run_dir)`` says whether a dead run's folder was complete (default:
-    ``summary.json`` exists in it). ``create=False`` refuses a SQLite file that does not
+    ``is_complete(run_id, run_dir)`` says whether a dead run handed its files off
+    (default: ``summary.json`` exists in its folder); it raises an ``EidflowError`` when
+    it cannot tell, and that run is left to a later run to settle. ``create=False`` refuses a SQLite file that does not
     exist yet. Raises ConfigError for a bad or unreachable URL.
     """
     parsed = ledger_url(url)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
+from eidflow.errors import EidflowError
 from eidflow.ledger import bulk, liveness
 from eidflow.ledger import tables as t
 from eidflow.runfolder import SUMMARY_FILE, is_complete
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 
-def folder_is_complete(run_dir: str) -> bool:
+def folder_is_complete(run_id: str, run_dir: str) -> bool:
     return bool(run_dir) and is_complete(Path(run_dir))
 
 
@@ -69,8 +70,14 @@ def _settle_if_unlocked(ledger: SqlLedger, run_id: str, run_dir: str) -> bool:
 
 
 def settle_run(ledger: SqlLedger, run_id: str, run_dir: str) -> bool:
-    """Promote or release the claims of a dead run; False if another process settled it first."""
-    complete = ledger.is_complete(run_dir)
+    """Promote or release the claims of a dead run; False if another process settled it
+    first, or if whether it handed its files off cannot be told now (it stays live, its
+    claims held: a later run settles it)."""
+    try:
+        complete = ledger.is_complete(run_id, run_dir)
+    except EidflowError as error:
+        LOG.warning("run %s died; cannot tell yet whether it handed off: %s", run_id, error)
+        return False
     with ledger.write(claim_lock=True) as connection:
         state = connection.execute(
             text("SELECT state FROM runs WHERE run_id = :run_id"), {"run_id": run_id}

@@ -31,7 +31,7 @@ class SqlLedger:
     """A ledger in one database; one object per process (or per thread)."""
 
     def __init__(
-        self, engine: Engine, url: URL, is_complete: Callable[[str], bool] | None = None
+        self, engine: Engine, url: URL, is_complete: Callable[[str, str], bool] | None = None
     ) -> None:
         self.engine = engine
         self.url = url

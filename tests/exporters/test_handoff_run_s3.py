@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -105,3 +108,48 @@ def test_ingest_reads_manifests_from_s3_and_names_a_missing_one(
     inputs = {item["path"]: item for item in result.summary["inputs"]}
     assert inputs[present]["rows"] > 0 and not inputs[present].get("error")
     assert "file not found" in inputs[missing]["error"]
+
+
+DIES_AFTER_THE_S3_RECEIPT = """
+import os, signal, sys
+from pathlib import Path
+from eidflow.pipeline import IngestRequest, run_ingest
+from eidflow.settings import Settings
+from exporters import delivery
+
+def killed(run_dir, data):  # the S3 receipt is up; the local one is never written
+    os.kill(os.getpid(), signal.SIGKILL)
+
+delivery._write_local_receipt = killed
+settings = Settings.model_validate_json(sys.argv[1])
+run_ingest(IngestRequest(manifests=sys.argv[3:], out_dir=Path(sys.argv[2])), settings)
+"""
+
+
+def test_a_run_killed_after_its_s3_receipt_counts_as_handed_off(
+    tmp_path: Path, s3_proxy: S3Proxy
+) -> None:
+    """The operator may take the files as soon as the receipt is in S3: the next run must
+    not hand those EIDs off again, although the dead run's folder has no receipt."""
+    settings = settings_for(tmp_path, s3_proxy)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            DIES_AFTER_THE_S3_RECEIPT,
+            settings.model_dump_json(),
+            str(tmp_path / "run-a"),
+            *MANIFESTS,
+        ],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert not (tmp_path / "run-a" / "receipt.json").exists()
+    first = delivered_eids(s3_proxy)
+    assert first, "the dead run's delivery is whole in S3"
+
+    ingest(tmp_path, settings, "run-b")
+    assert sorted(delivered_eids(s3_proxy)) == sorted(first)  # nothing handed off twice

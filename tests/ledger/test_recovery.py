@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from eidflow.errors import DeliveryError
 from eidflow.ledger import liveness, open_ledger
 from tests.ledger.helpers import devices, eid
 
@@ -146,3 +147,36 @@ def test_a_run_taken_for_dead_while_alive_reclaims_what_is_still_free(
     finally:
         alive.close()
         other.close()
+
+
+def test_a_dead_run_that_cannot_be_judged_yet_keeps_its_claims(url: str, tmp_path: Path) -> None:
+    """Whether it handed off is unknown (S3 unreachable): its claims are held, not released,
+    until a later run can tell."""
+    child = start_child(url, tmp_path / "dead", "crash")
+    assert child.wait(timeout=60) == -signal.SIGKILL
+
+    def unreachable(run_id: str, run_dir: str) -> bool:
+        raise DeliveryError(f"Could not look for the receipt of run {run_id}.")
+
+    ledger = open_ledger(url, is_complete=unreachable)
+    try:
+        ledger.begin_run("next", str(tmp_path / "next"))
+        assert ledger.claim_handoff("next", "op", devices((1, "S1"))).tolist() == [
+            "already_registered"
+        ]
+        ledger.finish_run("next", [], {})
+    finally:
+        ledger.close()
+    ledger = open_ledger(url, is_complete=lambda run_id, run_dir: run_id == "dead-run")
+    try:
+        ledger.begin_run("later", str(tmp_path / "later"))  # S3 answers: it had handed off
+        assert ledger.claim_handoff("later", "op", devices((2, "S2"))).tolist() == [
+            "already_registered"
+        ]
+        with ledger.read() as connection:
+            state = connection.exec_driver_sql(
+                "SELECT state FROM runs WHERE run_id = 'dead-run'"
+            ).scalar()
+        assert state == "recovered"
+    finally:
+        ledger.close()
