@@ -208,14 +208,18 @@ def dedupe_against_ledger(
     """
     accepted = frame[schema.STATUS] == Status.ACCEPTED
     frame[schema.OPERATOR] = ""
-    frame.loc[accepted, schema.OPERATOR] = operator.route(frame.loc[accepted], settings.operators)
+    routed_by = [column for column in (schema.SOURCE_FILE, schema.PO_NUMBER) if column in frame]
+    frame.loc[accepted, schema.OPERATOR] = operator.route(
+        frame.loc[accepted, routed_by], settings.operators
+    )
     claim = [column for column in CLAIM_COLUMNS if column in frame]
     reasons = ledger.claim_handoffs(run_id, frame.loc[accepted, claim])
     frame = dedupe.apply_reasons(frame, reasons)
     held = (frame[schema.STATUS] != Status.ACCEPTED) & accepted
-    for column in INTUNE_COLUMNS:
-        if column in frame:
-            frame.loc[held, column] = ""
+    if held.any():
+        for column in INTUNE_COLUMNS:
+            if column in frame:
+                frame.loc[held, column] = ""
     return frame
 
 

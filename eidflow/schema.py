@@ -19,12 +19,13 @@ IMEI_RAW: Final = "imei_raw"
 IMEI_NUMERIC: Final = "imei_numeric"  # bool: the cell was a spreadsheet number
 IMEI2_RAW: Final = "imei2_raw"
 
+PO_NUMBER: Final = "po_number"  # operators can be routed by it
 # Descriptive fields carried through to the hand-off files when the manifest has them.
 DESCRIPTIVE: Final = (
     "manufacturer",
     "model",
     "sku",
-    "po_number",
+    PO_NUMBER,
     "order_number",
     "asn",
     "ship_date",

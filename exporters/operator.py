@@ -53,7 +53,7 @@ def _matches(rows: pd.DataFrame, match: OperatorMatch) -> pd.Series:
     if match.source_files:
         hit |= _glob_column(rows, schema.SOURCE_FILE, match.source_files, _file_names)
     if match.po_numbers:
-        hit |= _glob_column(rows, "po_number", match.po_numbers, lambda value: [value])
+        hit |= _glob_column(rows, schema.PO_NUMBER, match.po_numbers, lambda value: [value])
     return hit
 
 

@@ -4,7 +4,8 @@ A conflict is never resolved by guessing: every row of a conflicting EID (same E
 different serials) or serial (same serial, different EIDs) is held back. Of rows
 repeating the same EID and serial, the first is kept and the rest are
 ``duplicate_in_run``; a pair the ledger already handed to the row's operator is
-``already_registered``.
+``already_registered``. The ledger applies these rules inside its claim, under its
+lock (``eidflow.ledger.handoffs``): the run's one verdict.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eidflow import schema
-from eidflow.codes import Reason, Status
+from eidflow.codes import Reason
 
 DETAILS: dict[str, str] = {
     Reason.DUPLICATE_IN_RUN: "The same EID and serial already appeared earlier in this run.",
@@ -25,19 +26,20 @@ DETAILS: dict[str, str] = {
 }
 
 
-def classify(frame: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
-    """Mark duplicates and conflicts among accepted rows.
+def reasons(rows: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
+    """Per row of ``rows`` (``eid``, ``serial_number``, ``operator``: the candidates for a
+    hand-off), ``""`` to hand it off, else the reason code; indexed like ``rows``.
 
     ``known`` is the ledger's view (``eid``, ``serial_number``, ``operator``: the operator
-    holding a live hand-off claim, ``""`` if none); ``frame`` needs ``operator`` set for
-    accepted rows. Worked on integer codes of the texts, the run's lines first, then the
-    ledger's: pandas' duplicated, merge and groupby on a million Arrow strings take seconds.
+    holding a live hand-off claim, ``""`` if none). Precedence, highest first:
+    ``conflict_eid``, ``conflict_serial``, ``already_registered``, ``duplicate_in_run``.
+    Rows of every operator are judged together, so a serial shared by rows routed to two
+    operators is a conflict for both; an empty EID or serial counts for nothing. Worked on
+    integer codes of the texts, the rows first, then the ledger's: pandas' duplicated,
+    merge and groupby on a million Arrow strings take seconds.
     """
-    out = frame.copy()
-    accepted = (out[schema.STATUS] == Status.ACCEPTED).to_numpy(dtype=bool, na_value=False)
-    rows = np.flatnonzero(accepted)
     eid, serial, operator = (
-        _codes(out[column].iloc[rows], known[column])
+        _codes(rows[column], known[column])
         for column in (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
     )
     pair = _combined(eid, serial)
@@ -51,9 +53,7 @@ def classify(frame: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     reason[np.isin(line[:run], line[run:][claimed])] = _REGISTERED
     reason[_ambiguous(serial, eid, ~repeated)[:run]] = _CONFLICT_SERIAL
     reason[_ambiguous(eid, serial, ~repeated)[:run]] = _CONFLICT_EID
-    return apply_reasons(
-        out, pd.Series(_CLASSIFIED.take(reason).to_pandas().array, index=out.index[rows])
-    )
+    return pd.Series(_CLASSIFIED.take(reason).to_pandas().array, index=rows.index)
 
 
 _CLASSIFIED = pa.array(  # by code, in rising precedence: a later one overrides
@@ -116,11 +116,14 @@ def _written(column: pd.Series, rows: np.ndarray, values: pa.Array) -> pd.Series
 
 
 def _codes(run: pd.Series, ledger: pd.Series) -> np.ndarray:
-    """Integer codes of the texts of both columns, one numbering; ``-1`` for missing."""
+    """Integer codes of the texts of both columns, one numbering; ``-1`` for missing or empty."""
     chunks = [*_text_chunks(run), *_text_chunks(ledger)]  # encoded as they are: no copy first
-    encoded = pa.chunked_array(chunks, pa.large_string()).dictionary_encode()
-    codes = encoded.combine_chunks().indices.fill_null(-1)
-    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+    encoded = pa.chunked_array(chunks, pa.large_string()).dictionary_encode().combine_chunks()
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+    empty = pc.index(encoded.dictionary, pa.scalar("", pa.large_string())).as_py()
+    if empty >= 0:
+        codes[codes == empty] = -1
+    return codes
 
 
 def _combined(first: np.ndarray, second: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ class Ledger(Protocol):
         ``devices`` has at least ``eid``, ``serial_number``, ``operator``, and usually
         ``imei``, ``source_file``, ``row``; with ``intune_state`` and ``entra_object_id``
         the claim also records each device's current Intune state. One lookup under the
-        claim lock decides, for every operator at once (``eidflow.ledger.claims``).
+        claim lock decides, for every operator at once (``eidflow.core.dedupe.reasons``).
         Returns, aligned with ``devices``, ``""`` where this run got the claim, or the
         reason code (``duplicate_in_run``, ``already_registered``, ``conflict_eid``,
         ``conflict_serial``): the final word, also when runs race.

@@ -15,9 +15,9 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from eidflow import schema
+from eidflow.core.dedupe import reasons as claim_reasons
 from eidflow.ledger import bulk
 from eidflow.ledger import tables as t
-from eidflow.ledger.claims import claim_reasons
 
 KNOWN_COLUMNS = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
 LIVE = f"h.state <> '{t.RELEASED}' AND h.resend_reason = ''"

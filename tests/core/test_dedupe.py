@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eidflow import schema
-from eidflow.core.dedupe import DETAILS, apply_reasons, classify
+from eidflow.codes import Reason, Status
+from eidflow.core.dedupe import DETAILS, apply_reasons, reasons
 from eidflow.core.validate import validate_rows
 from tests.frames import device, make_eid, manifest_rows
 
@@ -20,6 +22,12 @@ def known(*lines: tuple[str, str, str]) -> pd.DataFrame:
     return pd.DataFrame(
         lines, columns=[schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR], dtype="str"
     )
+
+
+def classify(frame: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
+    """What the pipeline's claim does with the verdict: reasons for the accepted rows."""
+    accepted = frame[frame[schema.STATUS] == Status.ACCEPTED]
+    return apply_reasons(frame.copy(), reasons(accepted, ledger))
 
 
 def run(
@@ -158,3 +166,85 @@ def test_reasons_follow_the_rules_row_by_row(
     view = known(*((make_eid(n), serial, operator) for n, serial, operator in ledger))
     result = classify(frame, view)
     assert result[schema.REASON].tolist() == expected_reasons(lines, ledger)
+
+
+# The verdict a claim applies, on candidate lines directly (eid, serial, operator).
+
+REASONS = {reason.value for reason in Reason}
+
+
+def candidates(lines: list[tuple[str, str]], operator: str = "op") -> pd.DataFrame:
+    rows = pd.DataFrame(lines, columns=["eid", "serial_number"], dtype="str")
+    return rows.assign(operator=operator)
+
+
+def view(lines: list[tuple[str, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(lines, columns=["eid", "serial_number", "operator"], dtype="str")
+
+
+@pytest.mark.parametrize(
+    ("rows", "ledger", "expected"),
+    [
+        ([("E1", "S1")], [], [""]),
+        ([("E1", "S1")], [("E1", "S1", "op")], ["already_registered"]),
+        ([("E1", "S1")], [("E1", "S1", "other")], [""]),
+        ([("E1", "S1")], [("E1", "S2", "other")], ["conflict_eid"]),
+        ([("E1", "S1")], [("E2", "S1", "op")], ["conflict_serial"]),
+        ([("E1", "S1")], [("E1", "S2", "op"), ("E2", "S1", "op")], ["conflict_eid"]),
+        ([("E1", "S1"), ("E1", "S1")], [], ["", "duplicate_in_run"]),
+        ([("E1", "S1"), ("E1", "S2")], [], ["conflict_eid", "conflict_eid"]),
+        ([("E1", "S1"), ("E2", "S1")], [], ["conflict_serial", "conflict_serial"]),
+        ([("E1", ""), ("E2", "")], [("E3", "", "op")], ["", ""]),
+        ([("E1", "S1"), ("E2", "S2")], [("E2", "S2", "op")], ["", "already_registered"]),
+    ],
+)
+def test_reasons(
+    rows: list[tuple[str, str]], ledger: list[tuple[str, str, str]], expected: list[str]
+) -> None:
+    assert reasons(candidates(rows), view(ledger)).tolist() == expected
+
+
+def test_reasons_keep_the_index() -> None:
+    rows = candidates([("E1", "S1"), ("E2", "S2")]).set_axis([10, 20])
+    result = reasons(rows, view([("E2", "S2", "op")]))
+    assert result.to_dict() == {10: "", 20: "already_registered"}
+
+
+def test_rows_of_all_operators_are_judged_together() -> None:
+    """A serial routed to two operators with two EIDs is a conflict for both operators."""
+    rows = pd.concat(
+        [
+            candidates([("E1", "S1"), ("E3", "S3")], "op"),
+            candidates([("E2", "S1"), ("E3", "S3")], "other"),
+        ],
+        ignore_index=True,
+    )
+    result = reasons(rows, view([("E3", "S3", "other")]))
+    assert result.tolist() == ["conflict_serial", "", "conflict_serial", "already_registered"]
+
+
+EIDS = st.sampled_from(["E1", "E2", "E3", "E4"])
+SERIALS = st.sampled_from(["S1", "S2", "S3", "S4"])
+OPERATORS = st.sampled_from(["op", "other"])
+
+
+@given(
+    rows=st.lists(st.tuples(EIDS, SERIALS), max_size=8),
+    ledger=st.lists(st.tuples(EIDS, SERIALS, OPERATORS), max_size=6),
+)
+def test_what_is_claimed_never_breaks_the_ledger(
+    rows: list[tuple[str, str]], ledger: list[tuple[str, str, str]]
+) -> None:
+    """Claimed rows plus live claims: one serial per EID, one EID per serial, once per operator."""
+    result = reasons(candidates(rows), view(ledger))
+    claimed = [pair for pair, reason in zip(rows, result, strict=True) if reason == ""]
+    assert set(result) <= {"", *REASONS}
+    assert len({e for e, _ in claimed}) == len(claimed)  # each EID claimed once
+    held = {e for e, _, operator in ledger if operator == "op"}
+    assert not held & {e for e, _ in claimed}
+    pairs = {(e, s) for e, s in claimed} | {(e, s) for e, s, _ in ledger}
+    if pairs - {(e, s) for e, s, _ in ledger}:  # claimed something: it must fit the ledger
+        claimed_pairs = {(e, s) for e, s in claimed}
+        for e, s in claimed_pairs:
+            assert {p for p in pairs if p[0] == e} == {(e, s)}
+            assert {p for p in pairs if p[1] == s} == {(e, s)}
