@@ -121,12 +121,25 @@ def fetch_frame(
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(_times_as_text(frame), preserve_index=False)
     buffer = io.BytesIO()
     # Every value quoted: PostgreSQL reads a quoted empty field as "", an unquoted one as NULL.
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     pacsv.write_csv(table, buffer, write_options=options)
     return buffer.getvalue()
+
+
+def _times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A time column with one value throughout (the run's "now") as ISO 8601 text: Arrow's
+    CSV writer formats a million timestamps in a second, PostgreSQL parses the text alike."""
+    constant = {
+        column: values.iloc[0].isoformat()
+        for column, values in frame.items()
+        if isinstance(values.dtype, pd.DatetimeTZDtype)
+        and len(values)
+        and bool((values == values.iloc[0]).all())
+    }
+    return frame.assign(**constant) if constant else frame
 
 
 def _read_csv(data: bytes, columns: Sequence[str]) -> pd.DataFrame:
