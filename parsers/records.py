@@ -13,7 +13,7 @@ import pandas as pd
 
 from eidflow.errors import ManifestError
 from parsers.encoding import SAVE_AS_CSV
-from parsers.rows import TEXT_DTYPE
+from parsers.rows import NEVER_CLOSED, TEXT_DTYPE
 
 HEAD_RECORDS = 40  # records parsed up front to find the delimiter and the header
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -98,11 +98,25 @@ def read_precise(
                 column.append(cell)
             count += 1
     except csv.Error as error:
-        raise ManifestError(
-            file,
-            f"cannot be read as delimited text ({error}).",
-            todo=SAVE_AS_CSV,
-            row=reader.line_num,
-        ) from None
+        raise _unreadable_record(file, error, header_index + 2 + count) from None
     series = [pd.Series(column, dtype=TEXT_DTYPE) for column in cells]
     return series, np.arange(2, count + 2, dtype=np.int64)
+
+
+def _unreadable_record(file: str, error: csv.Error, record: int) -> ManifestError:
+    """Name the record where reading failed: the one being read, where it starts.
+
+    A field over the csv module's size limit is, in a manifest, a quote that opens and
+    never closes: the field swallowed the lines after it.
+    """
+    if "field larger than field limit" in str(error):
+        return ManifestError(
+            file,
+            "a quoted field that starts in this record never closes, and it swallows the "
+            "lines after it.",
+            todo=NEVER_CLOSED,
+            row=record,
+        )
+    return ManifestError(
+        file, f"cannot be read as delimited text ({error}).", todo=SAVE_AS_CSV, row=record
+    )

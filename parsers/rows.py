@@ -186,6 +186,12 @@ def _flags(values: np.ndarray | None, count: int) -> np.ndarray:
     return np.asarray(values, dtype=bool)
 
 
+NEVER_CLOSED = (
+    'Close the quote (write a quote inside a field as ""), or save the file again from the '
+    "spreadsheet, and send it again."
+)
+
+
 def check_cell_sizes(
     file: str,
     columns: Sequence[pd.Series],
@@ -201,9 +207,20 @@ def check_cell_sizes(
         lengths = series.str.len().to_numpy(dtype=np.int64, na_value=0)
         if lengths.max() > limit:
             where = int(np.argmax(lengths > limit))
+            size = (
+                f"holds a cell of {int(lengths[where]):,} characters (at most {limit:,} are read)"
+            )
+            if not sheet and str(series.iloc[where]).count("\n") > 1:
+                raise ManifestError(  # text: a quote opened here and never closed
+                    file,
+                    f"{size}: a quoted field that starts in this record never closes, and it "
+                    "swallows the lines after it.",
+                    todo=NEVER_CLOSED,
+                    row=int(row_numbers[where]),
+                )
             raise ManifestError(
                 file,
-                f"holds a cell of {int(lengths[where]):,} characters (at most {limit:,} are read).",
+                f"{size}.",
                 todo="This is not a device manifest cell; check the file and send it again.",
                 sheet=sheet,
                 row=int(row_numbers[where]),

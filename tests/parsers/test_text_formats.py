@@ -213,3 +213,16 @@ def test_repeated_header_lines_are_skipped() -> None:
     assert result.rows[schema.SERIAL_RAW].tolist() == ["SN-1", "SN-2"]
     assert result.rows[schema.ROW].tolist() == [2, 4]
     assert result.skipped.preamble_rows == 1
+
+
+def test_a_quote_that_never_closes_is_named_where_it_opens() -> None:
+    """The field swallows every line after it; the record to fix is the one it starts in."""
+    from eidflow.errors import ManifestError
+
+    lines = [f"{VALID_EID},SN-{n},M" for n in range(30_000)]
+    lines[100] = f'{VALID_EID},SN-100,"Latitude 14'
+    data = ("EID,Serial,Model\n" + "\n".join(lines) + "\n").encode()
+    with pytest.raises(ManifestError) as caught:
+        read_manifest("m.csv", data)
+    assert caught.value.row == 102  # record 1 is the header
+    assert "never closes" in str(caught.value)
