@@ -303,16 +303,22 @@ def run_ingest(
 def handed_off_by(settings: Settings) -> Callable[[str, str], bool]:
     """For settling a run that died: did it hand its files off?
 
-    Its complete folder says yes, and so does a receipt where this configuration delivers
-    (S3 or an outbox folder): the receipt is written there before the local one, and the
-    operator may have taken the files in between. Cannot reach S3: ``DeliveryError``.
+    Its complete folder says yes, and so does a receipt where it was delivering (S3 or an
+    outbox folder, as its ``delivering.json`` says): the receipt is written there before
+    the local one, and the operator may have taken the files in between. S3 is asked
+    with this configuration's credentials; cannot reach it: ``DeliveryError``.
     """
-    elsewhere = settings.delivery.kind == "s3" or bool(settings.delivery.folder)
 
     def handed(run_id: str, run_dir: str) -> bool:
-        if run_dir and handed_off(Path(run_dir)):
+        if not run_dir:
+            return False
+        if handed_off(Path(run_dir)):
             return True
-        return elsewhere and delivery.delivered_receipt(run_id, settings.delivery) is not None
+        destination = delivery.delivering_to(Path(run_dir))
+        return (
+            destination is not None
+            and delivery.receipt_at(destination, settings.delivery) is not None
+        )
 
     return handed
 

@@ -23,6 +23,10 @@ from exporters.config import DeliverySettings, S3Settings
 from exporters.files import OutputFile, atomic_path, sha256_file, write_bytes_atomic
 
 RECEIPT_FILE = "receipt.json"
+# Written in the run folder before the first file leaves it: where this run delivers, so
+# that settling it after a crash asks there for its receipt, whatever the configuration
+# of the run that settles it.
+DELIVERING_FILE = "delivering.json"
 CONTENT_TYPES = {
     ".csv": "text/csv",
     ".json": "application/json",
@@ -44,6 +48,9 @@ def deliver(
             _check_unchanged(run_dir, output)
     destination = destination_of(settings, run_dir, run_id)
     receipt = receipt_bytes(run_id, destination, files)
+    if settings.kind == "s3" or settings.folder:
+        document = {"run_id": run_id, "destination": destination}
+        write_bytes_atomic(run_dir / DELIVERING_FILE, (json.dumps(document) + "\n").encode())
     if settings.kind == "s3":
         receipt = _deliver_s3(run_dir, files, run_id, settings.s3, receipt)
     elif settings.folder:
@@ -58,32 +65,40 @@ def destination_of(settings: DeliverySettings, run_dir: Path, run_id: str) -> st
     return str(Path(settings.folder) / run_id) if settings.folder else str(run_dir)
 
 
-def delivered_receipt(
-    run_id: str, settings: DeliverySettings, run_dir: Path | None = None
-) -> dict[str, Any] | None:
-    """The receipt of this run's delivery where it was delivered, or None if there is none.
-
-    For the ledger settling a run that died: a receipt in S3 (or the outbox folder) means
-    the operator may already have taken the files, so the hand-off counts as delivered.
-    """
+def delivering_to(run_dir: Path) -> str | None:
+    """Where the run in ``run_dir`` started delivering (its ``delivering.json``), if it did."""
     try:
-        if settings.kind == "s3":
-            client = s3.make_client(settings.s3)
-            key = object_prefix(settings.s3, run_id) + RECEIPT_FILE
-            data = s3.get_bytes(client, settings.s3, key)
+        document = json.loads((run_dir / DELIVERING_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    destination = document.get("destination") if isinstance(document, dict) else None
+    return str(destination) if destination else None
+
+
+def receipt_at(destination: str, settings: DeliverySettings) -> dict[str, Any] | None:
+    """The receipt at a delivery destination (``s3://bucket/prefix/run/`` or a folder), or
+    None. S3 is asked with this configuration's endpoint, region and credentials; one that
+    cannot be asked raises DeliveryError."""
+    try:
+        if destination.startswith("s3://"):
+            bucket, prefix = s3.parse_url(destination)
+            located = settings.s3.model_copy(update={"bucket": bucket})
+            data = s3.get_bytes(s3.make_client(located), located, prefix + RECEIPT_FILE)
         else:
-            folder = Path(settings.folder) / run_id if settings.folder else run_dir
-            if folder is None:
-                return None
-            data = (folder / RECEIPT_FILE).read_bytes()
+            data = (Path(destination) / RECEIPT_FILE).read_bytes()
     except FileNotFoundError:
         return None
     except ClientError as error:
         if s3.error_code(error) in s3.NOT_FOUND:
             return None
         raise DeliveryError(
-            f"Could not look for the receipt of run {run_id} ({error}).",
+            f"Could not look for the receipt at {destination} ({error}).",
             todo="Check access to the delivery bucket, then retry.",
+        ) from None
+    except BotoCoreError as error:
+        raise DeliveryError(
+            f"Could not look for the receipt at {destination} ({error}).",
+            todo="Check network access to S3, then retry.",
         ) from None
     document = json.loads(data)
     return document if isinstance(document, dict) else None

@@ -11,7 +11,7 @@ import pytest
 
 from eidflow.errors import DeliveryError
 from exporters.config import DeliverySettings
-from exporters.delivery import RECEIPT_FILE, deliver, delivered_receipt
+from exporters.delivery import RECEIPT_FILE, deliver, delivering_to, receipt_at
 from exporters.files import OutputFile, write_bytes_atomic
 
 
@@ -95,10 +95,17 @@ def test_files_get_the_mode_the_umask_allows(tmp_path: Path, umask: int, mode: i
     assert stat.S_IMODE((tmp_path / output.path).stat().st_mode) == mode
 
 
-def test_delivered_receipt_in_the_run_folder_or_outbox(tmp_path: Path) -> None:
+def test_the_receipt_is_found_in_the_outbox_the_run_named(tmp_path: Path) -> None:
     run_dir, outbox = tmp_path / "run", DeliverySettings(folder=str(tmp_path / "outbox"))
-    assert delivered_receipt("run-1", outbox) is None
-    assert delivered_receipt("run-1", DeliverySettings(), run_dir) is None
+    assert delivering_to(run_dir) is None
     deliver(run_dir, hand_off_files(run_dir), "run-1", outbox)
-    assert delivered_receipt("run-1", outbox)["run_id"] == "run-1"  # type: ignore[index]
-    assert delivered_receipt("run-1", DeliverySettings(), run_dir)["run_id"] == "run-1"  # type: ignore[index]
+    destination = delivering_to(run_dir)
+    assert destination == str(tmp_path / "outbox" / "run-1")
+    assert receipt_at(destination, DeliverySettings())["run_id"] == "run-1"  # type: ignore[index]
+    assert receipt_at(str(tmp_path / "outbox" / "run-2"), outbox) is None
+
+
+def test_a_run_delivering_in_place_names_no_destination(tmp_path: Path) -> None:
+    """Without an outbox or S3 the files stay in the run folder: void until summary.json."""
+    deliver(tmp_path, hand_off_files(tmp_path), "run-1", DeliverySettings())
+    assert delivering_to(tmp_path) is None

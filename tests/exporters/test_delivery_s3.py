@@ -13,7 +13,7 @@ import pytest
 
 from eidflow.errors import DeliveryError
 from exporters.config import DeliverySettings, S3Settings
-from exporters.delivery import RECEIPT_FILE, deliver, delivered_receipt, object_prefix
+from exporters.delivery import RECEIPT_FILE, deliver, delivering_to, object_prefix, receipt_at
 from exporters.files import OutputFile, write_bytes_atomic
 from tests.s3_server import S3Proxy
 
@@ -223,12 +223,19 @@ def test_missing_bucket_is_a_delivery_error(tmp_path: Path, s3_bucket: S3Setting
         )
 
 
-def test_delivered_receipt_tells_whether_a_run_was_delivered(
+def test_the_receipt_is_found_where_the_run_said_it_delivers(
     tmp_path: Path, s3_bucket: S3Settings
 ) -> None:
     settings = DeliverySettings(kind="s3", s3=s3_bucket)
-    assert delivered_receipt("run-1", settings) is None
+    destination = f"s3://{s3_bucket.bucket}/{object_prefix(s3_bucket, 'run-1')}"
+    assert delivering_to(tmp_path) is None
+    assert receipt_at(destination, settings) is None
     deliver(tmp_path, hand_off_files(tmp_path, 1), "run-1", settings)
-    receipt = delivered_receipt("run-1", settings)
+    assert delivering_to(tmp_path) == destination
+    # asked with another bucket and prefix configured: the destination names its own
+    elsewhere = DeliverySettings(
+        kind="s3", s3=s3_bucket.model_copy(update={"bucket": "other", "prefix": "x"})
+    )
+    receipt = receipt_at(destination, elsewhere)
     assert receipt is not None and receipt["run_id"] == "run-1"
-    assert delivered_receipt("run-2", settings) is None
+    assert receipt_at(destination.replace("run-1", "run-2"), settings) is None

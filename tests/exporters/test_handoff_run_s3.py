@@ -126,11 +126,13 @@ run_ingest(IngestRequest(manifests=sys.argv[3:], out_dir=Path(sys.argv[2])), set
 """
 
 
+@pytest.mark.parametrize("moved", [False, True])
 def test_a_run_killed_after_its_s3_receipt_counts_as_handed_off(
-    tmp_path: Path, s3_proxy: S3Proxy
+    tmp_path: Path, s3_proxy: S3Proxy, moved: bool
 ) -> None:
     """The operator may take the files as soon as the receipt is in S3: the next run must
-    not hand those EIDs off again, although the dead run's folder has no receipt."""
+    not hand those EIDs off again, although the dead run's folder has no receipt, and
+    although the next run delivers elsewhere (``moved``: another prefix configured)."""
     settings = settings_for(tmp_path, s3_proxy)
     child = subprocess.run(
         [
@@ -151,5 +153,10 @@ def test_a_run_killed_after_its_s3_receipt_counts_as_handed_off(
     first = delivered_eids(s3_proxy)
     assert first, "the dead run's delivery is whole in S3"
 
+    if moved:
+        moved_s3 = settings.delivery.s3.model_copy(update={"prefix": "moved"})
+        settings = settings.model_copy(
+            update={"delivery": settings.delivery.model_copy(update={"s3": moved_s3})}
+        )
     ingest(tmp_path, settings, "run-b")
     assert sorted(delivered_eids(s3_proxy)) == sorted(first)  # nothing handed off twice
