@@ -20,7 +20,7 @@ from eidflow.errors import ConfigError, LedgerBusy
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. A ledger already there opens without importing Alembic (half a
 # second of a 20-row run); tests/ledger checks that this is Alembic's head.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 WRITE = "eidflow_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 SQLITE_BUSY_TIMEOUT_MS = 60_000  # a 1,000,000-row claim holds the write lock for a few seconds
 # Page cache per connection. Claims are written in EID order, so a 1,000,000-row claim

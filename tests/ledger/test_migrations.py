@@ -174,3 +174,17 @@ def test_after_revision_6_a_device_keeps_its_state_history(url: str) -> None:
         assert history == 1
     finally:
         ledger.close()
+
+
+@pytest.mark.postgres
+def test_postgres_hand_off_pages_keep_room_for_the_delivered_mark(pg_url: str) -> None:
+    """Revision 7: the delivered mark can be a HOT update (no index touched)."""
+    ledger = open_ledger(pg_url)
+    try:
+        with ledger.read() as connection:
+            options = connection.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE oid = 'handoffs'::regclass"
+            ).scalar()
+        assert options == ["fillfactor=40"]
+    finally:
+        ledger.close()
