@@ -45,27 +45,6 @@ from parsers.base import ManifestRead, empty_rows
 
 T = TypeVar("T")
 
-# What a claim stores of a row: its identity and where it came from, its operator, and
-# the Intune state reconciled for it.
-CLAIM_COLUMNS = (
-    schema.EID,
-    schema.SERIAL_NUMBER,
-    schema.IMEI,
-    schema.SOURCE_FILE,
-    schema.ROW,
-    *schema.DESCRIPTIVE,
-    schema.OPERATOR,
-    schema.INTUNE_STATE,
-    schema.ENTRA_OBJECT_ID,
-)
-# What reconciling sets on accepted rows.
-INTUNE_COLUMNS = (
-    schema.INTUNE_STATE,
-    schema.ENTRA_OBJECT_ID,
-    schema.AZURE_AD_DEVICE_ID,
-    schema.INTUNE_DEVICE_ID,
-)
-
 
 class StepRunner(Protocol):
     def __call__(self, name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T: ...
@@ -212,12 +191,13 @@ def dedupe_against_ledger(
     frame.loc[accepted, schema.OPERATOR] = operator.route(
         frame.loc[accepted, routed_by], settings.operators
     )
-    claim = [column for column in CLAIM_COLUMNS if column in frame]
+    claimed = (*schema.CLAIMED_TEXT, schema.ROW, *schema.CLAIMED_STATE)
+    claim = [column for column in claimed if column in frame]
     reasons = ledger.claim_handoffs(run_id, frame.loc[accepted, claim])
     frame = dedupe.apply_reasons(frame, reasons)
     held = (frame[schema.STATUS] != Status.ACCEPTED) & accepted
     if held.any():
-        for column in INTUNE_COLUMNS:
+        for column in schema.RECONCILED:
             if column in frame:
                 frame.loc[held, column] = ""
     return frame

@@ -59,6 +59,8 @@ ENTRA_OBJECT_ID: Final = "entra_object_id"
 INTUNE_DEVICE_ID: Final = "intune_device_id"
 AZURE_AD_DEVICE_ID: Final = "azure_ad_device_id"
 OPERATOR: Final = "operator"
+# What reconciling sets on accepted rows; empty on every other row.
+RECONCILED: Final = (INTUNE_STATE, ENTRA_OBJECT_ID, AZURE_AD_DEVICE_ID, INTUNE_DEVICE_ID)
 
 # decisions.csv, in this order (shared/spec/run-outputs.md, extended by `detail` and `operator`).
 DECISION_COLUMNS: Final = (
@@ -103,3 +105,8 @@ ENTRA_DEVICE_ID: Final = "device_id"  # lower-case GUID, joins INV_AZURE_AD_DEVI
 ENTRA_OBJECT_ID_COL: Final = "object_id"
 ENTRA_DISPLAY_NAME: Final = "display_name"
 ENTRA_COLUMNS: Final = (ENTRA_DEVICE_ID, ENTRA_OBJECT_ID_COL, ENTRA_DISPLAY_NAME)
+
+# What the ledger stores of a claimed row as text (its ``row`` too, as a number): the device,
+# where it came from, its operator; with ``CLAIMED_STATE``, its Intune state.
+CLAIMED_TEXT: Final = (EID, SERIAL_NUMBER, IMEI, SOURCE_FILE, *DESCRIPTIVE, OPERATOR)
+CLAIMED_STATE: Final = (INTUNE_STATE, ENTRA_OBJECT_ID)

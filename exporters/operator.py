@@ -163,6 +163,11 @@ def _write_csv(table: pd.DataFrame, path: Path, profile: OperatorProfile) -> Non
     if data is not None:
         path.write_bytes(data)
         return
+    pandas_csv(table, path, profile)
+
+
+def pandas_csv(table: pd.DataFrame, path: Path, profile: OperatorProfile) -> None:
+    """The csv module's way (through pandas): the bytes the fast path must reproduce."""
     table.to_csv(
         path,
         index=False,

@@ -21,17 +21,20 @@ from eidflow.ledger import tables as t
 
 KNOWN_COLUMNS = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
 LIVE = f"h.state <> '{t.RELEASED}' AND h.resend_reason = ''"
-# The claim's lookup: live claims on these EIDs or serials, and every EID the ledger
-# knows among them (its device is registered already).
+# Every claim, and whether it is live: the ledger read whole (``SCAN_FACTOR``).
+SCAN_SQL = (
+    f"SELECT h.eid, h.serial_number, h.operator, CASE WHEN {LIVE} THEN '1' ELSE '0' END"
+    " FROM handoffs h"
+)
+# The claim's lookup by keys: live claims on these EIDs or serials, and every EID the
+# ledger knows among them (its device is registered already).
 CLAIM_SQL = f"""
-SELECT h.eid, h.serial_number, h.operator, CASE WHEN {LIVE} THEN '1' ELSE '0' END
-FROM handoffs h JOIN tmp_keys k ON k.eid = h.eid
+{SCAN_SQL} JOIN tmp_keys k ON k.eid = h.eid
 UNION
 SELECT h.eid, h.serial_number, h.operator, '1' FROM handoffs h
 JOIN tmp_keys k ON k.serial_number = h.serial_number WHERE {LIVE} AND k.serial_number <> ''
 """
 CLAIM_COLUMNS = (*KNOWN_COLUMNS, "live")
-SCAN_SQL = f"SELECT h.eid, h.serial_number, h.operator, CASE WHEN {LIVE} THEN '1' ELSE '0' END FROM handoffs h"
 # Read the whole ledger rather than look each key up when it holds at most this many
 # lines per key. A key inserted into a temporary table and probed costs about 1 us; a
 # line read into a frame 3-4 us (SQLite, measured with bench/bench_ledger.py): a claim
@@ -104,11 +107,9 @@ def stage_claims(
 ) -> None:
     """Insert the run's claims (staged) and register their devices, with their Intune state.
 
-    In EID order: each index on ``eid`` is then filled front to back instead of at
-    random pages (SQLite: half the time of a 1,000,000-row claim).
+    ``claimed`` comes in EID order (``in_eid_order``): each index on ``eid`` is then filled
+    front to back instead of at random pages (SQLite: half the time of a 1,000,000-row claim).
     """
-    if not claimed[schema.EID].is_monotonic_increasing:
-        claimed = claimed.sort_values(schema.EID, kind="stable")
     bulk.insert_frame(connection, "handoffs", handoff_lines(claimed, run_id, now))
     register_devices(connection, claimed, run_id, now, known_eids)
 
@@ -127,16 +128,8 @@ def claim_rows(devices: pd.DataFrame) -> pd.DataFrame:
     state: the device's state is then not known yet, rather than known to be empty.
     """
     rows = pd.DataFrame(index=devices.index)
-    states = (schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID) if schema.INTUNE_STATE in devices else ()
-    for column in (
-        schema.EID,
-        schema.SERIAL_NUMBER,
-        schema.IMEI,
-        schema.SOURCE_FILE,
-        *schema.DESCRIPTIVE,
-        schema.OPERATOR,
-        *states,
-    ):
+    states = schema.CLAIMED_STATE if schema.INTUNE_STATE in devices else ()
+    for column in (*schema.CLAIMED_TEXT, *states):
         values = devices[column] if column in devices else pd.Series("", index=devices.index)
         rows[column] = values.fillna("").astype("str")
     row = devices[schema.ROW] if schema.ROW in devices else pd.Series(0, index=devices.index)
