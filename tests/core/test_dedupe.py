@@ -178,10 +178,6 @@ def candidates(lines: list[tuple[str, str]], operator: str = "op") -> pd.DataFra
     return rows.assign(operator=operator)
 
 
-def view(lines: list[tuple[str, str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(lines, columns=["eid", "serial_number", "operator"], dtype="str")
-
-
 @pytest.mark.parametrize(
     ("rows", "ledger", "expected"),
     [
@@ -201,12 +197,12 @@ def view(lines: list[tuple[str, str, str]]) -> pd.DataFrame:
 def test_reasons(
     rows: list[tuple[str, str]], ledger: list[tuple[str, str, str]], expected: list[str]
 ) -> None:
-    assert reasons(candidates(rows), view(ledger)).tolist() == expected
+    assert reasons(candidates(rows), known(*ledger)).tolist() == expected
 
 
 def test_reasons_keep_the_index() -> None:
     rows = candidates([("E1", "S1"), ("E2", "S2")]).set_axis([10, 20])
-    result = reasons(rows, view([("E2", "S2", "op")]))
+    result = reasons(rows, known(("E2", "S2", "op")))
     assert result.to_dict() == {10: "", 20: "already_registered"}
 
 
@@ -219,7 +215,7 @@ def test_rows_of_all_operators_are_judged_together() -> None:
         ],
         ignore_index=True,
     )
-    result = reasons(rows, view([("E3", "S3", "other")]))
+    result = reasons(rows, known(("E3", "S3", "other")))
     assert result.tolist() == ["conflict_serial", "", "conflict_serial", "already_registered"]
 
 
@@ -236,7 +232,7 @@ def test_what_is_claimed_never_breaks_the_ledger(
     rows: list[tuple[str, str]], ledger: list[tuple[str, str, str]]
 ) -> None:
     """Claimed rows plus live claims: one serial per EID, one EID per serial, once per operator."""
-    result = reasons(candidates(rows), view(ledger))
+    result = reasons(candidates(rows), known(*ledger))
     claimed = [pair for pair, reason in zip(rows, result, strict=True) if reason == ""]
     assert set(result) <= {"", *REASONS}
     assert len({e for e, _ in claimed}) == len(claimed)  # each EID claimed once

@@ -29,17 +29,22 @@ REVISION_1_DATA = [
 ]
 
 
-def test_a_revision_1_ledger_upgrades_and_keeps_its_hand_offs(url: str, tmp_path: Path) -> None:
+def ledger_at(url: str, revision: str, statements: list[str], values: dict[str, str]) -> None:
+    """A ledger an older eidflow left at ``revision``, holding what ``statements`` write."""
     engine = create_ledger_engine(ledger_url(url))
-    upgrade_schema(engine, "0001")
-    with engine.begin() as connection:
-        for statement in REVISION_1_DATA:
-            connection.execute(
-                text(statement),
-                {"now": "2025-01-02 03:04:05.000000", "sha": "ab" * 32, "eid": eid(1)},
-            )
-        assert MigrationContext.configure(connection).get_current_revision() == "0001"
-    engine.dispose()
+    upgrade_schema(engine, revision)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement), values)
+            assert MigrationContext.configure(connection).get_current_revision() == revision
+    finally:
+        engine.dispose()
+
+
+def test_a_revision_1_ledger_upgrades_and_keeps_its_hand_offs(url: str, tmp_path: Path) -> None:
+    values = {"now": "2025-01-02 03:04:05.000000", "sha": "ab" * 32, "eid": eid(1)}
+    ledger_at(url, "0001", REVISION_1_DATA, values)
 
     ledger = open_ledger(url)
     try:
@@ -96,15 +101,8 @@ def test_after_revision_5_the_exactly_once_index_still_tells_live_claims(
 ) -> None:
     """Revision 5 tells live claims by released_at: a released claim frees its EID, a
     delivered one still blocks a second live claim, even one written past every check."""
-    engine = create_ledger_engine(ledger_url(url))
-    upgrade_schema(engine, "0004")
-    with engine.begin() as connection:
-        for statement in REVISION_4_CLAIMS:
-            connection.execute(
-                text(statement),
-                {"now": "2025-01-02 03:04:05.000000", "delivered": eid(1), "released": eid(2)},
-            )
-    engine.dispose()
+    values = {"now": "2025-01-02 03:04:05.000000", "delivered": eid(1), "released": eid(2)}
+    ledger_at(url, "0004", REVISION_4_CLAIMS, values)
 
     ledger = open_ledger(url)
     try:
@@ -145,16 +143,9 @@ REVISION_5_STATES = [
 def test_after_revision_6_a_device_keeps_its_state_history(url: str) -> None:
     """Revision 6 moves each device's latest history line onto the device: the story a
     person reads (``eidflow show``) is the same before and after."""
-    engine = create_ledger_engine(ledger_url(url))
-    upgrade_schema(engine, "0005")
     times = {"t1": "2025-01-01 00:00:00.000000", "t2": "2025-01-02 00:00:00.000000"}
-    with engine.begin() as connection:
-        for statement in REVISION_5_STATES:
-            connection.execute(
-                text(statement),
-                {"eid": eid(1), "other": eid(2), **times, "t3": "2025-01-03 00:00:00.000000"},
-            )
-    engine.dispose()
+    values = {"eid": eid(1), "other": eid(2), **times, "t3": "2025-01-03 00:00:00.000000"}
+    ledger_at(url, "0005", REVISION_5_STATES, values)
 
     ledger = open_ledger(url)
     try:
