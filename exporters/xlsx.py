@@ -152,10 +152,12 @@ def _rows_xml(chunk: pd.DataFrame, first_row: int) -> bytes:
     return _joined(rows)
 
 
-def _joined(values: pa.Array) -> bytes:
+def _joined(values: pa.Array | pa.ChunkedArray) -> bytes:
     """The UTF-8 of a string array's values end to end, straight from its data buffer."""
     if not len(values):
         return b""
+    if isinstance(values, pa.ChunkedArray):  # a column concatenated from several manifests
+        values = values.combine_chunks()
     width = np.int64 if pa.types.is_large_string(values.type) else np.int32
     offsets = np.frombuffer(values.buffers()[1], dtype=width)
     first, last = offsets[values.offset], offsets[values.offset + len(values)]

@@ -85,6 +85,20 @@ def test_big_table_in_chunks_keeps_order(tmp_path: Path) -> None:
     assert rows[50_001] == [50_000.0, f"{50_000:032d}"]
 
 
+def test_columns_in_several_arrow_chunks(tmp_path: Path) -> None:
+    # A column concatenated from several manifests is one Arrow array in chunks.
+    parts = [
+        pd.Series(["a", "b"], dtype="string[pyarrow]"),
+        pd.Series(["c"], dtype="string[pyarrow]"),
+    ]
+    text = pd.concat(parts, ignore_index=True)
+    assert text.array._pa_array.num_chunks == 2
+    path = tmp_path / "c.xlsx"
+    write_text_sheet(path, {"s": pd.DataFrame({"v": text})})
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert rows == [["v"], ["a"], ["b"], ["c"]]
+
+
 def test_a_failed_write_leaves_no_workbook_parts(tmp_path: Path) -> None:
     path = tmp_path / "f.xlsx"
     with pytest.raises(RuntimeError), TextWorkbook(path) as book:
