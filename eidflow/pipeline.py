@@ -236,13 +236,15 @@ def run_ingest(
 ) -> RunResult:
     """Run the whole ingest and leave a complete run folder (summary.json last)."""
     started_at = datetime.now(UTC)
+    check_request(request, settings)
     inventory, entra_devices, references = steps(
         "read-references", read_references, request, settings, io=True
     )
     run_id = new_run_id(started_at)
-    run_dir = prepare_run_dir(request.out_dir, settings.output.runs_dir, run_id)
+    # The ledger first: a ledger that cannot be opened leaves no empty run folder behind.
     ledger = open_ledger(settings.ledger.url, is_complete=handed_off_by(settings))
     try:
+        run_dir = prepare_run_dir(request.out_dir, settings.output.runs_dir, run_id)
         ledger.begin_run(run_id, str(run_dir.resolve()))
         try:
             reads, records = steps("read", read_manifests, request, settings, ledger, io=True)
@@ -278,6 +280,18 @@ def run_ingest(
     finally:
         ledger.close()
     return RunResult(run_id, run_dir, exit_code, summary, inputs)
+
+
+def check_request(request: IngestRequest, settings: Settings) -> None:
+    """The usage mistakes found before anything is read: an ``--oem-profile`` not defined."""
+    profiles = settings.parsers.profiles
+    if request.oem_profile and request.oem_profile not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(
+            f"--oem-profile {request.oem_profile}: no parser profile of that name"
+            f" (profiles defined: {known}).",
+            todo=f"Fix the name, or add [parsers.profiles.{request.oem_profile}] to eidflow.toml.",
+        )
 
 
 def handed_off_by(settings: Settings) -> Callable[[str, str], bool]:

@@ -34,12 +34,17 @@ def new_run_id(now: datetime | None = None) -> str:
 def prepare_run_dir(out: Path | None, runs_dir: Path, run_id: str) -> Path:
     """Create the run folder; refuse one that already holds files."""
     run_dir = out if out is not None else runs_dir / run_id
+    todo = "Give --out a new or empty folder; each run writes its own."
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: the run folder is a file.", todo=todo)
     if run_dir.exists() and any(run_dir.iterdir()):
+        raise ConfigError(f"{run_dir}: the run folder is not empty.", todo=todo)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a parent is a file, no permission, a read-only disk
         raise ConfigError(
-            f"{run_dir}: the run folder is not empty.",
-            todo="Give --out a new or empty folder; each run writes its own.",
-        )
-    run_dir.mkdir(parents=True, exist_ok=True)
+            f"{run_dir}: cannot create the run folder ({error.strerror}).", todo=todo
+        ) from error
     return run_dir
 
 

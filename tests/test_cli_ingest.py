@@ -227,3 +227,36 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: tuple[str, 
     done = eidflow(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def test_several_manifests_whose_rows_all_end_alike(tmp_path: Path) -> None:
+    # Two clean shipments: every column of the report is built from several manifests.
+    (tmp_path / "one.csv").write_text("Serial Number,EID\nA1,89049032123451234512345678901235\n")
+    (tmp_path / "two.csv").write_text("Serial Number,EID\nB1,89049032123451234500082934895135\n")
+    done = eidflow("ingest", "one.csv", "two.csv", "--out", tmp_path / "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["counts"]["by_status"] == {"accepted": 2}
+    book = load_workbook(tmp_path / "run" / "report.xlsx")
+    lines = [" ".join(map(str, row)) for row in book["accepted"].iter_rows(values_only=True)]
+    assert len(lines) == 3 and "A1" in lines[1] and "B1" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (("--out", "taken.csv"), "the run folder is a file"),
+        (("--out", "taken.csv/run"), "cannot create the run folder"),
+        (("--oem-profile", "nope"), "no parser profile of that name"),
+        (("--ledger", "sqlite:///no/such/folder/ledger.db"), "ledger"),
+    ],
+)
+def test_a_bad_run_setting_exits_2_and_leaves_no_run_folder(
+    tmp_path: Path, extra: tuple[str, ...], says: str
+) -> None:
+    (tmp_path / "taken.csv").write_text("not a folder")
+    done = eidflow("ingest", LENOVO, *extra, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "no").exists()
+    assert (tmp_path / "taken.csv").read_text() == "not a folder"
