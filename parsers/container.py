@@ -42,6 +42,12 @@ def sniff(file: str, data: bytes) -> str:
         return "zip"
     if data.startswith(CFB_MAGIC):
         return "cfb"
+    if data.lstrip()[:5] == b"%PDF-":
+        raise ManifestError(
+            file,
+            "is a PDF document, not a workbook or CSV file.",
+            todo="Ask the sender for the manifest as .xlsx or CSV: a PDF cannot be read.",
+        )
     if extension(file) in _WORKBOOK_EXTENSIONS and _looks_binary(data):
         raise ManifestError(
             file,

@@ -49,6 +49,12 @@ def test_non_spreadsheet_renamed_xlsx(data: bytes) -> None:
     assert "not a workbook" in fails("shipment.xlsx", data).what
 
 
+@pytest.mark.parametrize("name", ["shipment.xlsx", "shipment.csv"])
+def test_pdf_is_named_as_one_even_when_it_looks_like_text(name: str) -> None:
+    # A PDF's first line is text: without its binary streams it would be read as CSV.
+    assert "is a PDF document" in fails(name, b"%PDF-1.4\n").what
+
+
 def test_word_document_renamed_xlsx() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
