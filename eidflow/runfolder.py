@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from eidflow import __version__, schema
 from eidflow.errors import ConfigError
-from exporters.delivery import RECEIPT_FILE
+from exporters.delivery import DELIVERING_FILE, RECEIPT_FILE
 from exporters.files import OutputFile, write_bytes_atomic
 
 SUMMARY_FILE = "summary.json"
@@ -60,6 +60,11 @@ def handed_off(run_dir: Path) -> bool:
     outbox folder): the receipt is written only once every file arrived, and the operator
     may have taken them already, so sending those EIDs again would send them twice. The
     window is the instant between the receipt and summary.json.
+
+    *Elsewhere* is told by ``delivering.json``, which such a delivery writes before its
+    first file leaves, not by comparing the receipt's destination with this folder's
+    path: a relative or symlinked run folder would differ from itself and void EIDs
+    (a run delivered in place is void without its summary.json).
     """
     if is_complete(run_dir):
         return True
@@ -67,8 +72,7 @@ def handed_off(run_dir: Path) -> bool:
         receipt = json.loads((run_dir / RECEIPT_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    destination = str(receipt.get("destination", "")) if isinstance(receipt, dict) else ""
-    return bool(destination) and Path(destination) != run_dir and destination != str(run_dir)
+    return isinstance(receipt, dict) and (run_dir / DELIVERING_FILE).is_file()
 
 
 @dataclass

@@ -59,10 +59,14 @@ def deliver(
 
 
 def destination_of(settings: DeliverySettings, run_dir: Path, run_id: str) -> str:
-    """Where the files go: ``s3://bucket/prefix/run_id/``, a folder, or the run folder itself."""
+    """Where the files go: ``s3://bucket/prefix/run_id/``, a folder, or the run folder itself.
+
+    Folders as absolute paths: a run that settles this one after a crash may work
+    elsewhere, and must look for the receipt where this run put it.
+    """
     if settings.kind == "s3":
         return f"s3://{settings.s3.bucket}/{object_prefix(settings.s3, run_id)}"
-    return str(Path(settings.folder) / run_id) if settings.folder else str(run_dir)
+    return str((Path(settings.folder) / run_id if settings.folder else run_dir).resolve())
 
 
 def delivering_to(run_dir: Path) -> str | None:

@@ -12,6 +12,11 @@ from eidflow.runfolder import handed_off, is_complete, new_run_id, prepare_run_d
 
 
 def write_receipt(run_dir: Path, destination: str) -> None:
+    """A receipt as ``exporters.delivery`` leaves it: with ``delivering.json`` when the files
+    went elsewhere."""
+    if destination != str(run_dir):
+        document = {"run_id": "r", "destination": destination}
+        (run_dir / "delivering.json").write_text(json.dumps(document))
     (run_dir / "receipt.json").write_text(
         json.dumps({"run_id": "r", "destination": destination, "files": []})
     )

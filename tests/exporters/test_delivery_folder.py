@@ -109,3 +109,17 @@ def test_a_run_delivering_in_place_names_no_destination(tmp_path: Path) -> None:
     """Without an outbox or S3 the files stay in the run folder: void until summary.json."""
     deliver(tmp_path, hand_off_files(tmp_path), "run-1", DeliverySettings())
     assert delivering_to(tmp_path) is None
+
+
+def test_a_relative_outbox_is_recorded_as_an_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run settling this one after a crash may work in another folder: it must look
+    # for the receipt where this run put it.
+    monkeypatch.chdir(tmp_path)
+    run_dir = Path("run")
+    deliver(run_dir, hand_off_files(run_dir), "run-1", DeliverySettings(folder="outbox"))
+    destination = delivering_to(run_dir)
+    assert destination == str(tmp_path / "outbox" / "run-1")
+    monkeypatch.chdir(tmp_path.parent)
+    assert receipt_at(destination, DeliverySettings()) is not None

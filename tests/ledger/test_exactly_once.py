@@ -148,3 +148,51 @@ def test_concurrent_ingests_on_overlapping_manifests(
         elsewhere = set().union(*(a for o, (a, _) in accepted_by_run.items() if o != out))
         registered = {row["eid"] for row in rows if row["reason"] == "already_registered"}
         assert registered <= elsewhere
+
+
+DIES_BEFORE_ITS_SUMMARY = """
+import os, signal, sys
+from eidflow import cli, pipeline
+
+def killed(run_dir, summary):  # files written, receipt written; summary.json never is
+    os.kill(os.getpid(), signal.SIGKILL)
+
+pipeline.write_summary = killed
+cli.main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("out", ["run-a", "runs-default"])
+def test_a_run_killed_before_its_summary_is_void_whatever_its_folder_path(
+    tmp_path: Path, out: str
+) -> None:
+    """Delivered in place (no S3, no outbox), a folder without summary.json is void: the
+    next run hands its EIDs off. Run folders given as relative paths, or by default."""
+    manifest = tmp_path / "m.csv"
+    write_manifest(manifest, range(20))
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    where = ["--out", out] if out == "run-a" else []
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            DIES_BEFORE_ITS_SUMMARY,
+            "ingest",
+            "m.csv",
+            "--ledger",
+            ledger,
+            *where,
+        ],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    dead = tmp_path / out if out == "run-a" else next((tmp_path / "runs").iterdir())
+    assert (dead / "receipt.json").is_file() and not (dead / "summary.json").exists()
+    assert len(handed_off(dead)) == 20
+
+    finish(ingest(tmp_path, ledger, tmp_path / "run-b", manifest))
+    assert sorted(handed_off(tmp_path / "run-b")) == sorted(eid(n) for n in range(20))
