@@ -12,11 +12,20 @@ from typing import Any
 
 import click
 
-from eidflow.errors import EXIT_USAGE, EidflowError
+from eidflow.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_RUN_FAILED,
+    EXIT_USAGE,
+    ConfigError,
+    EidflowError,
+)
+
+VOID = "A run folder without summary.json is void: the next run hands its EIDs off."
 
 
 class EidflowGroup(click.Group):
-    """Turns every :class:`EidflowError` into its message and exit code."""
+    """Turns every :class:`EidflowError` into its message and exit code; so too a file
+    that cannot be written (a full disk, permissions) and Ctrl-C, which stop a run."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -24,6 +33,18 @@ class EidflowGroup(click.Group):
         except EidflowError as error:
             click.echo(f"eidflow: {error}", err=True)
             ctx.exit(error.exit_code)
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            what = error.strerror or str(error)
+            click.echo(
+                f"eidflow: {where}{what}. The command stopped. {VOID} Free space or fix the"
+                " permissions, then run it again.",
+                err=True,
+            )
+            ctx.exit(EXIT_RUN_FAILED)
+        except KeyboardInterrupt:
+            click.echo(f"\neidflow: interrupted. {VOID}", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=EidflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,7 +111,17 @@ def ingest(
             ledger_url=ledger_url,
             oem_profile=oem_profile,
         )
-        result = ingest_manifests(parameters)
+        try:
+            result = ingest_manifests(parameters)
+        except RuntimeError as error:
+            if "Failed to reach API" not in str(error):
+                raise
+            raise ConfigError(
+                f"PREFECT_API_URL={os.environ['PREFECT_API_URL']}: the Prefect server does not"
+                " answer; nothing was read or handed off.",
+                todo="Start the server (prefect server start), or unset PREFECT_API_URL to"
+                " run without it.",
+            ) from None
     else:
         # No server: call the same steps directly; an ephemeral Prefect server costs seconds.
         from eidflow.pipeline import run_ingest

@@ -11,6 +11,7 @@ EXIT_USAGE = 2  # bad flags or configuration
 EXIT_RUN_FAILED = (
     3  # the run stopped (ledger busy, delivery failed): nothing was handed off twice; rerun
 )
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class EidflowError(Exception):

@@ -35,6 +35,7 @@ from eidflow.runfolder import (
     handed_off,
     new_run_id,
     prepare_run_dir,
+    release_run_dir,
     write_summary,
 )
 from eidflow.settings import Settings
@@ -275,6 +276,7 @@ def run_ingest(
             write_summary(run_dir, summary)
         except Exception as error:  # the run failed: release its claims so a rerun hands them off
             ledger.abort_run(run_id, str(error))
+            release_run_dir(run_dir)
             raise
         steps("finish", _finish, ledger, run_id, frame, records, summary, outputs, io=True)
     finally:

@@ -7,6 +7,7 @@ incomplete run whose hand-off files are void (``shared/spec/run-outputs.md``).
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from exporters.delivery import DELIVERING_FILE, RECEIPT_FILE
 from exporters.files import OutputFile, write_bytes_atomic
 
 SUMMARY_FILE = "summary.json"
+RUN_MARKER = ".eidflow-run"  # in the run folder while a run is writing it
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -32,7 +34,10 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def prepare_run_dir(out: Path | None, runs_dir: Path, run_id: str) -> Path:
-    """Create the run folder; refuse one that already holds files."""
+    """Create the run folder and hold it (``RUN_MARKER``); refuse one that already holds
+    files, or that another run holds: two runs given the same ``--out`` at once would
+    each write half a folder. ``write_summary`` (or ``release_run_dir``) lets it go.
+    """
     run_dir = out if out is not None else runs_dir / run_id
     todo = "Give --out a new or empty folder; each run writes its own."
     if run_dir.exists() and not run_dir.is_dir():
@@ -41,11 +46,24 @@ def prepare_run_dir(out: Path | None, runs_dir: Path, run_id: str) -> Path:
         raise ConfigError(f"{run_dir}: the run folder is not empty.", todo=todo)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: of two runs that both found the folder empty, exactly one gets it.
+        handle = os.open(run_dir / RUN_MARKER, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise ConfigError(
+            f"{run_dir}: another run has just started writing this run folder.", todo=todo
+        ) from None
     except OSError as error:  # a parent is a file, no permission, a read-only disk
         raise ConfigError(
             f"{run_dir}: cannot create the run folder ({error.strerror}).", todo=todo
         ) from error
+    os.write(handle, f"{run_id} {os.getpid()}\n".encode())
+    os.close(handle)
     return run_dir
+
+
+def release_run_dir(run_dir: Path) -> None:
+    """Let the run folder go (its ``RUN_MARKER``): the run is over, complete or not."""
+    (run_dir / RUN_MARKER).unlink(missing_ok=True)
 
 
 def is_complete(run_dir: Path) -> bool:
@@ -170,6 +188,7 @@ def build_summary(
 def write_summary(run_dir: Path, summary: dict[str, Any]) -> None:
     """Write summary.json atomically: the last file of a run, its commit point."""
     data = json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    release_run_dir(run_dir)  # the folder holds the run's files: nobody else can take it
     write_bytes_atomic(run_dir / SUMMARY_FILE, data)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -260,3 +262,74 @@ def test_a_bad_run_setting_exits_2_and_leaves_no_run_folder(
     assert says in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "runs").exists() and not (tmp_path / "no").exists()
     assert (tmp_path / "taken.csv").read_text() == "not a folder"
+
+
+DISK_FILLS_UP = """
+import errno, os, sys
+from exporters import files
+from eidflow import cli
+
+real = files.atomic_path
+
+def full(final):  # the disk fills up as the report is written
+    if final.name == "report.xlsx":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(final))
+    return real(final)
+
+files.atomic_path = full
+cli.main(sys.argv[1:])
+"""
+
+
+def test_a_full_disk_stops_the_run_with_one_line_and_a_rerun_hands_off(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", DISK_FILLS_UP, "ingest", str(LENOVO), "--out", "run1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "report.xlsx: No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run1" / "summary.json").exists()
+    again = eidflow("ingest", LENOVO, "--out", "run2", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads((tmp_path / "run2" / "summary.json").read_text())
+    assert summary["counts"]["by_status"].get("accepted", 0) > 0  # the claims were released
+
+
+def test_ctrl_c_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    manifest = tmp_path / "big.csv"
+    with manifest.open("w", encoding="utf-8") as handle:
+        handle.write("Serial Number,EID\n")
+        handle.writelines(f"SN{n},8904903212345123450000000{n:07d}\n" for n in range(300_000))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eidflow", "ingest", str(manifest), "--out", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while not (tmp_path / "run").exists() and process.poll() is None:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+
+
+def test_an_unreachable_prefect_server_is_a_usage_error(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # the discard port: nothing listens
+    command = [sys.executable, "-m", "eidflow", "ingest", str(LENOVO), "--out", "run"]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the Prefect server does not answer" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "run").exists()
