@@ -36,7 +36,12 @@ CLASSIC_PREFIX = "89"
 # Separators a person types or prints, and the invisible characters copied cells carry.
 # Removing them never changes a digit.
 WHITESPACE = " \t\r\n\u00a0\u2007\u202f\u200b\u200c\u200d\u2060\ufeff"
-SEPARATORS = WHITESPACE + "-.'\""  # what people type or print: spaces, dashes, dots, quotes
+# What people type or print: spaces, dashes, dots, quotes; Word and Outlook turn quotes
+# and hyphens typographic (‘ ’ “ ” „ « », hyphen, en and em dash, minus sign).
+SEPARATORS = (
+    WHITESPACE
+    + "-.'\"\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb\u2010\u2011\u2013\u2014\u2212"
+)
 _SEPARATOR_RE = re.compile("[" + re.escape(SEPARATORS) + "]")
 _FORMULA_TEXT_RE = re.compile(r'^="(.*)"$', re.DOTALL)  # ="8904…" keeps Excel from making a number
 # Applied to stripped text; ASCII classes only, so that Python and Arrow (RE2) agree.

@@ -33,12 +33,17 @@ thirty_digits = st.text(alphabet="0123456789", min_size=30, max_size=30)
         (f'="{GSMA_TEST_EID}"', GSMA_TEST_EID),
         (f"\u00a0{GSMA_TEST_EID}\u200b", GSMA_TEST_EID),
         (f"\ufeff{GSMA_TEST_EID}\t", GSMA_TEST_EID),
+        # Pasted from Word or Outlook: typographic quotes and dashes.
+        (f"\u201c{GSMA_TEST_EID}\u201d", GSMA_TEST_EID),
+        (f"\u2018{GSMA_TEST_EID}\u2019", GSMA_TEST_EID),
+        ("89049\u201303212\u201334512\u201334512\u201334567\u201389012\u201335", GSMA_TEST_EID),
     ],
 )
 def test_typed_and_printed_forms_normalise_without_changing_a_digit(
     value: str, expected: str
 ) -> None:
     assert eid.validate(value) == expected
+    assert columns.compact(pd.Series([value], dtype="str")).tolist() == [expected]
 
 
 @pytest.mark.parametrize(
