@@ -52,7 +52,7 @@ class WarningCode(StrEnum):
     IMEI_LEADING_ZERO_LOST = "imei_leading_zero_lost"  # 14 digits: a spreadsheet number ate the 0
     IMEI2_INVALID = "imei2_invalid"
     EID_PREFIX = "eid_prefix"  # not 89: newer (SGP.29) numbering, or a typo worth a look
-    OS_VERSION_UNKNOWN = "os_version_unknown"  # enrolled, but Intune reports no OS version
+    OS_VERSION_UNKNOWN = "os_version_unknown"  # enrolled, but no readable OS version in Intune
     ENTRA_UNRESOLVED = (
         "entra_unresolved"  # enrolled, but no Entra object id: not in the group lists
     )

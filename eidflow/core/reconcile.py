@@ -47,6 +47,13 @@ def os_below(versions: pd.Series, minimum: str) -> pd.Series:
     )
 
 
+def os_unknown(versions: pd.Series) -> np.ndarray:
+    """Which versions say nothing usable: empty, or not a dotted number ("Unknown", "N/A")."""
+    codes, distinct = pd.factorize(versions.fillna("").astype("str").str.strip())
+    readable = pd.Series(distinct, dtype="str").str.fullmatch(r"[0-9]+(?:\.[0-9]+)*")
+    return ~readable.to_numpy(dtype=bool)[codes] if len(distinct) else np.zeros(0, dtype=bool)
+
+
 def reconcile(
     frame: pd.DataFrame,
     inventory: pd.DataFrame | None,
@@ -85,7 +92,7 @@ def reconcile(
 
     enrolled = state == _ENROLLED
     no_os = np.zeros(len(out), dtype=bool)
-    no_os[rows] = found & (os_version.fillna("").str.strip() == "").to_numpy(dtype=bool)
+    no_os[rows] = found & os_unknown(os_version)
     out[schema.WARNINGS] = add_warning(
         out[schema.WARNINGS],
         pd.Series(enrolled & no_os, index=out.index),

@@ -105,6 +105,17 @@ def test_enrolled_without_entra_object_is_warned_and_left_out() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("version", "warned"),
+    [("10.0.26100.2314", False), ("", True), ("Unknown", True), ("banana", True)],
+)
+def test_an_os_version_that_says_nothing_is_warned(version: str, warned: bool) -> None:
+    inv = inventory({schema.INV_SERIAL: "SN00001", schema.INV_OS_VERSION: version})
+    result = reconciled([device(1)], inv, entra(("aad-0", "obj-0")))
+    assert result[schema.INTUNE_STATE].tolist() == ["enrolled"]
+    assert (result[schema.WARNINGS].iloc[0] == "os_version_unknown") is warned
+
+
 def test_rejected_rows_get_no_state() -> None:
     rows = [device(1, **{schema.EID_RAW: ""})]
     assert reconciled(rows, inventory({schema.INV_SERIAL: "SN00001"}))[
