@@ -80,6 +80,12 @@ def main() -> None:
     "--oem-profile", help="Read the manifests with this [parsers.profiles.NAME] of eidflow.toml."
 )
 @click.option(
+    "--reprocess",
+    is_flag=True,
+    help="Read manifests the ledger has processed before, again (after fixing a conflict"
+    " with another file); what was handed off stays already_registered.",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Show a progress bar on stderr (default: when stderr is a terminal).",
@@ -92,6 +98,7 @@ def ingest(
     out_dir: Path | None,
     config_file: Path | None,
     oem_profile: str | None,
+    reprocess: bool,
     progress: bool | None,
 ) -> None:
     """Validate, deduplicate and reconcile MANIFEST files; write the run folder."""
@@ -110,6 +117,7 @@ def ingest(
             config_file=str(config_file) if config_file else None,
             ledger_url=ledger_url,
             oem_profile=oem_profile,
+            reprocess=reprocess,
         )
         try:
             result = ingest_manifests(parameters)
@@ -128,7 +136,9 @@ def ingest(
 
         overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
         settings = load_settings(config_file, **overrides)
-        request = IngestRequest(list(manifests), inventory, entra_devices, out_dir, oem_profile)
+        request = IngestRequest(
+            list(manifests), inventory, entra_devices, out_dir, oem_profile, reprocess
+        )
         if progress if progress is not None else sys.stderr.isatty():
             from eidflow.progress import ProgressSteps
 
@@ -139,9 +149,16 @@ def ingest(
     for record in result.inputs:
         if record.error:
             click.echo(f"eidflow: {record.error}", err=True)
+        elif record.already_processed_by == "this run":
+            click.echo(
+                f"eidflow: {record.path}: the same bytes as another manifest given; read once.",
+                err=True,
+            )
         elif record.already_processed_by:
             click.echo(
-                f"eidflow: {record.path}: already processed by run {record.already_processed_by}; nothing to do.",
+                f"eidflow: {record.path}: already processed by run {record.already_processed_by};"
+                " nothing to do. To judge its rows again (after fixing a conflict with another"
+                " file), add --reprocess.",
                 err=True,
             )
     click.echo(_one_line_summary(result.summary, result.run_dir))

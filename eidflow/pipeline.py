@@ -65,6 +65,7 @@ class IngestRequest:
     entra_devices: str | None = None
     out_dir: Path | None = None
     oem_profile: str | None = None
+    reprocess: bool = False  # read manifests the ledger has processed before, again
 
 
 @dataclass
@@ -153,7 +154,9 @@ def read_manifests(
             record.error, record.transient = str(error), error.transient
             continue
         record.sha256 = _sha256(data)
-        earlier = ledger.manifest_seen(record.sha256)
+        # The same bytes again are skipped (an inbox redelivery, a rerun), unless asked:
+        # rows held back as conflicts with another file are judged again once it is fixed.
+        earlier = None if request.reprocess else ledger.manifest_seen(record.sha256)
         if earlier is not None or record.sha256 in seen:
             record.already_processed_by = earlier.run_id if earlier else seen[record.sha256]
             continue

@@ -40,6 +40,7 @@ class IngestParameters(BaseModel):
     config_file: str | None = None
     ledger_url: str | None = None
     oem_profile: str | None = None
+    reprocess: bool = False
 
 
 def run_as_task(name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T:
@@ -91,5 +92,6 @@ def ingest_manifests(parameters: IngestParameters) -> RunResult:
         entra_devices=parameters.entra_devices,
         out_dir=Path(parameters.out_dir) if parameters.out_dir else None,
         oem_profile=parameters.oem_profile,
+        reprocess=parameters.reprocess,
     )
     return ingest_with_artifacts(request, settings, FLOW_NAME)

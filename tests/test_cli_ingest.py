@@ -333,3 +333,30 @@ def test_an_unreachable_prefect_server_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "the Prefect server does not answer" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "run").exists()
+
+
+def test_reprocess_judges_rows_held_back_by_a_conflict_again(tmp_path: Path) -> None:
+    from tests.ledger.helpers import eid
+
+    (tmp_path / "dell.csv").write_text(f"Serial Number,EID\nA,{eid(1)}\nC,{eid(3)}\n")
+    (tmp_path / "lenovo.csv").write_text(f"Serial Number,EID\nA,{eid(2)}\n")  # serial A again
+    first = eidflow("ingest", "dell.csv", "lenovo.csv", "--out", "run1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    statuses = [line["status"] for line in read_csv(tmp_path / "run1" / "decisions.csv")]
+    assert statuses == ["conflict", "accepted", "conflict"]
+
+    (tmp_path / "lenovo-fixed.csv").write_text(f"Serial Number,EID\nB,{eid(2)}\n")
+    skipped = eidflow("ingest", "dell.csv", "lenovo-fixed.csv", "--out", "run2", cwd=tmp_path)
+    assert "already processed" in skipped.stderr and "--reprocess" in skipped.stderr
+    # The held-back row of dell.csv is not judged: lenovo-fixed.csv's row alone is.
+    assert [line["serial_number"] for line in read_csv(tmp_path / "run2" / "decisions.csv")] == [
+        "B"
+    ]
+
+    again = eidflow("ingest", "dell.csv", "--reprocess", "--out", "run3", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    lines = read_csv(tmp_path / "run3" / "decisions.csv")
+    assert [(line["serial_number"], line["status"], line["reason"]) for line in lines] == [
+        ("A", "accepted", ""),
+        ("C", "duplicate", "already_registered"),
+    ]
