@@ -120,8 +120,8 @@ def _read_export(
         if _CONTENT.search(data) is None:
             raise InputError(name, f"is empty: it is not an {what} export.", todo=_todo(what))
         table = text.read_text_table(name, data, find, max_cell_chars=MAX_CELL_CHARS)
-    except ManifestError as error:
-        raise InputError(error.file, error.what, todo=error.todo, row=error.row) from None
+    except ManifestError as error:  # not text: the advice is to export it again, as CSV
+        raise InputError(error.file, error.what, todo=_todo(what), row=error.row) from None
     if table is None:
         seen = text.first_records(name, data)[:1]
         headers = ", ".join(repr(cell) for cell in (seen[0] if seen else []))[:600] or "none"
@@ -156,6 +156,12 @@ def _todo(what: str) -> str:
 def _unzip_single_csv(name: str, data: bytes) -> tuple[str, bytes]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "xl/workbook.xml" in archive.namelist():
+                raise InputError(
+                    name,
+                    "is an Excel workbook; the Intune export is a CSV file (or the zip holding it).",
+                    todo=_todo("Intune"),
+                )
             members = [i for i in archive.infolist() if i.filename.lower().endswith(".csv")]
             if len(members) != 1:
                 raise InputError(

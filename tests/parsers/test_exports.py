@@ -107,3 +107,20 @@ def test_empty_export_is_an_input_error() -> None:
     with pytest.raises(InputError) as caught:
         read_entra_devices("exportDevice.csv", b"\xef\xbb\xbf\r\n")
     assert "empty" in str(caught.value)
+
+
+def test_a_workbook_given_as_the_intune_export_says_so() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(InputError) as caught:
+        read_intune_inventory("devices.xlsx", buffer.getvalue())
+    assert "is an Excel workbook" in caught.value.what
+    assert "Intune admin center" in caught.value.todo
+
+
+def test_binary_data_as_an_export_asks_for_the_export_again() -> None:
+    with pytest.raises(InputError) as caught:
+        read_entra_devices("exportDevice.csv", b"\x00\x01\x02binary\x00" * 50)
+    assert "Entra admin center" in caught.value.todo and "workbook" not in caught.value.todo
