@@ -19,7 +19,7 @@ import pandas as pd
 
 import parsers
 from eidflow import schema
-from eidflow.codes import IntuneState, Status
+from eidflow.codes import IntuneState, Status, WarningCode
 from eidflow.core import dedupe, reconcile, validate
 from eidflow.errors import (
     EXIT_INPUT_UNREADABLE,
@@ -197,8 +197,15 @@ def dedupe_against_ledger(
     )
     claimed = (*schema.CLAIMED_TEXT, schema.ROW, *schema.CLAIMED_STATE)
     claim = [column for column in claimed if column in frame]
-    reasons = ledger.claim_handoffs(run_id, frame.loc[accepted, claim])
-    frame = dedupe.apply_reasons(frame, reasons)
+    verdict = ledger.claim(run_id, frame.loc[accepted, claim])
+    frame = dedupe.apply_reasons(frame, verdict.reasons)
+    elsewhere = verdict.held_by_others[verdict.reasons == ""] != ""
+    if elsewhere.any():  # handed to this operator now, held by another already
+        holds = pd.Series(False, index=frame.index)
+        holds[elsewhere.index[elsewhere.to_numpy()]] = True
+        frame[schema.WARNINGS] = validate.add_warning(
+            frame[schema.WARNINGS], holds, WarningCode.HANDED_TO_OTHER_OPERATOR
+        )
     held = (frame[schema.STATUS] != Status.ACCEPTED) & accepted
     if held.any():
         for column in schema.RECONCILED:

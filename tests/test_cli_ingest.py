@@ -360,3 +360,20 @@ def test_reprocess_judges_rows_held_back_by_a_conflict_again(tmp_path: Path) -> 
         ("A", "accepted", ""),
         ("C", "duplicate", "already_registered"),
     ]
+
+
+def test_a_device_routed_to_another_operator_later_is_warned(tmp_path: Path) -> None:
+    from tests.ledger.helpers import eid
+
+    (tmp_path / "eidflow.toml").write_text(
+        '[[operators]]\nname = "northwind"\nmatch.po_numbers = ["PO-77*"]\n\n'
+        '[[operators]]\nname = "contoso-mobile"\n'
+    )
+    (tmp_path / "a.csv").write_text(f"Serial Number,EID,PO Number\nO1,{eid(1)},PO-7701\n")
+    (tmp_path / "b.csv").write_text(f"Serial Number,EID,PO Number\nO1,{eid(1)},PO-9901\n")
+    assert eidflow("ingest", "a.csv", "--out", "run1", cwd=tmp_path).returncode == 0
+    done = eidflow("ingest", "b.csv", "--out", "run2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [line] = read_csv(tmp_path / "run2" / "decisions.csv")
+    assert (line["status"], line["warnings"]) == ("accepted", "handed_to_other_operator")
+    assert list((tmp_path / "run2" / "operator").iterdir())[0].name == "contoso-mobile"

@@ -69,6 +69,48 @@ _CLASSIFIED = pa.array(  # by code, in rising precedence: a later one overrides
 _DUPLICATE, _REGISTERED, _CONFLICT_SERIAL, _CONFLICT_EID = range(1, len(_CLASSIFIED))
 
 
+def held_by_others(rows: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
+    """Per row of ``rows``, the operators *other* than its own holding a live claim on its
+    EID (``;``-joined, sorted), ``""`` for none; indexed like ``rows``, views as in ``reasons``.
+
+    Not a reason to hold a row back: an eUICC can hold profiles of several operators, and
+    a hand-off to each is exactly-once on its own. It deserves a look all the same (a PO
+    routed anew, or a second carrier by mistake): the pipeline warns of it.
+    """
+    nothing = pd.Series("", index=rows.index, dtype="str")
+    held = known.loc[known[schema.OPERATOR] != "", [schema.EID, schema.OPERATOR]]
+    if (
+        held.empty
+        or len(set(_distinct(rows[schema.OPERATOR])) | set(_distinct(held[schema.OPERATOR]))) < 2
+    ):
+        return nothing  # one operator in all: the usual case, decided without a join
+    lines = pd.DataFrame(
+        {
+            "at": np.arange(len(rows)),
+            "eid": _text(rows[schema.EID]).to_pandas(),
+            "mine": _text(rows[schema.OPERATOR]).to_pandas(),
+        }
+    )
+    theirs = pd.DataFrame(
+        {
+            "eid": _text(held[schema.EID]).to_pandas(),
+            "theirs": _text(held[schema.OPERATOR]).to_pandas(),
+        }
+    )
+    hits = lines.merge(theirs.drop_duplicates(), on="eid")
+    hits = hits[(hits["mine"] != hits["theirs"]) & (hits["eid"] != "")]
+    if hits.empty:
+        return nothing
+    others = hits.sort_values("theirs").groupby("at")["theirs"].agg(";".join)
+    values = nothing.to_numpy(dtype=object)
+    values[others.index.to_numpy()] = others.to_numpy()
+    return pd.Series(values, index=rows.index, dtype="str")
+
+
+def _distinct(column: pd.Series) -> list[str]:
+    return pc.unique(_text(column)).to_pylist()
+
+
 def apply_reasons(frame: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
     """Set status, reason and detail on the rows where ``reason`` is not empty.
 

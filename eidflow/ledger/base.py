@@ -28,6 +28,19 @@ class ManifestRecord:
     rows: int
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A claim's verdict, aligned with the devices claimed.
+
+    ``reasons``: ``""`` where this run got the claim, else the reason code.
+    ``held_by_others``: the other operators holding a live claim on the row's EID
+    (``;``-joined), ``""`` for none: see ``eidflow.core.dedupe.held_by_others``.
+    """
+
+    reasons: pd.Series
+    held_by_others: pd.Series
+
+
 class Ledger(Protocol):
     def begin_run(self, run_id: str, run_dir: str) -> None:
         """Register this run as live, after settling the claims of runs that died."""
@@ -41,6 +54,9 @@ class Ledger(Protocol):
         Columns: ``eid``, ``serial_number``, ``operator`` (one line per operator holding a
         live claim, i.e. delivered or staged by a live run; ``""`` if none).
         """
+
+    def claim(self, run_id: str, devices: pd.DataFrame) -> Claim:
+        """``claim_handoffs``, with the other operators holding each EID too."""
 
     def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
         """Atomically judge and claim (operator, eid) for each line of ``devices``.

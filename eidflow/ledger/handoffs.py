@@ -15,9 +15,11 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from eidflow import schema
+from eidflow.core import dedupe
 from eidflow.core.dedupe import reasons as claim_reasons
 from eidflow.ledger import bulk
 from eidflow.ledger import tables as t
+from eidflow.ledger.base import Claim
 
 KNOWN_COLUMNS = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
 LIVE = f"h.state <> '{t.RELEASED}' AND h.resend_reason = ''"
@@ -51,18 +53,24 @@ def live_claims(connection: Connection, eids: pd.Series, serials: pd.Series) -> 
     return found.loc[found["live"] == "1", list(KNOWN_COLUMNS)].reset_index(drop=True)
 
 
-def claim(connection: Connection, run_id: str, devices: pd.DataFrame, now: Any) -> pd.Series:
-    """Judge ``devices`` against the live claims and stage the winners; the reasons of the rest.
+def claim(connection: Connection, run_id: str, devices: pd.DataFrame, now: Any) -> Claim:
+    """Judge ``devices`` against the live claims and stage the winners; the reasons of the
+    rest, and who else holds each EID.
 
     One lookup, under the claim lock (the caller's transaction): the verdict is final.
     """
     rows = claim_rows(devices)
     found = claims_on(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
-    reasons = claim_reasons(rows, found.loc[found["live"] == "1", list(KNOWN_COLUMNS)])
+    live = found.loc[found["live"] == "1", list(KNOWN_COLUMNS)]
+    reasons = claim_reasons(rows, live)
+    others = dedupe.held_by_others(rows, live)
     claimed = in_eid_order(rows, reasons == "")
     del rows  # a million-row claim holds one copy of its lines, not two
     stage_claims(connection, run_id, claimed, now, known_eids=found[schema.EID])
-    return pd.Series(reasons.to_numpy(), index=devices.index, dtype="str")
+    return Claim(
+        pd.Series(reasons.to_numpy(), index=devices.index, dtype="str"),
+        pd.Series(others.to_numpy(), index=devices.index, dtype="str"),
+    )
 
 
 def claims_on(connection: Connection, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL
 from eidflow import schema
 from eidflow.ledger import bulk, enrolment, handoffs, liveness, settle
 from eidflow.ledger import tables as t
-from eidflow.ledger.base import ManifestRecord
+from eidflow.ledger.base import Claim, ManifestRecord
 from eidflow.ledger.connect import WRITE, translate_errors
 
 CLAIM_LOCK_CLASS = 0x6E1D_0003
@@ -196,9 +196,12 @@ class SqlLedger:
     def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
         return self.claim_handoffs(run_id, devices.assign(**{schema.OPERATOR: operator}))
 
-    def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
+    def claim(self, run_id: str, devices: pd.DataFrame) -> Claim:
         with self.write(claim_lock=True) as connection:
             return handoffs.claim(connection, run_id, devices, self.now())
+
+    def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
+        return self.claim(run_id, devices).reasons
 
     def record_intune_states(self, run_id: str, states: pd.DataFrame) -> None:
         with self.write() as connection:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from eidflow import schema
 from eidflow.codes import Reason, Status
-from eidflow.core.dedupe import DETAILS, apply_reasons, reasons
+from eidflow.core.dedupe import DETAILS, apply_reasons, held_by_others, reasons
 from eidflow.core.validate import validate_rows
 from tests.frames import device, make_eid, manifest_rows
 
@@ -244,3 +244,29 @@ def test_what_is_claimed_never_breaks_the_ledger(
         for e, s in claimed_pairs:
             assert {p for p in pairs if p[0] == e} == {(e, s)}
             assert {p for p in pairs if p[1] == s} == {(e, s)}
+
+
+def test_held_by_others_names_the_other_operators_of_each_eid() -> None:
+    rows = known(
+        (make_eid(1), "S1", "op-b"),
+        (make_eid(2), "S2", "op-b"),
+        (make_eid(3), "S3", "op-a"),
+        ("", "S4", "op-b"),
+    )
+    ledger = known(
+        (make_eid(1), "S1", "op-c"),
+        (make_eid(1), "S1", "op-a"),
+        (make_eid(2), "S2", "op-b"),  # its own operator: not another
+        (make_eid(3), "S3", "op-b"),
+        ("", "S4", "op-a"),  # no EID: nothing to match
+        (make_eid(5), "S5", ""),  # known device, no live claim
+    )
+    rows.index = [10, 11, 12, 13]
+    others = held_by_others(rows, ledger)
+    assert others.to_dict() == {10: "op-a;op-c", 11: "", 12: "op-b", 13: ""}
+
+
+def test_held_by_others_with_one_operator_throughout_is_empty() -> None:
+    rows = known((make_eid(1), "S1", "op"))
+    assert held_by_others(rows, known((make_eid(1), "S1", "op"))).tolist() == [""]
+    assert held_by_others(rows, NOTHING_KNOWN).tolist() == [""]

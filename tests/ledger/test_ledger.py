@@ -247,3 +247,21 @@ def test_a_device_routed_to_two_operators_in_one_claim_goes_to_the_first(
         registered = connection.exec_driver_sql("SELECT count(*) FROM devices").scalar()
     assert [line["operator"] for line in story["handoffs"]] == ["op-a"]
     assert registered == 2
+
+
+def test_a_claim_names_the_other_operators_holding_each_eid(
+    ledger: SqlLedger, tmp_path: Path
+) -> None:
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op-a", devices((1, "S1"), (2, "S2")))
+    ledger.claim_handoff("r1", "op-c", devices((1, "S1")))
+    ledger.finish_run("r1", [], {})
+    ledger.begin_run("r2", str(tmp_path / "r2"))
+    claim = ledger.claim("r2", devices((1, "S1"), (2, "S2"), (3, "S3")).assign(operator="op-b"))
+    assert claim.reasons.tolist() == ["", "", ""]  # an eUICC can take each operator's profile
+    assert claim.held_by_others.tolist() == ["op-a;op-c", "op-a", ""]
+    again = ledger.claim("r2", devices((2, "S2")).assign(operator="op-a"))
+    assert (again.reasons.tolist(), again.held_by_others.tolist()) == (
+        ["already_registered"],
+        ["op-b"],
+    )
