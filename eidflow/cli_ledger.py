@@ -46,7 +46,13 @@ def _print_json(value: Any) -> None:
 @ledger_option
 @config_option
 @json_option
-@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many runs, newest first.",
+)
 def history(ledger_url: str | None, config_file: Path | None, as_json: bool, limit: int) -> None:
     """Runs, the manifests they received and their hand-offs, newest first."""
     _, ledger = _open(config_file, ledger_url)

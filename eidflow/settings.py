@@ -6,15 +6,19 @@ Each section's model lives beside the code it configures.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from eidflow.errors import ConfigError
@@ -25,6 +29,7 @@ from parsers.config import ParserSettings
 
 DEFAULT_CONFIG_FILE = "eidflow.toml"
 DEFAULT_LEDGER_URL = "sqlite:///eidflow-ledger.db"
+ENV_PREFIX = "EIDFLOW_"
 
 
 class LedgerSettings(BaseModel):
@@ -45,10 +50,20 @@ class ReconcileSettings(BaseModel):
     # eSIM provisioning through Intune needs Windows 11 22H2 (build 22621) or later.
     min_os_version: str = "10.0.22621"
 
+    @field_validator("min_os_version")
+    @classmethod
+    def _windows_version(cls, value: str) -> str:
+        # Compared part by part as at most four numbers (core/reconcile.py version_key).
+        if not re.fullmatch(r"\d+(\.\d+){1,3}", value.strip()):
+            raise ValueError(
+                f"{value!r} is not a Windows version; write dotted numbers, e.g. 10.0.22621"
+            )
+        return value.strip()
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="EIDFLOW_", env_nested_delimiter="__", extra="forbid"
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
     )
 
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
@@ -62,6 +77,26 @@ class Settings(BaseSettings):
     flows: FlowSettings = Field(default_factory=FlowSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
 
+    @field_validator("operators")
+    @classmethod
+    def _distinct_names(cls, operators: list[OperatorProfile]) -> list[OperatorProfile]:
+        # A name is a folder of the run (operator/<name>/): on Windows and macOS case does not
+        # tell folders apart, and a second profile of one name would hide the first.
+        seen: dict[str, str] = {}
+        for profile in operators:
+            earlier = seen.get(profile.name.casefold())
+            if earlier is not None:
+                named = (
+                    repr(earlier)
+                    if earlier == profile.name
+                    else f"{earlier!r} and {profile.name!r}"
+                )
+                raise ValueError(
+                    f"two [[operators]] entries are named {named}; give each operator its own name"
+                )
+            seen[profile.name.casefold()] = profile.name
+        return operators
+
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Read eidflow.toml (the given one, or ./eidflow.toml if present) and the environment."""
@@ -73,6 +108,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         file_values = _read_toml(path)
     try:
         return _build(file_values, overrides)
+    except SettingsError as error:
+        raise _unreadable_environment(error) from None
     except ValidationError as error:
         raise ConfigError(
             f"{path or 'the environment'}: invalid settings: {_describe(error)}",
@@ -87,6 +124,21 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: config file not found.", todo="Check the --config path."
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{path}: is a folder, not a config file.", todo="Give --config the eidflow.toml file."
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}); TOML files are UTF-8.",
+            todo="Save the file as UTF-8.",
+        ) from None
+    except OSError as error:
+        raise ConfigError(
+            f"{path}: cannot read the config file ({error.strerror or error}).",
+            todo="Check the --config path and its permissions.",
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error}).", todo="Fix the syntax.") from None
@@ -123,7 +175,38 @@ class _DictSource(PydanticBaseSettingsSource):
         return dict(self._values)
 
 
+def _unreadable_environment(error: SettingsError) -> ConfigError:
+    """pydantic-settings could not decode an ``EIDFLOW_*`` value (JSON, for lists and tables)."""
+    found = re.search(r'field "([^"]+)"', str(error))
+    own = f"{ENV_PREFIX}{found.group(1).upper()}" if found else ENV_PREFIX
+    names = sorted(
+        name for name in os.environ if name.upper() == own or name.upper().startswith(own + "__")
+    )
+    # The value is not shown (EIDFLOW_GRAPH may hold a client secret); JSON's reason is.
+    cause = error.__cause__
+    reason = (
+        f"not valid JSON ({cause})" if isinstance(cause, json.JSONDecodeError) else "unreadable"
+    )
+    return ConfigError(
+        f"environment variable {', '.join(names) or own + '*'}: {reason}.",
+        todo='Write lists and tables as JSON, e.g. EIDFLOW_OPERATORS=\'[{"name": "contoso"}]\', '
+        "or set one entry with __, e.g. EIDFLOW_LEDGER__URL=….",
+    )
+
+
 def _describe(error: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+        f"{'.'.join(str(part) for part in item['loc'])}{_set_by(item['loc'])}: "
+        f"{item['msg'].removeprefix('Value error, ')}"
+        for item in error.errors()
     )
+
+
+def _set_by(loc: tuple[int | str, ...]) -> str:
+    """`` (from EIDFLOW_X__Y)`` when the environment, not the file, gave this entry."""
+    present = {name.upper(): name for name in os.environ}
+    for depth in range(len(loc), 0, -1):
+        name = ENV_PREFIX + "__".join(str(part) for part in loc[:depth]).upper()
+        if name in present:
+            return f" (from {present[name]})"
+    return ""

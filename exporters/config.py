@@ -43,6 +43,9 @@ OPERATOR_FIELDS: tuple[str, ...] = (
 )
 
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -173,6 +176,18 @@ class EntraSettings(BaseModel):
 
     group_id: str = ""  # the static device group; "" writes a placeholder in the Graph bodies
 
+    @field_validator("group_id")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        # The group's Object ID in Entra, as the portal shows it; it goes into Graph URLs.
+        value = value.strip()
+        if value and not _GUID.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a group Object ID; copy the GUID from the group's "
+                "Overview in Entra, e.g. 3f1c7a52-8d4e-4b2a-9c61-0e5d7b8a4f20"
+            )
+        return value
+
 
 class ReportSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -197,8 +212,8 @@ class S3Settings(BaseModel):
     # read_back: also download each object and hash it, for stores that do not check
     # (moto does not); auto: read_back when endpoint_url is set, else checksum.
     verify: Literal["auto", "checksum", "read_back"] = "auto"
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
 
 
 class DeliverySettings(BaseModel):

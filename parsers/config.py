@@ -51,12 +51,14 @@ class ManifestProfile(BaseModel):
 class ParserSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_uncompressed_bytes: int = 512 * 1024 * 1024  # zip-bomb cap for workbooks
+    # Every limit is positive: 0 would not mean "no limit" but refuse every manifest.
+    max_uncompressed_bytes: int = Field(default=512 * 1024 * 1024, gt=0)  # zip-bomb cap
     # Excel holds at most 32,767 characters in a cell; anything longer is not a manifest cell.
-    max_cell_chars: int = 32_767
+    max_cell_chars: int = Field(default=32_767, gt=0)
     # The workbook reader runs in a child process with these limits (parsers/isolate.py):
     # address space it may add, and seconds it may take.
-    max_reader_memory_bytes: int = 3 * 1024 * 1024 * 1024
-    max_reader_seconds: float = 300.0
-    header_search_rows: int = 30  # the header row is looked for among this many first rows
+    max_reader_memory_bytes: int = Field(default=3 * 1024 * 1024 * 1024, gt=0)
+    max_reader_seconds: float = Field(default=300.0, gt=0)
+    # The header row is looked for among this many first rows.
+    header_search_rows: int = Field(default=30, gt=0)
     profiles: dict[str, ManifestProfile] = Field(default_factory=dict)
