@@ -8,6 +8,7 @@ from pathlib import Path
 from eidflow.errors import ConfigError
 from eidflow.ledger.base import Ledger, ManifestRecord
 from eidflow.ledger.connect import (
+    check_connection,
     create_ledger_engine,
     ledger_url,
     translate_errors,
@@ -40,6 +41,7 @@ def open_ledger(
         )
     engine = create_ledger_engine(parsed)
     try:
+        check_connection(engine)
         with translate_errors(parsed):
             upgrade_schema(engine)
     except BaseException:

@@ -34,10 +34,11 @@ def ledger_url(url: str) -> URL:
     """Parse and check the URL; ``postgresql://`` means psycopg 3."""
     try:
         parsed = make_url(url)
-    except exc.ArgumentError:
+    except (exc.ArgumentError, ValueError):  # ValueError: a port that is not a number, a lone [
         raise ConfigError(
-            f"ledger URL {url!r} is not a valid URL.",
-            todo="Use sqlite:///path/to/ledger.db or postgresql://user@host:5432/db.",
+            f"ledger URL {_masked(url)!r} is not a valid URL.",
+            todo="Use sqlite:///path/to/ledger.db or postgresql://user@host:5432/db "
+            "(the port is a number, an IPv6 host goes in [brackets]).",
         ) from None
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
@@ -45,7 +46,8 @@ def ledger_url(url: str) -> URL:
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise ConfigError(
-                f"ledger URL {url!r} names no file: an in-memory ledger forgets every hand-off.",
+                f"ledger URL {describe(parsed)!r} names no file: "
+                "an in-memory ledger forgets every hand-off.",
                 todo="Use sqlite:///path/to/ledger.db.",
             )
         folder = Path(parsed.database).expanduser().resolve().parent
@@ -56,7 +58,7 @@ def ledger_url(url: str) -> URL:
             )
         return parsed.set(drivername="sqlite")
     raise ConfigError(
-        f"ledger URL {url!r}: unsupported database {backend!r}.",
+        f"ledger URL {describe(parsed)!r}: unsupported database {backend!r}.",
         todo="Use sqlite:///path or postgresql://user@host/db.",
     )
 
@@ -93,31 +95,95 @@ def describe(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def _masked(url: str) -> str:
+    """A URL that may not parse, with its password (if any) replaced by ``***``."""
+    scheme, separator, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not (separator and at and ":" in credentials):
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, so that a URL or file that is no ledger fails as a ConfigError naming it."""
+    try:
+        with translate_errors(engine.url):
+            engine.connect().close()
+    except exc.DBAPIError as error:  # what translate_errors leaves, e.g. ?bogus=1 in the URL
+        raise ConfigError(
+            f"cannot connect to the ledger at {describe(engine.url)}: {_first_line(error)}.",
+            todo="Check --ledger / [ledger] url.",
+        ) from None
+
+
 @contextlib.contextmanager
 def translate_errors(url: URL) -> Iterator[None]:
     """Turn driver errors a user can act on into ConfigError / LedgerBusy."""
+    sqlite = url.get_backend_name() == "sqlite"
     try:
         yield
     except exc.OperationalError as error:
-        message = str(error.orig or error).strip().splitlines()[0]
-        if url.get_backend_name() == "sqlite" and "locked" in message:
+        message = _first_line(error)
+        if sqlite and "locked" in message:
             raise LedgerBusy(
                 f"ledger {url.database} is busy: another eidflow run has held it for more than "
                 f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s.",
                 todo="Wait for that run to end and run again; nothing was handed off twice.",
             ) from None
         raise ConfigError(
-            f"cannot use the ledger at {describe(url)}: {message}",
-            todo="Check --ledger / [ledger] url, and that the database server is running.",
+            f"cannot use the ledger at {describe(url)}: {message}.",
+            todo="Check --ledger / [ledger] url"
+            + ("." if sqlite else ", and that the database server is running."),
         ) from None
+    except exc.DatabaseError as error:
+        user_error = _user_error(url, error)
+        if user_error is None:
+            raise
+        raise user_error from None
+
+
+def _user_error(url: URL, error: exc.DatabaseError) -> ConfigError | None:
+    """The ConfigError for a database error a user can act on, None for an eidflow bug."""
+    code = getattr(error.orig, "sqlite_errorname", None) or getattr(error.orig, "sqlstate", None)
+    if code == "SQLITE_NOTADB":
+        return ConfigError(
+            f"ledger {url.database} is not an eidflow ledger: the file is not a SQLite database.",
+            todo="Point --ledger / [ledger] url at the ledger file, or at a new path to start a "
+            "new ledger.",
+        )
+    if code == "SQLITE_CORRUPT":
+        return ConfigError(
+            f"ledger {url.database} is damaged: {_first_line(error)}.",
+            todo="Restore it from a backup, or point --ledger at a new path to start a new ledger.",
+        )
+    # PostgreSQL: the schema in the URL's search_path does not exist; the user may not write.
+    if code in ("3F000", "42501"):
+        return ConfigError(
+            f"cannot use the ledger at {describe(url)}: {_first_line(error)}.",
+            todo="Check --ledger / [ledger] url: the schema in its search_path must exist, and "
+            "its user must be allowed to create and write tables there.",
+        )
+    return None
+
+
+def _first_line(error: exc.DBAPIError) -> str:
+    return str(error.orig or error).strip().splitlines()[0].rstrip(".")
 
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Bring the ledger to ``revision`` (no-op when it is there already), under a lock."""
-    if revision in ("head", HEAD_REVISION) and current_revision(engine) == HEAD_REVISION:
+    current = current_revision(engine)
+    if revision in ("head", HEAD_REVISION) and current == HEAD_REVISION:
         return
     from alembic import command  # imported only when there is something to migrate
+    from alembic.script import ScriptDirectory
 
+    known = {
+        script.revision
+        for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
+    }
+    if current is not None and current not in known:
+        raise _unknown_revision(engine.url, current)
     with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(
@@ -126,6 +192,22 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
         config = _alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def _unknown_revision(url: URL, revision: str) -> ConfigError:
+    where = url.database if url.get_backend_name() == "sqlite" else describe(url)
+    if revision.isdigit() and revision > HEAD_REVISION:
+        return ConfigError(
+            f"ledger {where} was written by a newer eidflow (schema revision {revision}; this "
+            f"eidflow knows up to {HEAD_REVISION}).",
+            todo="Run the newer eidflow that wrote it (upgrade this one).",
+        )
+    return ConfigError(
+        f"ledger {where} is not an eidflow ledger: its database belongs to another application "
+        f"(Alembic revision {revision!r}).",
+        todo="Point --ledger / [ledger] url at the eidflow ledger, or at a new path (SQLite) or "
+        "an empty database or schema (PostgreSQL) to start a new ledger.",
+    )
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,0 +1,153 @@
+"""A ledger that cannot be opened ends every ledger command with one line, exit 2.
+
+Through the real CLI (a subprocess), as a user who mistypes ``--ledger`` meets it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eidflow.errors import EXIT_USAGE
+from eidflow.ledger import open_ledger
+
+LENOVO = Path(__file__).resolve().parents[2] / "data" / "samples" / "lenovo-shipment-4401190.csv"
+
+
+def eidflow(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PREFECT_API", "EIDFLOW_"))
+    }
+    command = [sys.executable, "-m", "eidflow", *map(str, args)]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def ledger_command(command: str, url: str, work: Path) -> list[str | Path]:
+    """``command`` as a user runs it against the ledger at ``url``."""
+    arguments: dict[str, list[str | Path]] = {
+        "ingest": ["ingest", LENOVO, "--out", work / "run"],
+        "history": ["history"],
+        "show": ["show", "SER-1"],
+        "resend": ["resend", "SER-1", "--operator", "operator", "--reason", "lost",
+                   "--out", work / "run"],
+    }  # fmt: skip
+    return [*arguments[command], "--ledger", url]
+
+
+COMMANDS = ["ingest", "history", "show", "resend"]
+
+
+def assert_one_line_exit_2(done: subprocess.CompletedProcess[str], *expected: str) -> str:
+    assert done.returncode == EXIT_USAGE, done.stderr
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    for text in expected:
+        assert text in line
+    return line
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_file_that_is_not_a_sqlite_database(command: str, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("text\n")
+    done = eidflow(*ledger_command(command, f"sqlite:///{notes}", tmp_path), cwd=tmp_path)
+    assert_one_line_exit_2(
+        done,
+        f"ledger {notes} is not an eidflow ledger",
+        "not a SQLite database",
+        "Point --ledger",
+        "new path",
+    )
+    assert notes.read_text() == "text\n"
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "url"),
+    [(command, "postgresql://postgres@127.0.0.1:543a/db") for command in COMMANDS]
+    + [
+        ("history", "postgresql://postgres@[::1/db"),
+        ("ingest", "postgresql://postgres@127.0.0.1:/db"),
+    ],
+)
+def test_a_malformed_url_names_itself(command: str, url: str, tmp_path: Path) -> None:
+    done = eidflow(*ledger_command(command, url, tmp_path), cwd=tmp_path)
+    assert_one_line_exit_2(done, f"ledger URL {url!r} is not a valid URL", "the port is a number")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://alice:s3cret@127.0.0.1:543a/db",
+            "'postgresql://alice:***@127.0.0.1:543a/db'",
+        ),
+        ("postgress://alice:s3cret@127.0.0.1/db", "'postgress://alice:***@127.0.0.1/db'"),
+    ],
+)
+def test_a_bad_url_does_not_show_its_password(url: str, shown: str, tmp_path: Path) -> None:
+    done = eidflow("history", "--ledger", url, cwd=tmp_path)
+    assert_one_line_exit_2(done, shown)
+    assert "s3cret" not in done.stderr + done.stdout
+
+
+def test_an_unknown_connection_option(tmp_path: Path) -> None:
+    url = "postgresql://postgres@127.0.0.1:5432/test?sslmod=require"
+    done = eidflow(*ledger_command("ingest", url, tmp_path), cwd=tmp_path)
+    assert_one_line_exit_2(
+        done, "cannot connect to the ledger", 'invalid connection option "sslmod"'
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", ["ingest", "history"])
+def test_a_search_path_schema_that_does_not_exist(
+    command: str, pg_server: str, tmp_path: Path
+) -> None:
+    url = f"{pg_server}?options=-csearch_path%3Dno_such_{secrets.token_hex(4)}"
+    done = eidflow(*ledger_command(command, url, tmp_path), cwd=tmp_path)
+    assert_one_line_exit_2(done, "no schema has been selected", "search_path must exist")
+
+
+def test_another_applications_alembic_database(tmp_path: Path) -> None:
+    other = tmp_path / "photos.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('ae1027a6acf')")
+    connection.close()
+    for command in COMMANDS:
+        done = eidflow(*ledger_command(command, f"sqlite:///{other}", tmp_path), cwd=tmp_path)
+        assert_one_line_exit_2(
+            done, f"ledger {other} is not an eidflow ledger", "'ae1027a6acf'", "Point --ledger"
+        )
+
+
+def test_a_ledger_from_a_newer_eidflow(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    open_ledger(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0999'")
+    connection.close()
+    for command in COMMANDS:
+        done = eidflow(*ledger_command(command, f"sqlite:///{path}", tmp_path), cwd=tmp_path)
+        assert_one_line_exit_2(done, f"ledger {path} was written by a newer eidflow", "0999")
+
+
+def test_a_damaged_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    open_ledger(f"sqlite:///{path}").close()
+    size = path.stat().st_size
+    with path.open("r+b") as handle:  # keep the header page, overwrite the tables
+        handle.seek(4096)
+        handle.write(b"\xff" * (size - 4096))
+    done = eidflow("history", "--ledger", f"sqlite:///{path}", cwd=tmp_path)
+    assert_one_line_exit_2(done, f"ledger {path} is damaged", "malformed", "backup")
