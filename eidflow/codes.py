@@ -53,6 +53,7 @@ class WarningCode(StrEnum):
     IMEI2_INVALID = "imei2_invalid"
     EID_PREFIX = "eid_prefix"  # not 89: newer (SGP.29) numbering, or a typo worth a look
     OS_VERSION_UNKNOWN = "os_version_unknown"  # enrolled, but no readable OS version in Intune
+    SHEET_HIDDEN = "sheet_hidden"  # from a worksheet Excel does not show: is it this shipment?
     # accepted for its operator, but another operator holds this EID already (a PO routed
     # anew, a second carrier): an eUICC can take both, yet it deserves a look
     HANDED_TO_OTHER_OPERATOR = "handed_to_other_operator"

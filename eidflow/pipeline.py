@@ -169,6 +169,7 @@ def read_manifests(
             continue
         seen[record.sha256] = "this run"
         record.rows, record.format, record.sheets = len(read.rows), read.format, read.sheets
+        record.hidden_sheets = read.hidden_sheets
         record.skipped = read.skipped.as_dict()
         reads.append(read)
     return reads, records
@@ -177,7 +178,17 @@ def read_manifests(
 def validate_manifests(reads: list[ManifestRead]) -> pd.DataFrame:
     """All data rows of the run, in input order, with their first verdict."""
     rows = pd.concat([read.rows for read in reads], ignore_index=True) if reads else empty_rows()
-    return validate.validate_rows(rows)
+    frame = validate.validate_rows(rows)
+    hidden = [(read.source_file, sheet) for read in reads for sheet in read.hidden_sheets]
+    if hidden:
+        from_hidden = pd.Series(False, index=frame.index)
+        for source, sheet in hidden:
+            from_hidden |= (frame[schema.SOURCE_FILE] == source) & (frame[schema.SHEET] == sheet)
+        from_hidden &= frame[schema.STATUS] == Status.ACCEPTED
+        frame[schema.WARNINGS] = validate.add_warning(
+            frame[schema.WARNINGS], from_hidden, WarningCode.SHEET_HIDDEN
+        )
+    return frame
 
 
 def dedupe_against_ledger(

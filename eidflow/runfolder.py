@@ -106,6 +106,7 @@ class InputRecord:
     already_processed_by: str = ""
     format: str = ""
     sheets: list[str] = field(default_factory=list)
+    hidden_sheets: list[str] = field(default_factory=list)
     skipped: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -122,6 +123,7 @@ class InputRecord:
             record |= {
                 "format": self.format,
                 "sheets": self.sheets,
+                "hidden_sheets": self.hidden_sheets,
                 "skipped": self.skipped,
                 "already_processed_by": self.already_processed_by or None,
             }

@@ -41,6 +41,9 @@ class ManifestRead:
     skipped: Skipped = field(default_factory=Skipped)
     sheets: list[str] = field(default_factory=list)  # sheets that held a device table
     format: str = ""  # csv, xlsx, xls, ods, ...
+    # Of ``sheets``, those Excel does not show: read all the same (no device is dropped
+    # unseen), their rows warned ``sheet_hidden``.
+    hidden_sheets: list[str] = field(default_factory=list)
 
 
 def empty_rows() -> pd.DataFrame:

@@ -119,13 +119,16 @@ def _read_workbook(
         frames.append(shaped.rows)
     rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     sheets = [raw.sheet for raw in scan.bodies]
-    return ManifestRead(name, "", rows if len(rows) else empty_rows(), skipped, sheets, fmt)
+    read = ManifestRead(name, "", rows if len(rows) else empty_rows(), skipped, sheets, fmt)
+    read.hidden_sheets = scan.hidden
+    return read
 
 
 @dataclass
 class _WorkbookScan:
     bodies: list[workbook.RawBody]
     sheets_without_table: list[str]
+    hidden: list[str]  # sheets holding a device table that Excel does not show
 
 
 def _scan_workbook(
@@ -133,6 +136,7 @@ def _scan_workbook(
 ) -> _WorkbookScan:
     """Find each sheet's device table and take its columns (runs in the reader's child process)."""
     book = workbook.open_workbook(name, data)
+    hidden = workbook.hidden_sheets(book)
     named = settings.profiles.get(profile_name) if profile_name else None
     bodies: list[workbook.RawBody] = []
     without_table: list[str] = []
@@ -164,7 +168,7 @@ def _scan_workbook(
         raise no_eid
     if not bodies:
         raise _no_table(name, first_rows, settings, sheet_names=without_table)
-    return _WorkbookScan(bodies, without_table)
+    return _WorkbookScan(bodies, without_table, [b.sheet for b in bodies if b.sheet in hidden])
 
 
 def _no_table(

@@ -52,6 +52,19 @@ def open_workbook(file: str, data: bytes) -> python_calamine.CalamineWorkbook:
         raise _unreadable(file, error) from None
 
 
+def hidden_sheets(workbook: python_calamine.CalamineWorkbook) -> set[str]:
+    """The sheets Excel does not show (hidden or very hidden)."""
+    try:
+        metadata = workbook.sheets_metadata
+    except Exception:  # a format without sheet states: every sheet is shown
+        return set()
+    return {
+        sheet.name
+        for sheet in metadata
+        if sheet.visible != python_calamine.SheetVisibleEnum.Visible
+    }
+
+
 def iter_sheets(
     file: str, workbook: python_calamine.CalamineWorkbook, only: str = ""
 ) -> Iterator[SheetGrid]:

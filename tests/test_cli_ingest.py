@@ -377,3 +377,30 @@ def test_a_device_routed_to_another_operator_later_is_warned(tmp_path: Path) -> 
     [line] = read_csv(tmp_path / "run2" / "decisions.csv")
     assert (line["status"], line["warnings"]) == ("accepted", "handed_to_other_operator")
     assert list((tmp_path / "run2" / "operator").iterdir())[0].name == "contoso-mobile"
+
+
+def test_rows_of_a_hidden_sheet_are_warned(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from tests.ledger.helpers import eid
+
+    book = Workbook()
+    book.active.title = "ASN"
+    book.active.append(["Serial Number", "EID"])
+    book.active.append(["A1", eid(1)])
+    old = book.create_sheet("Old ASN")
+    old.sheet_state = "hidden"
+    old.append(["Serial Number", "EID"])
+    old.append(["B1", eid(2)])
+    old.append(["B2", "not an eid"])
+    book.save(tmp_path / "asn.xlsx")
+    done = eidflow("ingest", "asn.xlsx", "--out", "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = read_csv(tmp_path / "run" / "decisions.csv")
+    assert [(line["sheet"], line["status"], line["warnings"]) for line in lines] == [
+        ("ASN", "accepted", ""),
+        ("Old ASN", "accepted", "sheet_hidden"),
+        ("Old ASN", "rejected", ""),
+    ]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["inputs"][0]["hidden_sheets"] == ["Old ASN"]

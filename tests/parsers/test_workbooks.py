@@ -112,3 +112,25 @@ def test_repeated_header_rows_in_a_sheet() -> None:
     result = read_manifest("m.xlsx", xlsx_bytes({"S": lines}))
     assert result.rows[schema.SERIAL_RAW].tolist() == ["A", "B"]
     assert result.skipped.preamble_rows == 1
+
+
+def test_hidden_sheets_are_read_and_named() -> None:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    shown = book.active
+    shown.title = "ASN"
+    for line in (["EID", "Serial"], [VALID_EID, "A"]):
+        shown.append(line)
+    for title, state in (("Old ASN", "hidden"), ("Lookup", "veryHidden")):
+        sheet = book.create_sheet(title)
+        sheet.sheet_state = state
+        for line in (["EID", "Serial"], [VALID_EID, title]):
+            sheet.append(line)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = read_manifest("m.xlsx", buffer.getvalue())
+    assert result.sheets == ["ASN", "Old ASN", "Lookup"]  # no device is dropped unseen
+    assert result.hidden_sheets == ["Old ASN", "Lookup"]
