@@ -10,6 +10,8 @@ from eidflow.ledger.base import Ledger, ManifestRecord
 from eidflow.ledger.connect import (
     check_connection,
     create_ledger_engine,
+    current_revision,
+    describe,
     ledger_url,
     translate_errors,
     upgrade_schema,
@@ -26,8 +28,10 @@ def open_ledger(
 
     ``is_complete(run_id, run_dir)`` says whether a dead run handed its files off
     (default: ``summary.json`` exists in its folder); it raises an ``EidflowError`` when
-    it cannot tell, and that run is left to a later run to settle. ``create=False`` refuses a SQLite file that does not
-    exist yet. Raises ConfigError for a bad or unreachable URL.
+    it cannot tell, and that run is left to a later run to settle. ``create=False`` (the
+    commands that only ask) refuses a database holding no ledger yet, rather than create
+    one: a SQLite file that does not exist, an empty PostgreSQL database or schema.
+    Raises ConfigError for a bad or unreachable URL.
     """
     parsed = ledger_url(url)
     if (
@@ -43,6 +47,11 @@ def open_ledger(
     try:
         check_connection(engine)
         with translate_errors(parsed):
+            if not create and current_revision(engine) is None:
+                raise ConfigError(
+                    f"no ledger at {describe(parsed)}: the database holds no eidflow ledger yet.",
+                    todo="Check --ledger / [ledger] url; eidflow ingest creates the ledger.",
+                )
             upgrade_schema(engine)
     except BaseException:
         engine.dispose()

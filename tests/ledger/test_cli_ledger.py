@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from click.testing import CliRunner, Result
 
 from eidflow.cli import main
@@ -80,6 +81,20 @@ def test_a_missing_sqlite_ledger_is_not_created_by_a_question(tmp_path: Path) ->
     assert result.exit_code == 2
     assert "no ledger at" in result.output
     assert not missing.exists()
+
+
+def test_an_empty_database_is_not_made_a_ledger_by_a_question(url: str, tmp_path: Path) -> None:
+    # ``url`` is an empty PostgreSQL schema, or (SQLite) an empty file we make here.
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).touch()
+    for question in (("history",), ("show", "SER-1")):
+        result = run(*question, "--ledger", url)
+        assert result.exit_code == 2, result.output
+        assert "holds no eidflow ledger yet" in result.output
+    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        assert sqlalchemy.inspect(connection).get_table_names() == []
+    engine.dispose()
 
 
 def test_resend_refuses_without_a_reason(ledger_url: str, tmp_path: Path) -> None:
