@@ -30,6 +30,8 @@ from parsers.config import ParserSettings
 DEFAULT_CONFIG_FILE = "eidflow.toml"
 DEFAULT_LEDGER_URL = "sqlite:///eidflow-ledger.db"
 ENV_PREFIX = "EIDFLOW_"
+# EIDFLOW_* variables that are not settings: where a Prefect worker finds the checkout.
+ENV_NOT_SETTINGS = frozenset({"EIDFLOW_HOME"})
 
 
 class LedgerSettings(BaseModel):
@@ -106,6 +108,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     file_values: dict[str, Any] = {}
     if path is not None:
         file_values = _read_toml(path)
+    _check_environment_names()
     try:
         return _build(file_values, overrides)
     except SettingsError as error:
@@ -115,6 +118,27 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             f"{path or 'the environment'}: invalid settings: {_describe(error)}",
             todo="Fix these entries; README 'Configuration' lists every setting.",
         ) from None
+
+
+def _check_environment_names() -> None:
+    """An ``EIDFLOW_*`` variable naming no section would be ignored: a typo that silently
+    leaves, say, the ledger on its default. (Unknown entries within a section are caught
+    by the section's model.)"""
+    sections = set(Settings.model_fields)
+    unknown = sorted(
+        name
+        for name in os.environ
+        if name.upper().startswith(ENV_PREFIX)
+        and name.upper() not in ENV_NOT_SETTINGS
+        and name[len(ENV_PREFIX) :].split("__")[0].lower() not in sections
+    )
+    if unknown:
+        raise ConfigError(
+            f"environment variable {', '.join(unknown)}: no such setting (sections: "
+            f"{', '.join(sorted(sections))}).",
+            todo="Fix or unset it: EIDFLOW_<SECTION>__<ENTRY>, e.g. EIDFLOW_LEDGER__URL "
+            "(README 'Configuration').",
+        )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

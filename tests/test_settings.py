@@ -114,6 +114,21 @@ def test_a_bad_value_from_the_environment_names_its_variable(
     )
 
 
+@pytest.mark.parametrize("variable", ["EIDFLOW_LEDGR__URL", "EIDFLOW_LEDGER_URL"])
+def test_a_misspelt_environment_variable_is_named(tmp_path: Path, variable: str) -> None:
+    # Ignored, it would leave the ledger on its default without a word.
+    done = ingest(tmp_path, **{variable: "postgresql://postgres@127.0.0.1:5432/test"})
+    assert_config_error(done, f"environment variable {variable}: no such setting")
+
+
+def test_eidflow_home_is_not_a_setting_but_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EIDFLOW_HOME", str(tmp_path))  # prefect.yaml's checkout on a worker
+    assert load_settings().ledger.url == "sqlite:///eidflow-ledger.db"
+
+
 @pytest.mark.parametrize("version", ["banana", "", " ", "10", "10.0.22621.1.2", "10.0.x", "v10.0"])
 def test_min_os_version_must_be_a_windows_version(tmp_path: Path, version: str) -> None:
     path = config(tmp_path, f'[reconcile]\nmin_os_version = "{version}"\n')
