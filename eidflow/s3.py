@@ -77,7 +77,7 @@ def read_object(url: str, settings: Any = None, *, client: Any = None) -> bytes:
     try:
         return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except ClientError as error:
-        raise _manifest_error(url, error) from None
+        raise manifest_error(url, error) from None
     except BotoCoreError as error:
         raise ManifestError(
             url,
@@ -94,7 +94,7 @@ def _s3_settings(settings: Any) -> S3Settings:
     return delivery.s3 if delivery is not None else S3Settings()
 
 
-def _manifest_error(url: str, error: ClientError) -> ManifestError:
+def manifest_error(url: str, error: ClientError) -> ManifestError:
     code = error_code(error)
     if code == "NoSuchBucket":
         return ManifestError(url, "no such bucket.", todo="Check the bucket name and region.")

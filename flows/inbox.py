@@ -3,6 +3,10 @@
 Files directly in the inbox are arrivals; a processed one moves to ``archive/`` beside them,
 an unreadable one to ``quarantine/`` with ``<name>.reason.txt`` saying why. Names a person or
 a program leaves while still writing (``.*``, ``~$*``, ``*.tmp``, ``*.part``) are not arrivals.
+
+A file is filed away only if it still holds the bytes the run read: one rewritten under
+the same name meanwhile (an OEM portal sending a corrected manifest) stays in the inbox,
+a new arrival for the next run, so that no row is archived unread.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from eidflow import s3
-from eidflow.errors import ConfigError
+from eidflow.errors import ConfigError, ManifestError
 from exporters.config import S3Settings
 
 ARCHIVE = "archive"
@@ -33,7 +37,10 @@ class Arrival:
 
     name: str
     source: str
-    sha256: str
+    sha256: str  # "" when it could not be read (``error``)
+    etag: str = ""  # S3: the version read, for copying exactly that one
+    error: str = ""  # why it could not be read; "" when it was
+    transient: bool = False  # the error may pass (S3 throttling, a 5xx, the network)
 
 
 def is_arrival(name: str) -> bool:
@@ -56,20 +63,43 @@ def list_arrivals(inbox: str, s3_settings: S3Settings) -> list[Arrival]:
             todo="Create it, or set [flows] inbox in eidflow.toml.",
         )
     return [
-        Arrival(path.name, str(path), _sha256(path.read_bytes()))
+        _folder_arrival(path)
         for path in sorted(folder.iterdir())
         if path.is_file() and is_arrival(path.name)
     ]
 
 
-def archive(arrival: Arrival, s3_settings: S3Settings) -> str:
-    """Move a processed arrival to ``archive/``; return where it went ("" if it is gone)."""
-    return _move(arrival, ARCHIVE, s3_settings, reason=None)
+def _folder_arrival(path: Path) -> Arrival:
+    try:
+        return Arrival(path.name, str(path), _sha256(path.read_bytes()))
+    except OSError as error:  # permissions, a file gone bad: quarantined, the others go on
+        reason = f"{path}: cannot be read ({error.strerror or error})."
+        return Arrival(path.name, str(path), "", error=reason)
 
 
-def quarantine(arrival: Arrival, reason: str, s3_settings: S3Settings) -> str:
+def left_in_inbox(arrival: Arrival, where: str) -> bool:
+    """Whether ``where`` (what filing ``arrival`` away returned) is still in the inbox."""
+    return where == arrival.source or (
+        bool(where)
+        and not arrival.source.startswith("s3://")
+        and Path(where).parent == Path(arrival.source).parent
+    )
+
+
+def archive(arrival: Arrival, s3_settings: S3Settings, read_sha256: str = "") -> str:
+    """Move a processed arrival to ``archive/``; return where it went ("" if it is gone).
+
+    ``read_sha256``: the bytes the run read (default: those listed). A file that holds
+    other bytes now stays in the inbox (see ``left_in_inbox``).
+    """
+    return _move(arrival, ARCHIVE, s3_settings, None, read_sha256 or arrival.sha256)
+
+
+def quarantine(
+    arrival: Arrival, reason: str, s3_settings: S3Settings, read_sha256: str = ""
+) -> str:
     """Move an unreadable arrival to ``quarantine/`` with ``<name>.reason.txt``; return where."""
-    return _move(arrival, QUARANTINE, s3_settings, reason=reason)
+    return _move(arrival, QUARANTINE, s3_settings, reason, read_sha256 or arrival.sha256)
 
 
 @contextmanager
@@ -96,20 +126,30 @@ def inbox_lock(inbox: str) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _move(arrival: Arrival, subfolder: str, s3_settings: S3Settings, reason: str | None) -> str:
+def _move(
+    arrival: Arrival, subfolder: str, s3_settings: S3Settings, reason: str | None, sha256: str
+) -> str:
     if arrival.source.startswith("s3://"):
-        return _S3Inbox.move(arrival, subfolder, s3_settings, reason)
+        return _S3Inbox.move(arrival, subfolder, s3_settings, reason, sha256)
     source = Path(arrival.source)
     if not source.exists():
         return ""  # taken away meanwhile, by a person or another host
     target_dir = source.parent / subfolder
     target_dir.mkdir(exist_ok=True)
     target = target_dir / _free_name(arrival, lambda name: (target_dir / name).exists())
+    note = target_dir / f"{target.name}.reason.txt"
     if reason is not None:
-        (target_dir / f"{target.name}.reason.txt").write_text(
-            reason.rstrip() + "\n", encoding="utf-8"
-        )
-    os.replace(source, target)
+        note.write_text(reason.rstrip() + "\n", encoding="utf-8")
+    os.replace(source, target)  # first moved, then checked: what is checked is what was moved
+    if sha256 and _sha256(target.read_bytes()) != sha256:
+        # Rewritten since the run read it: back to the inbox, a new arrival for the next run.
+        note.unlink(missing_ok=True)
+        back = source
+        if back.exists():  # and written once more meanwhile: keep both
+            moved = Arrival(arrival.name, str(target), _sha256(target.read_bytes()))
+            back = source.parent / _free_name(moved, lambda name: (source.parent / name).exists())
+        os.replace(target, back)
+        return str(back)
     return str(target)
 
 
@@ -136,17 +176,37 @@ class _S3Inbox:
             for item in page.get("Contents", []):
                 name = item["Key"][len(self.prefix) :]
                 if name and is_arrival(name):
-                    body = self.client.get_object(Bucket=self.bucket, Key=item["Key"])[
-                        "Body"
-                    ].read()
-                    found.append(Arrival(name, f"s3://{self.bucket}/{item['Key']}", _sha256(body)))
+                    found.append(self._arrival(name, item["Key"]))
         return sorted(found, key=lambda arrival: arrival.name)
+
+    def _arrival(self, name: str, key: str) -> Arrival:
+        url = f"s3://{self.bucket}/{key}"
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=key)
+            body = got["Body"].read()
+        except (ClientError, BotoCoreError) as error:  # one object must not block the others
+            problem = (
+                s3.manifest_error(url, error)
+                if isinstance(error, ClientError)
+                else ManifestError(url, f"could not read from S3 ({error}).", transient=True)
+            )
+            return Arrival(name, url, "", error=str(problem), transient=problem.transient)
+        return Arrival(name, url, _sha256(body), etag=str(got.get("ETag", "")))
 
     @classmethod
     def move(
-        cls, arrival: Arrival, subfolder: str, settings: S3Settings, reason: str | None
+        cls,
+        arrival: Arrival,
+        subfolder: str,
+        settings: S3Settings,
+        reason: str | None,
+        sha256: str,
     ) -> str:
+        """Copy the version read (``CopySourceIfMatch`` its ETag), then delete the key unless
+        a new version came meanwhile. Changed since the run read it: left in the inbox."""
         bucket, key = s3.parse_url(arrival.source)
+        if sha256 and (sha256 != arrival.sha256 or not arrival.etag):
+            return arrival.source  # changed between listing and reading: the next run sees it
         client = s3.make_client(settings)
         folder = f"{key.rsplit('/', 1)[0]}/{subfolder}/" if "/" in key else f"{subfolder}/"
 
@@ -161,11 +221,21 @@ class _S3Inbox:
             if s3.error_code(error) in s3.NOT_FOUND:
                 return ""  # taken away meanwhile, by a person or another host
             raise
+        matching = {"CopySourceIfMatch": arrival.etag} if sha256 else {}
+        try:
+            client.copy_object(
+                Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": key}, **matching
+            )
+        except ClientError as error:
+            if s3.error_code(error) in ("PreconditionFailed", "412"):
+                return arrival.source  # a new version since the run read it
+            raise
         if reason is not None:
             client.put_object(
                 Bucket=bucket, Key=f"{target}.reason.txt", Body=(reason.rstrip() + "\n").encode()
             )
-        client.copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": key})
+        if sha256 and client.head_object(Bucket=bucket, Key=key).get("ETag") != arrival.etag:
+            return arrival.source  # written again just now: archived as read, kept as new
         client.delete_object(Bucket=bucket, Key=key)
         return f"s3://{bucket}/{target}"
 

@@ -72,11 +72,14 @@ def sort_out_seen(
 
 
 @task(name="file-away", **IO)
-def file_away(arrival: inbox.Arrival, reason: str, settings: Settings) -> str:
-    """Move one manifest to archive/, or to quarantine/ when ``reason`` says it was unreadable."""
+def file_away(
+    arrival: inbox.Arrival, reason: str, settings: Settings, read_sha256: str = ""
+) -> str:
+    """Move one manifest to archive/, or to quarantine/ when ``reason`` says it was unreadable;
+    one rewritten since it was read (``read_sha256``) stays in the inbox."""
     if reason:
-        return inbox.quarantine(arrival, reason, settings.delivery.s3)
-    return inbox.archive(arrival, settings.delivery.s3)
+        return inbox.quarantine(arrival, reason, settings.delivery.s3, read_sha256)
+    return inbox.archive(arrival, settings.delivery.s3, read_sha256)
 
 
 @flow(name=FLOW_NAME)
@@ -92,10 +95,12 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
             log.warning("another watch-inbox run is working on %s; this one stops", inbox_url)
             outcome.skipped_busy = True
             return outcome
-        arrivals: list[inbox.Arrival] = list_arrivals(inbox_url, settings)
+        listed: list[inbox.Arrival] = list_arrivals(inbox_url, settings)
+        arrivals = [arrival for arrival in listed if not arrival.error]
+        _unreadable([arrival for arrival in listed if arrival.error], settings, outcome)
         new, seen = sort_out_seen(arrivals, settings)
         for arrival in seen:
-            _note(outcome.already_processed, file_away(arrival, "", settings), arrival)
+            _filed(outcome, outcome.already_processed, file_away(arrival, "", settings), arrival)
         if seen:
             log.info("%d manifest(s) were processed before; archived again", len(seen))
         if not new:
@@ -116,9 +121,10 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
                 )
                 continue
             error = record.error if record is not None else ""
-            moved = file_away(arrival, error, settings)
-            _note(outcome.quarantined if error else outcome.archived, moved, arrival)
-            if error:
+            read = record.sha256 if record is not None else ""
+            moved = file_away(arrival, error, settings, read)
+            _filed(outcome, outcome.quarantined if error else outcome.archived, moved, arrival)
+            if error and not inbox.left_in_inbox(arrival, moved):
                 log.warning("[run %s] quarantined %s: %s", result.run_id, arrival.name, error)
     log.info(
         "[run %s] %d archived, %d quarantined, %d left for the next run",
@@ -130,11 +136,39 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
     return outcome
 
 
-def _note(moves: list[str], moved: str, arrival: inbox.Arrival) -> None:
-    if moved:
+def _filed(outcome: InboxOutcome, moves: list[str], moved: str, arrival: inbox.Arrival) -> None:
+    log = get_run_logger()
+    if inbox.left_in_inbox(arrival, moved):
+        outcome.left_for_next_run.append(moved)
+        log.warning(
+            "%s was rewritten since it was read: left in the inbox as %s for the next run",
+            arrival.source,
+            moved,
+        )
+    elif moved:
         moves.append(moved)
     else:
-        get_run_logger().warning("%s left the inbox before it could be filed away", arrival.source)
+        log.warning("%s left the inbox before it could be filed away", arrival.source)
+
+
+def _unreadable(arrivals: list[inbox.Arrival], settings: Settings, outcome: InboxOutcome) -> None:
+    """Files the listing could not read: quarantined with the reason, or left in the inbox
+    when the reason may pass (S3 throttling, a 5xx) or the file cannot even be moved."""
+    log = get_run_logger()
+    for arrival in arrivals:
+        if not arrival.transient:
+            try:
+                moved = inbox.quarantine(arrival, arrival.error, settings.delivery.s3)
+            except Exception as error:  # e.g. S3 denies copying what it denies reading
+                log.warning(
+                    "%s: %s; cannot quarantine it either (%s)", arrival.name, arrival.error, error
+                )
+            else:
+                _filed(outcome, outcome.quarantined, moved, arrival)
+                log.warning("quarantined %s: %s", arrival.name, arrival.error)
+                continue
+        outcome.left_for_next_run.append(arrival.source)
+        log.warning("left %s in the inbox for the next run: %s", arrival.name, arrival.error)
 
 
 def _ingest(new: list[inbox.Arrival], settings: Settings) -> RunResult:

@@ -20,10 +20,11 @@ import itertools
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from exporters.config import S3Settings
@@ -90,6 +91,9 @@ class S3Proxy:
     - ``deny_reads``: answer GET and HEAD with 403 AccessDenied.
     - ``fail_reads_of``: answer GETs of objects whose key ends so with 503 SlowDown, once
       ``fail_reads_after`` of them have passed (S3 throttling, a passing failure).
+
+    It also does what S3 does and moto does not: a copy whose source no longer has the
+    ETag of ``x-amz-copy-source-if-match`` is answered 412 PreconditionFailed.
     """
 
     def __init__(self, target: S3Settings) -> None:
@@ -175,6 +179,9 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
                 error = f"<Error><Code>{proxy.fail_code}</Code></Error>".encode()
                 self._answer(proxy.fail_status, [], error)
                 return
+            if self.command == "PUT" and self._copy_source_changed():
+                self._answer(412, [], b"<Error><Code>PreconditionFailed</Code></Error>")
+                return
             headers = {name: value for name, value in self.headers.items()}
             if self.command == "PUT":
                 if proxy.corrupt_put_bodies and body:
@@ -196,6 +203,18 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
                 self._answer(response.status, response.getheaders(), data)
             finally:
                 upstream.close()
+
+        def _copy_source_changed(self) -> bool:
+            wanted = self.headers.get("x-amz-copy-source-if-match")
+            source = self.headers.get("x-amz-copy-source")
+            if not (wanted and source):
+                return False
+            bucket, _, key = unquote(source.lstrip("/")).partition("/")
+            client = boto3.client("s3", endpoint_url=f"http://{proxy.upstream}", region_name=REGION)
+            try:
+                return client.head_object(Bucket=bucket, Key=key).get("ETag") != wanted
+            except ClientError:
+                return True
 
         def _answer(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
             self.send_response(status)

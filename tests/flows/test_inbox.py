@@ -13,6 +13,7 @@ from eidflow.errors import ConfigError
 from exporters.config import S3Settings
 from flows import artifacts, inbox
 from flows.inbox import archive, inbox_lock, list_arrivals, quarantine
+from tests.s3_server import S3Proxy
 
 NO_S3 = S3Settings()
 
@@ -109,3 +110,61 @@ def test_a_file_taken_away_meanwhile_is_not_an_error(tmp_path: Path) -> None:
     (tmp_path / "gone.csv").unlink()
     assert archive(arrival, NO_S3) == ""
     assert quarantine(arrival, "why", NO_S3) == ""
+
+
+def test_a_file_rewritten_since_it_was_read_stays_in_the_inbox(tmp_path: Path) -> None:
+    fill(tmp_path, ["daily.csv"])
+    [arrival] = list_arrivals(str(tmp_path), NO_S3)
+    (tmp_path / "daily.csv").write_text("a corrected shipment, longer\n")
+    assert archive(arrival, NO_S3) == str(tmp_path / "daily.csv")  # left, not archived
+    assert (tmp_path / "daily.csv").read_text() == "a corrected shipment, longer\n"
+    assert list((tmp_path / "archive").iterdir()) == []
+    [again] = list_arrivals(str(tmp_path), NO_S3)
+    assert again.sha256 != arrival.sha256  # a new arrival for the next run
+    assert archive(again, NO_S3) == str(tmp_path / "archive" / "daily.csv")
+
+
+def test_archived_only_if_it_holds_what_the_run_read(tmp_path: Path) -> None:
+    # The run read the file after it was listed, and it had changed in between.
+    fill(tmp_path, ["daily.csv"])
+    [listed] = list_arrivals(str(tmp_path), NO_S3)
+    (tmp_path / "daily.csv").write_text("what the run read\n")
+    read = hashlib.sha256(b"what the run read\n").hexdigest()
+    assert archive(listed, NO_S3, read) == str(tmp_path / "archive" / "daily.csv")
+
+
+def test_an_unreadable_file_is_listed_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(tmp_path, ["a-good.csv", "b-locked.csv"])
+    real = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:  # as for a file its owner made mode 000
+        if path.name == "b-locked.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    good, locked = list_arrivals(str(tmp_path), NO_S3)
+    assert (good.name, good.error) == ("a-good.csv", "")
+    assert (locked.sha256, locked.error) == (
+        "",
+        f"{tmp_path / 'b-locked.csv'}: cannot be read (Permission denied).",
+    )
+    assert quarantine(locked, locked.error, NO_S3) == str(tmp_path / "quarantine" / "b-locked.csv")
+
+
+def test_s3_a_new_version_since_the_read_stays_in_the_inbox(s3_proxy: S3Proxy) -> None:
+    s3_bucket = s3_proxy.settings  # the proxy answers a stale conditional copy as S3 does
+    client = boto3.client("s3", endpoint_url=s3_bucket.endpoint_url, region_name=s3_bucket.region)
+    client.put_object(Bucket=s3_bucket.bucket, Key="in/daily.csv", Body=b"3 devices\n")
+    url = f"s3://{s3_bucket.bucket}/in/"
+    [arrival] = list_arrivals(url, s3_bucket)
+    client.put_object(Bucket=s3_bucket.bucket, Key="in/daily.csv", Body=b"6 devices\n")
+    assert archive(arrival, s3_bucket) == arrival.source
+    keys = {item["Key"] for item in client.list_objects_v2(Bucket=s3_bucket.bucket)["Contents"]}
+    assert keys == {"in/daily.csv"}
+    [again] = list_arrivals(url, s3_bucket)
+    assert archive(again, s3_bucket) == f"s3://{s3_bucket.bucket}/in/archive/daily.csv"
+    body = client.get_object(Bucket=s3_bucket.bucket, Key="in/archive/daily.csv")["Body"].read()
+    assert body == b"6 devices\n"

@@ -1,0 +1,73 @@
+"""watch-inbox when files change under it: a manifest rewritten during a run, one unreadable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows import watch
+from flows.watch import WatchParameters, watch_inbox
+from tests.flows.tenant import Device, manifest_csv, write_config
+from tests.flows.test_watch_inbox import operator_eids
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def test_a_manifest_rewritten_during_the_run_is_left_for_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first_three, all_six = [Device(n) for n in range(1, 4)], [Device(n) for n in range(1, 7)]
+    (inbox / "daily.csv").write_bytes(manifest_csv(first_three))
+    config = write_config(tmp_path, flows={"inbox": str(inbox)})
+    ingest = watch._ingest
+
+    def ingest_while_the_oem_rewrites(*args: Any) -> Any:
+        result = ingest(*args)
+        (inbox / "daily.csv").write_bytes(manifest_csv(all_six))  # a corrected manifest
+        return result
+
+    monkeypatch.setattr(watch, "_ingest", ingest_while_the_oem_rewrites)
+    first = watch_inbox(WatchParameters(config_file=str(config)))
+    monkeypatch.setattr(watch, "_ingest", ingest)
+
+    assert (first.archived, first.left_for_next_run) == ([], [str(inbox / "daily.csv")])
+    assert sorted(operator_eids(tmp_path / "runs" / first.run_id)) == sorted(
+        d.eid for d in first_three
+    )
+    second = watch_inbox(WatchParameters(config_file=str(config)))
+    assert second.archived == [str(inbox / "archive" / "daily.csv")]
+    assert sorted(operator_eids(tmp_path / "runs" / second.run_id)) == sorted(
+        d.eid for d in all_six[3:]
+    )  # the first three are already_registered: each EID handed off once
+
+
+def test_an_unreadable_file_is_quarantined_and_the_others_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    devices = [Device(n) for n in range(1, 4)]
+    (inbox / "a-good.csv").write_bytes(manifest_csv(devices))
+    (inbox / "b-locked.csv").write_bytes(manifest_csv([Device(9)]))
+    config = write_config(tmp_path, flows={"inbox": str(inbox)})
+    real = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:  # as for a file its owner made mode 000
+        if path.name == "b-locked.csv" and path.parent == inbox:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    outcome = watch_inbox(WatchParameters(config_file=str(config)))
+
+    assert outcome.archived == [str(inbox / "archive" / "a-good.csv")]
+    assert outcome.quarantined == [str(inbox / "quarantine" / "b-locked.csv")]
+    reason = (inbox / "quarantine" / "b-locked.csv.reason.txt").read_text()
+    assert "cannot be read (Permission denied)" in reason
+    assert sorted(operator_eids(tmp_path / "runs" / outcome.run_id)) == sorted(
+        d.eid for d in devices
+    )
