@@ -45,6 +45,13 @@ SCAN_FACTOR = 0.25
 DEVICE_COLUMNS = (schema.EID, *t.DEVICE_TEXT, "row", "first_run", "first_seen_at")
 STATE_COLUMNS = (schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID, "state_at", "state_run")
 TIMES = ("first_seen_at", "state_at")
+# A device first claimed by a run that failed or died (its claims released) was never
+# handed off then: the run that claims it next is the one it was first seen by.
+FIRST_SEEN = ("first_run", "first_seen_at")
+FIRST_IF_VOID = (
+    "CASE WHEN (SELECT r.state FROM runs r WHERE r.run_id = devices.first_run)"
+    f" IN ('{t.ABORTED}', '{t.ABANDONED}') THEN excluded.{{column}} ELSE devices.{{column}} END"
+)
 
 
 def live_claims(connection: Connection, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
@@ -169,7 +176,10 @@ def register_devices(
         updated += [*STATE_COLUMNS]
         _keep_known_states(connection, lines[schema.EID], known_eids)
     lines = lines[columns]
-    updates = ", ".join(f"{column} = excluded.{column}" for column in updated)
+    updates = ", ".join(
+        [f"{column} = excluded.{column}" for column in updated]
+        + [f"{column} = {FIRST_IF_VOID.format(column=column)}" for column in FIRST_SEEN]
+    )
     upsert = f"ON CONFLICT (eid) DO UPDATE SET {updates}"
     if not bulk.is_postgres(connection):
         bulk.insert_frame(connection, "devices", lines, suffix=upsert)
