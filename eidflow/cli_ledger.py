@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -19,9 +19,16 @@ from rich.table import Table
 
 from eidflow import __version__
 from eidflow.errors import EXIT_INPUT_UNREADABLE, ConfigError
+from eidflow.identifiers import InvalidChecksum, ValidationError
+from eidflow.identifiers import eid as eid_rules
 from eidflow.ledger import SqlLedger, open_ledger, queries
 from eidflow.ledger import resend as resending
 from eidflow.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from exporters.config import OperatorProfile
 
 ledger_option = click.option(
     "--ledger", "ledger_url", help="sqlite:///path or postgresql://… (default: from eidflow.toml)."
@@ -32,10 +39,19 @@ config_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 
 
-def _open(config_file: Path | None, ledger_url: str | None) -> tuple[Settings, SqlLedger]:
+def _open(
+    config_file: Path | None, ledger_url: str | None, *, runs: bool = False
+) -> tuple[Settings, SqlLedger]:
+    """Settings and the ledger; ``runs``: this command begins a run, which settles dead
+    runs, so the ledger asks where a dead run delivered whether it handed its files off."""
     overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
     settings = load_settings(config_file, **overrides)
-    return settings, open_ledger(settings.ledger.url, create=False)
+    is_complete = None
+    if runs:
+        from eidflow.pipeline import handed_off_by
+
+        is_complete = handed_off_by(settings)
+    return settings, open_ledger(settings.ledger.url, is_complete=is_complete, create=False)
 
 
 def _print_json(value: Any) -> None:
@@ -205,7 +221,7 @@ def resend(
     """Hand EIDs (or serial numbers) to an operator again, on purpose, with a reason."""
     if not reason.strip():
         raise click.UsageError("a re-send needs --reason TEXT; it is recorded in the ledger.")
-    settings, ledger = _open(config_file, ledger_url)
+    settings, ledger = _open(config_file, ledger_url, runs=True)
     try:
         summary = _resend(
             settings,
@@ -236,8 +252,10 @@ def _resend(
     requested_by: str,
     out_dir: Path | None,
 ) -> dict[str, Any]:
-    from eidflow.runfolder import new_run_id, prepare_run_dir, write_summary
-    from exporters.operator import write_operator_files
+    """Write the re-send run and deliver it like an ingest's hand-off: the re-send lines
+    are staged first, delivered once the receipt and summary.json are written, released
+    if the delivery fails; a re-send killed midway is settled like any dead run."""
+    from eidflow.runfolder import new_run_id, prepare_run_dir, release_run_dir
 
     profiles = {profile.name: profile for profile in settings.operators}
     if operator_name not in profiles:
@@ -252,37 +270,74 @@ def _resend(
     run_id = new_run_id(started_at)
     run_dir = prepare_run_dir(out_dir, settings.output.runs_dir, run_id)
     ledger.begin_run(run_id, str(run_dir.resolve()), kind="resend")
+    request = resending.Request(operator_name, reason, requested_by)
     try:
-        resending.claim_resend(ledger, run_id, operator_name, handoff, reason, requested_by)
-        outputs = [
-            output.as_dict()
-            for output in write_operator_files(handoff, profiles[operator_name], run_dir, run_id)
-        ]
-        counts = {"rows": len(handoff), "by_operator": {operator_name: len(handoff)}}
-        summary: dict[str, Any] = {
-            "run_id": run_id,
-            "kind": "resend",
-            "eidflow_version": __version__,
-            "started_at": started_at.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat(),
-            "exit_status": 0,
-            "resend": {"operator": operator_name, "reason": reason, "requested_by": requested_by},
-            "inputs": [],
-            "counts": counts,
-            "outputs": outputs,
-        }
-        write_summary(run_dir, summary)
-    except BaseException as error:
+        resending.claim_resend(ledger, run_id, request, handoff)
+        summary, handed = _write_and_deliver(
+            settings, handoff, profiles[operator_name], request, run_dir, run_id, started_at
+        )
+    except Exception as error:  # nothing was handed off: release the lines, keep no claim
         ledger.abort_run(run_id, str(error) or type(error).__name__)
+        release_run_dir(run_dir)
         raise
-    ledger.mark_delivered(run_id, operator_name, outputs)
-    ledger.finish_run(run_id, [], counts)
+    ledger.mark_delivered(run_id, operator_name, handed)
+    ledger.finish_run(run_id, [], summary["counts"])
     return summary | {"run_dir": str(run_dir)}
+
+
+def _write_and_deliver(
+    settings: Settings,
+    handoff: pd.DataFrame,
+    profile: OperatorProfile,
+    request: resending.Request,
+    run_dir: Path,
+    run_id: str,
+    started_at: datetime,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The operator files, delivered (``receipt.json``), then ``summary.json`` last.
+
+    Returns the summary and the operator files handed off."""
+    from eidflow.errors import DeliveryError
+    from eidflow.runfolder import write_summary
+    from exporters import delivery
+    from exporters.operator import write_operator_files
+
+    outputs = write_operator_files(handoff, profile, run_dir, run_id)
+    handed = [output.as_dict() for output in outputs]
+    try:
+        outputs += delivery.deliver(run_dir, outputs, run_id, settings.delivery)
+    except DeliveryError as error:
+        raise DeliveryError(
+            error.what,
+            todo="No receipt was written: this re-send is void and the ledger records it as"
+            " not delivered. Fix the cause (network, credentials, bucket policy), then run"
+            " the same eidflow resend again.",
+        ) from None
+    counts = {"rows": len(handoff), "by_operator": {request.operator: len(handoff)}}
+    summary: dict[str, Any] = {
+        "run_id": run_id,
+        "kind": "resend",
+        "eidflow_version": __version__,
+        "started_at": started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "exit_status": 0,
+        "resend": {
+            "operator": request.operator,
+            "reason": request.reason,
+            "requested_by": request.requested_by,
+        },
+        "inputs": [],
+        "counts": counts,
+        "outputs": [output.as_dict() for output in outputs],
+    }
+    write_summary(run_dir, summary)
+    return summary, handed
 
 
 def _resolve(connection: Any, keys: tuple[str, ...]) -> list[str]:
     eids: list[str] = []
     for key in keys:
+        _refuse_mistyped_eid(key)
         found = queries.find_eids(connection, key)
         if not found:
             raise ConfigError(
@@ -290,3 +345,23 @@ def _resolve(connection: Any, keys: tuple[str, ...]) -> list[str]:
             )
         eids += [eid for eid in found if eid not in eids]
     return eids
+
+
+def _refuse_mistyped_eid(key: str) -> None:
+    """32 digits are taken for an EID (``queries.find_eids``): say so when they cannot be one."""
+    number = eid_rules.compact(key)
+    if len(number) != eid_rules.LENGTH or not number.isdigit():
+        return
+    try:
+        eid_rules.validate(key)
+    except InvalidChecksum:
+        raise ConfigError(
+            f"{key!r} looks like an EID, but its check digits ({number[-2:]}) do not match"
+            " its other 30 digits: a digit is mistyped.",
+            todo="Copy the EID again from the manifest or the hand-off file.",
+        ) from None
+    except ValidationError as error:
+        raise ConfigError(
+            f"{key!r} looks like an EID, but is not one: {error}.",
+            todo="Copy the EID again from the manifest or the hand-off file.",
+        ) from None

@@ -1,10 +1,14 @@
 """The deliberate re-send: hand devices to an operator again, with a reason, on record.
 
 A re-send never touches the exactly-once claim: it adds a hand-off line with the
-reason and who asked, staged and settled like any other run's claims.
+reason and who asked, staged and settled like any other run's claims: staged before
+its files leave, delivered once its receipt and summary.json are written, released if
+the delivery fails; a re-send run that dies is settled by its folder and its receipt.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Connection, bindparam, text
@@ -59,23 +63,25 @@ def _as_decisions(found: pd.DataFrame, operator: str) -> pd.DataFrame:
     return frame
 
 
-def claim_resend(
-    ledger: SqlLedger,
-    run_id: str,
-    operator: str,
-    handoff: pd.DataFrame,
-    reason: str,
-    requested_by: str,
-) -> None:
+@dataclass(frozen=True)
+class Request:
+    """Who asks to send again, to which operator, and why: recorded on every line."""
+
+    operator: str
+    reason: str
+    requested_by: str
+
+
+def claim_resend(ledger: SqlLedger, run_id: str, request: Request, handoff: pd.DataFrame) -> None:
     """Stage the re-send lines of this run (settled with the run, like any claim)."""
     lines = handoff[[schema.EID, schema.SERIAL_NUMBER, schema.IMEI, schema.SOURCE_FILE, "row"]]
     with ledger.write() as connection:
         lines = lines.assign(
-            operator=operator,
+            operator=request.operator,
             run_id=run_id,
             state=t.STAGED,
             staged_at=ledger.now(),
-            resend_reason=reason,
-            requested_by=requested_by,
+            resend_reason=request.reason,
+            requested_by=request.requested_by,
         )
         bulk.insert_frame(connection, "handoffs", lines)

@@ -106,7 +106,8 @@ def reclaim_if_settled(connection: Connection, run_id: str, now: Any) -> None:
     """A run taken for dead while it lived (PostgreSQL session lost) completes after all.
 
     Its released claims are delivered again where nobody claimed the EID since; where
-    another run did, that EID went to the operator twice, which is logged loudly.
+    another run did, that EID went to the operator twice, which is logged loudly. Its
+    re-send lines (outside the exactly-once claim: nobody can take them) all stand.
     """
     state = connection.execute(
         text("SELECT state FROM runs WHERE run_id = :run_id"), {"run_id": run_id}
@@ -116,9 +117,9 @@ def reclaim_if_settled(connection: Connection, run_id: str, now: Any) -> None:
     bulk.execute(
         connection,
         "UPDATE handoffs SET state = :staged, released_at = NULL WHERE run_id = :run_id"
-        " AND state = :released AND resend_reason = '' AND NOT EXISTS (SELECT 1 FROM handoffs o"
+        " AND state = :released AND (resend_reason <> '' OR NOT EXISTS (SELECT 1 FROM handoffs o"
         " WHERE o.operator = handoffs.operator AND o.eid = handoffs.eid"
-        " AND o.state <> :released AND o.resend_reason = '')",
+        " AND o.state <> :released AND o.resend_reason = ''))",
         staged=t.STAGED,
         released=t.RELEASED,
         run_id=run_id,

@@ -11,7 +11,8 @@ from click.testing import CliRunner, Result
 
 from eidflow.cli import main
 from eidflow.identifiers.eid import format as printed
-from eidflow.ledger import open_ledger
+from eidflow.ledger import liveness, open_ledger, queries
+from eidflow.ledger import resend as resending
 from tests.ledger.helpers import devices, eid
 
 
@@ -113,7 +114,10 @@ def test_resend_writes_a_new_run_and_records_why(ledger_url: str, tmp_path: Path
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kind"] == "resend" and summary["counts"]["rows"] == 1
-    [handoff_file] = [out / item["path"] for item in summary["outputs"]]
+    [handoff_file] = [
+        out / item["path"] for item in summary["outputs"] if item["kind"] == "operator"
+    ]
+    assert (out / "receipt.json").is_file()  # delivered in place: the run folder is the hand-off
     lines = handoff_file.read_text().splitlines()
     assert lines[0].startswith("EID,")
     assert [line.split(",")[0] for line in lines[1:]] == [eid(2)]
@@ -137,3 +141,48 @@ def test_resend_of_what_was_never_delivered_is_refused(
     )  # fmt: skip
     assert result.exit_code == 2
     assert "eidflow:" in result.output
+
+
+def test_resend_of_an_eid_with_wrong_check_digits_says_so(ledger_url: str) -> None:
+    mistyped = eid(2)[:-2] + f"{(int(eid(2)[-2:]) + 1) % 100:02d}"
+    result = run(
+        "resend", printed(mistyped), "--operator", "operator", "--reason", "x", "--ledger", ledger_url
+    )  # fmt: skip
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert "looks like an EID" in line and "check digits" in line
+    assert "not in the ledger" not in line
+
+
+@pytest.mark.postgres
+def test_a_resend_taken_for_dead_while_alive_ends_delivered(pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL: the re-send's session (its advisory lock) is lost, another run settles it
+    as dead and releases its line, but the re-send goes on and delivers: its line is
+    delivered after all (a re-send line is outside the exactly-once claim: nobody took it)."""
+    seeded = open_ledger(pg_url)
+    seeded.begin_run("run-1", str(tmp_path / "run-1"))
+    seeded.claim_handoff("run-1", "operator", devices((1, "SER-1")))
+    seeded.mark_delivered("run-1", "operator", [])
+    seeded.finish_run("run-1", [], {})
+    seeded.close()
+    alive = open_ledger(pg_url)
+    alive.begin_run("again", str(tmp_path / "again"), kind="resend")
+    with alive.read() as connection:
+        handoff = resending.handoff_frame(connection, [eid(1)], "operator")
+    resending.claim_resend(alive, "again", resending.Request("operator", "lost", "bob"), handoff)
+    alive._run_locks["again"].invalidate()  # the lock's session ends: the run looks dead
+    liveness.LIVE_HERE.discard("again")  # ... to any other process
+    other = open_ledger(pg_url)
+    try:
+        other.begin_run("other", str(tmp_path / "other"))  # settles "again": folder incomplete
+        alive.mark_delivered("again", "operator", [])
+        alive.finish_run("again", [], {})
+        with other.read() as connection:
+            story = queries.device_story(connection, eid(1))
+        assert [(line["run_id"], line["state"]) for line in story["handoffs"]] == [
+            ("run-1", "delivered"),
+            ("again", "delivered"),
+        ]
+    finally:
+        alive.close()
+        other.close()
