@@ -25,6 +25,7 @@ from eidflow.errors import (
     EXIT_INPUT_UNREADABLE,
     EXIT_OK,
     ConfigError,
+    EidflowError,
     InputError,
     ManifestError,
 )
@@ -296,7 +297,10 @@ def run_ingest(
             summary["outputs"] = [output.as_dict() for output in outputs]
             write_summary(run_dir, summary)
         except Exception as error:  # the run failed: release its claims so a rerun hands them off
-            ledger.abort_run(run_id, str(error))
+            if not _delivered_elsewhere(settings, run_id, run_dir):
+                ledger.abort_run(run_id, str(error))
+            # Else its files reached S3 or the outbox before it failed (its receipt there):
+            # the operator may take them, so the claims stand; the next run settles it.
             release_run_dir(run_dir)
             raise
         steps("finish", _finish, ledger, run_id, frame, records, summary, outputs, io=True)
@@ -315,6 +319,15 @@ def check_request(request: IngestRequest, settings: Settings) -> None:
             f" (profiles defined: {known}).",
             todo=f"Fix the name, or add [parsers.profiles.{request.oem_profile}] to eidflow.toml.",
         )
+
+
+def _delivered_elsewhere(settings: Settings, run_id: str, run_dir: Path) -> bool:
+    """Whether a failing run's delivery to S3 or an outbox completed (True when that
+    cannot be told: its claims are then held for a later run to settle)."""
+    try:
+        return handed_off_by(settings)(run_id, str(run_dir.resolve()))
+    except EidflowError:
+        return True
 
 
 def handed_off_by(settings: Settings) -> Callable[[str, str], bool]:

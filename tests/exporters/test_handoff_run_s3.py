@@ -17,6 +17,7 @@ import pytest
 from eidflow.errors import DeliveryError
 from eidflow.pipeline import IngestRequest, run_ingest
 from eidflow.settings import Settings
+from exporters import delivery
 from exporters.config import DeliverySettings
 from tests.s3_server import S3Proxy
 
@@ -160,3 +161,24 @@ def test_a_run_killed_after_its_s3_receipt_counts_as_handed_off(
         )
     ingest(tmp_path, settings, "run-b")
     assert sorted(delivered_eids(s3_proxy)) == sorted(first)  # nothing handed off twice
+
+
+def test_a_run_failing_after_its_s3_receipt_keeps_its_claims(
+    tmp_path: Path, s3_proxy: S3Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up as the local receipt is written, after the receipt reached S3:
+    the operator may take the files, so the run's claims must not be released."""
+    settings = settings_for(tmp_path, s3_proxy)
+
+    def disk_full(run_dir: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device", str(run_dir / "receipt.json"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(delivery, "_write_local_receipt", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            ingest(tmp_path, settings, "run-a")
+    first = delivered_eids(s3_proxy)
+    assert first, "the failed run's delivery is whole in S3"
+
+    ingest(tmp_path, settings, "run-b")  # settles run-a as handed off; sends nothing again
+    assert sorted(delivered_eids(s3_proxy)) == sorted(first)
