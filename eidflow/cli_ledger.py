@@ -255,6 +255,7 @@ def _resend(
     """Write the re-send run and deliver it like an ingest's hand-off: the re-send lines
     are staged first, delivered once the receipt and summary.json are written, released
     if the delivery fails; a re-send killed midway is settled like any dead run."""
+    from eidflow.pipeline import delivered_elsewhere
     from eidflow.runfolder import new_run_id, prepare_run_dir, release_run_dir
 
     profiles = {profile.name: profile for profile in settings.operators}
@@ -276,8 +277,10 @@ def _resend(
         summary, handed = _write_and_deliver(
             settings, handoff, profiles[operator_name], request, run_dir, run_id, started_at
         )
-    except Exception as error:  # nothing was handed off: release the lines, keep no claim
-        ledger.abort_run(run_id, str(error) or type(error).__name__)
+    except Exception as error:  # the re-send failed: release its lines, unless delivered
+        if not delivered_elsewhere(settings, run_id, run_dir):
+            ledger.abort_run(run_id, str(error) or type(error).__name__)
+        # Else the file reached S3 or the outbox (its receipt there): the lines stand.
         release_run_dir(run_dir)
         raise
     ledger.mark_delivered(run_id, operator_name, handed)

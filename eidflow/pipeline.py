@@ -297,7 +297,7 @@ def run_ingest(
             summary["outputs"] = [output.as_dict() for output in outputs]
             write_summary(run_dir, summary)
         except Exception as error:  # the run failed: release its claims so a rerun hands them off
-            if not _delivered_elsewhere(settings, run_id, run_dir):
+            if not delivered_elsewhere(settings, run_id, run_dir):
                 ledger.abort_run(run_id, str(error))
             # Else its files reached S3 or the outbox before it failed (its receipt there):
             # the operator may take them, so the claims stand; the next run settles it.
@@ -321,7 +321,7 @@ def check_request(request: IngestRequest, settings: Settings) -> None:
         )
 
 
-def _delivered_elsewhere(settings: Settings, run_id: str, run_dir: Path) -> bool:
+def delivered_elsewhere(settings: Settings, run_id: str, run_dir: Path) -> bool:
     """Whether a failing run's delivery to S3 or an outbox completed (True when that
     cannot be told: its claims are then held for a later run to settle)."""
     try:

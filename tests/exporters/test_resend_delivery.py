@@ -200,3 +200,29 @@ def test_a_resend_killed_while_delivering_is_settled_by_its_s3_receipt(
     assert later.exit_code == 0, later.output
     assert run_states(config)[dead_run] == ("resend", settled[0])
     assert (dead_run, settled[1]) in resend_lines(config)
+
+
+def test_a_resend_failing_after_its_s3_receipt_keeps_its_line(
+    tmp_path: Path, s3_proxy: S3Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up as the local receipt is written, after the receipt reached S3:
+    the operator may take the file, so the line is not released; the next run settles it."""
+    from exporters import delivery
+
+    config = s3_config(tmp_path, s3_proxy.settings)
+
+    def disk_full(run_dir: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device", str(run_dir / "receipt.json"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(delivery, "_write_local_receipt", disk_full)
+        failed = resend(config, tmp_path / "failed")
+    assert failed.exit_code == 3, failed.output
+    assert "No space left on device" in failed.stderr
+    [(run_id, state)] = resend_lines(config)
+    assert state == "staged"  # held, not released
+
+    later = resend(config, tmp_path / "later")  # its run settles the failed one
+    assert later.exit_code == 0, later.output
+    assert run_states(config)[run_id] == ("resend", "recovered")
+    assert (run_id, "delivered") in resend_lines(config)
