@@ -71,7 +71,7 @@ def load_pending(settings: Settings) -> pd.DataFrame:
     """Devices the ledger has delivered to an operator but not yet seen in the group."""
     ledger = open_ledger(settings.ledger.url)
     try:
-        return ledger.pending_enrollment()
+        return ledger.pending_enrollment(settings.entra.group_id)
     finally:
         ledger.close()
 

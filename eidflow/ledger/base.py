@@ -90,8 +90,11 @@ class Ledger(Protocol):
         A device whose state changed keeps the one it had in its history.
         """
 
-    def pending_enrollment(self) -> pd.DataFrame:
-        """Devices handed off (delivered) but not yet group members.
+    def pending_enrollment(self, group_id: str) -> pd.DataFrame:
+        """Devices handed off (delivered) but not yet members of the static group ``group_id``.
+
+        Only memberships of that group count: after ``[entra] group_id`` changes, every
+        delivered device is pending for the new group until it is recorded there.
 
         Columns: ``eid``, ``serial_number``, ``imei``, ``operator``, ``intune_state``.
         """

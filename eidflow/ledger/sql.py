@@ -207,9 +207,9 @@ class SqlLedger:
         with self.write() as connection:
             enrolment.record_states(connection, run_id, states, self.now())
 
-    def pending_enrollment(self) -> pd.DataFrame:
+    def pending_enrollment(self, group_id: str) -> pd.DataFrame:
         with self.read() as connection:
-            return enrolment.pending(connection)
+            return enrolment.pending(connection, group_id)
 
     def record_memberships(self, run_id: str, group_id: str, object_ids: pd.DataFrame) -> None:
         with self.write() as connection:

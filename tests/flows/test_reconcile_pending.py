@@ -36,10 +36,10 @@ def hand_off(tmp_path: Path, config: Path) -> None:
     assert result.exit_code == 0
 
 
-def pending_eids(tmp_path: Path) -> list[str]:
+def pending_eids(tmp_path: Path, group_id: str = GROUP_ID) -> list[str]:
     ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
     try:
-        return sorted(ledger.pending_enrollment()["eid"])
+        return sorted(ledger.pending_enrollment(group_id)["eid"])
     finally:
         ledger.close()
 
@@ -85,6 +85,43 @@ def test_newly_enrolled_devices_join_the_group_through_graph(
     assert again.new_members == [] and again.recorded_members == []
     assert graph_emulator.groups[GROUP_ID] == {BYSTANDER.object_id, *joined}
     assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED if d not in ENROLLED)
+
+
+def test_after_the_group_changes_the_devices_join_the_new_group(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    new_group = "b7d94e0c-2a6f-4c3b-8e15-9f0a1d2c3b4e"
+    graph_emulator.managed_devices = [d.managed_device() for d in SHIPPED]
+    graph_emulator.devices = [d.entra_device() for d in SHIPPED]
+    graph_emulator.groups = {GROUP_ID: set(), new_group: set()}
+    graph = {
+        "base_url": graph_emulator.base_url,
+        "access_token": graph_emulator.token,
+        "apply_memberships": True,
+    }
+    config = write_config(tmp_path, flows={"inventory_source": "graph"}, graph=graph)
+    hand_off(tmp_path, config)
+    everyone = sorted(d.object_id for d in SHIPPED)
+    first = reconcile_pending(ReconcileParameters(config_file=str(config)))
+    assert sorted(first.recorded_members) == everyone
+    assert graph_emulator.groups[GROUP_ID] == set(everyone)
+
+    # [entra] group_id now names another group: the same PCs belong in it too.
+    config = write_config(
+        tmp_path, flows={"inventory_source": "graph"}, graph=graph, entra={"group_id": new_group}
+    )
+    assert pending_eids(tmp_path, new_group) == sorted(d.eid for d in SHIPPED)
+
+    moved = reconcile_pending(ReconcileParameters(config_file=str(config)))
+
+    assert moved.pending == len(SHIPPED)
+    assert moved.membership == {"added": 4, "already_members": 0, "missing": 0, "failed": 0}
+    assert sorted(moved.recorded_members) == everyone
+    assert graph_emulator.groups[new_group] == set(everyone)
+    assert graph_emulator.groups[GROUP_ID] == set(everyone)
+    assert pending_eids(tmp_path, new_group) == [] and pending_eids(tmp_path) == []
+    summary = json.loads((Path(moved.run_dir) / "summary.json").read_text())
+    assert summary["group_id"] == new_group
 
 
 def test_without_apply_the_lists_are_written_and_devices_stay_pending(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from eidflow.ledger import open_ledger
 from exporters.config import S3Settings
 from flows.inbox import inbox_lock
 from flows.watch import WatchParameters, watch_inbox
-from tests.flows.tenant import Device, manifest_csv, write_config
+from tests.flows.tenant import GROUP_ID, Device, manifest_csv, write_config
 from tests.s3_server import REGION, S3Proxy
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -68,7 +68,7 @@ def test_good_manifest_handed_off_and_archived_bad_one_quarantined(tmp_path: Pat
     try:
         seen = ledger.manifest_seen(hashlib.sha256(good).hexdigest())
         assert seen is not None and seen.run_id == first.run_id
-        assert sorted(ledger.pending_enrollment()["eid"]) == sorted(d.eid for d in DEVICES)
+        assert sorted(ledger.pending_enrollment(GROUP_ID)["eid"]) == sorted(d.eid for d in DEVICES)
     finally:
         ledger.close()
 

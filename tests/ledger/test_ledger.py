@@ -100,7 +100,7 @@ def test_finish_delivers_what_mark_delivered_did_not(ledger: SqlLedger, tmp_path
     ledger.claim_handoff("r1", "op-b", devices((2, "S2")))
     ledger.mark_delivered("r1", "op-a", [{"path": "operator/op-a/a.csv", "rows": 1}])
     ledger.finish_run("r1", [], {})
-    pending = ledger.pending_enrollment()
+    pending = ledger.pending_enrollment("group-1")
     assert sorted(zip(pending["eid"], pending["operator"], strict=True)) == [
         (eid(1), "op-a"),
         (eid(2), "op-b"),
@@ -132,7 +132,7 @@ def test_states_and_memberships(ledger: SqlLedger, tmp_path: Path) -> None:
     ledger.finish_run("r1", [], {})
     ledger.record_memberships("r1", "group-1", states.iloc[:1])
     ledger.record_memberships("r1", "group-1", states.iloc[:1])
-    pending = ledger.pending_enrollment()
+    pending = ledger.pending_enrollment("group-1")
     assert pending[["eid", "intune_state"]].values.tolist() == [[eid(2), "not_enrolled"]]
     with ledger.read() as connection:
         members = connection.exec_driver_sql("SELECT count(*) FROM memberships").scalar()
@@ -145,6 +145,26 @@ def test_states_and_memberships(ledger: SqlLedger, tmp_path: Path) -> None:
     ledger.finish_run("r2", [], {})
     assert states_of(ledger, 1) == [("r1", "enrolled", "obj-1"), ("r2", "enrolled", "o")]
     assert states_of(ledger, 2) == [("r1", "not_enrolled", ""), ("r2", "enrolled", "o")]
+
+
+def test_pending_is_per_group_a_membership_elsewhere_does_not_count(
+    ledger: SqlLedger, tmp_path: Path
+) -> None:
+    """``[entra] group_id`` changed from group A to group B: every PC is pending for B."""
+    ledger.begin_run("r1", str(tmp_path / "r1"))
+    ledger.claim_handoff("r1", "op", devices((1, "S1"), (2, "S2"), (3, "S3"), (4, "S4")))
+    ledger.finish_run("r1", [], {})
+    objects = pd.DataFrame(
+        {"eid": [eid(n) for n in (1, 2, 3, 4)], "entra_object_id": ["o1", "o2", "o3", "o4"]}
+    )
+    ledger.record_memberships("r1", "group-a", objects)
+    assert ledger.pending_enrollment("group-a").empty
+
+    everyone = [eid(n) for n in (1, 2, 3, 4)]
+    assert ledger.pending_enrollment("group-b")["eid"].tolist() == everyone
+    ledger.record_memberships("r1", "group-b", objects.iloc[:2])
+    assert ledger.pending_enrollment("group-b")["eid"].tolist() == everyone[2:]
+    assert ledger.pending_enrollment("group-a").empty
 
 
 def test_a_claim_records_the_intune_state_it_brings(ledger: SqlLedger, tmp_path: Path) -> None:
@@ -162,7 +182,7 @@ def test_a_claim_records_the_intune_state_it_brings(ledger: SqlLedger, tmp_path:
     ledger.finish_run("r2", [], {})
     assert states_of(ledger, 1) == [("r1", "enrolled", "obj-1"), ("r2", "os_unsupported", "")]
     assert states_of(ledger, 2) == [("r1", "not_enrolled", "")]
-    assert ledger.pending_enrollment()["intune_state"].tolist() == ["os_unsupported"]
+    assert ledger.pending_enrollment("group-1")["intune_state"].tolist() == ["os_unsupported"]
 
 
 @pytest.mark.parametrize(
@@ -188,7 +208,7 @@ def test_empty_frames_are_no_ops(ledger: SqlLedger, tmp_path: Path) -> None:
     ledger.record_intune_states("r1", pd.DataFrame(columns=["eid", "intune_state"]))
     ledger.record_memberships("r1", "group", pd.DataFrame(columns=["eid", "entra_object_id"]))
     ledger.finish_run("r1", [], {})
-    assert ledger.pending_enrollment().empty
+    assert ledger.pending_enrollment("group-1").empty
 
 
 def test_known_devices_with_eids_and_serials_of_different_lengths(

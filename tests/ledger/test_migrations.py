@@ -59,7 +59,7 @@ def test_a_revision_1_ledger_upgrades_and_keeps_its_hand_offs(url: str, tmp_path
             pd.DataFrame({"eid": [eid(1)], "intune_state": ["enrolled"], "entra_object_id": ["o"]}),
         )
         ledger.finish_run("new", [], {})
-        assert ledger.pending_enrollment()["eid"].tolist() == [eid(1), eid(2)]
+        assert ledger.pending_enrollment("group")["eid"].tolist() == [eid(1), eid(2)]
     finally:
         ledger.close()
 
