@@ -1,6 +1,6 @@
 """Which devices handed off earlier have enrolled since: pure functions over frames.
 
-The ledger's ``pending_enrollment()`` lists devices delivered to an operator but not yet
+The ledger's ``pending_enrollment(group_id)`` lists devices delivered to an operator but not yet
 group members; the core's reconciliation, run again against a fresh inventory, says which
 of them are now enrolled with a resolved Entra object id.
 """

@@ -92,7 +92,8 @@ def _sqlite_on_begin(connection: Connection) -> None:
 
 
 def describe(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
+    """The URL as the user wrote it (``postgresql://``, not the driver's name), no password."""
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
 
 def _masked(url: str) -> str:
