@@ -376,7 +376,7 @@ def test_a_device_routed_to_another_operator_later_is_warned(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     [line] = read_csv(tmp_path / "run2" / "decisions.csv")
     assert (line["status"], line["warnings"]) == ("accepted", "handed_to_other_operator")
-    assert list((tmp_path / "run2" / "operator").iterdir())[0].name == "contoso-mobile"
+    assert [path.name for path in (tmp_path / "run2" / "operator").iterdir()] == ["contoso-mobile"]
 
 
 def test_rows_of_a_hidden_sheet_are_warned(tmp_path: Path) -> None:
