@@ -161,12 +161,16 @@ def test_served_inbox_schedule_picks_up_a_dropped_manifest(
                     f"no inbox run happened: {(tmp_path / 'serve.log').read_text()[-3000:]}"
                 )
             time.sleep(0.5)
-        runs = httpx.post(
-            f"{prefect_server}/flow_runs/filter",
-            json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}},
-            timeout=10,
-        ).json()
-        assert any(run["auto_scheduled"] for run in runs), runs
+        # The file is archived inside the run; the run is marked COMPLETED a moment later.
+        runs: list[dict[str, object]] = []
+        while not any(run["auto_scheduled"] for run in runs):
+            assert time.monotonic() < deadline, f"no scheduled run completed: {runs}"
+            time.sleep(0.5)
+            runs = httpx.post(
+                f"{prefect_server}/flow_runs/filter",
+                json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}},
+                timeout=10,
+            ).json()
         [run_dir] = list((work / "runs").iterdir())
         assert (run_dir / "summary.json").is_file()
 
