@@ -81,6 +81,12 @@ class LedgerBusy(EidflowError):
     exit_code = EXIT_RUN_FAILED
 
 
+class RunLost(EidflowError):
+    """Another run took this one for dead (PostgreSQL: its session was lost) and settled it."""
+
+    exit_code = EXIT_RUN_FAILED
+
+
 class DeliveryError(EidflowError):
     """Hand-off files could not be delivered; the ledger shows them undelivered."""
 

@@ -291,6 +291,7 @@ def run_ingest(
                 exit_code=exit_code,
             )
             outputs.append(report.write_report(frame, summary, run_dir, settings.report))
+            ledger.confirm_live(run_id)  # its claims still stand: its files may leave
             outputs += steps(
                 "deliver", delivery.deliver, run_dir, outputs, run_id, settings.delivery, io=True
             )

@@ -73,6 +73,9 @@ class Ledger(Protocol):
     def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
         """``claim_handoffs`` with every line for one operator."""
 
+    def confirm_live(self, run_id: str) -> None:
+        """Before the run's files leave: raise ``RunLost`` if another run took it for dead."""
+
     def mark_delivered(self, run_id: str, operator: str, files: list[dict[str, Any]]) -> None:
         """The run's hand-off files for this operator are complete (and their receipt written)."""
 

@@ -17,8 +17,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from eidflow import schema
+from eidflow.errors import RunLost
 from eidflow.ledger import bulk, enrolment, handoffs, liveness, settle
 from eidflow.ledger import tables as t
 from eidflow.ledger.base import Claim, ManifestRecord
@@ -90,6 +92,50 @@ class SqlLedger:
                 now=self.now(),
                 state=t.LIVE,
             )
+
+    def confirm_live(self, run_id: str) -> None:
+        """Before the run's files leave: it is still live, and stays so.
+
+        On PostgreSQL a run whose session was lost (a restart, a terminated backend) looks
+        dead to other runs, which settle it and may claim its EIDs. So the run's lock is
+        checked, and taken again on a new session if it was lost; then the run's state
+        must still be live: if another run settled it meanwhile, ``RunLost`` (its files
+        must not be handed off, the EIDs may be another run's now).
+        """
+        if self.engine.dialect.name == "postgresql":
+            self._hold_run_lock(run_id)
+        with self.read() as connection:
+            state = connection.execute(
+                text("SELECT state FROM runs WHERE run_id = :run_id"), {"run_id": run_id}
+            ).scalar()
+        if state != t.LIVE:
+            raise RunLost(
+                f"run {run_id} lost its ledger session and another run took it for dead"
+                f" ({state}): its claims were released, so its files are void and hand nothing"
+                " off.",
+                todo="Run it again: the EIDs nobody else claimed meanwhile are handed off then.",
+            )
+
+    def _hold_run_lock(self, run_id: str) -> None:
+        held = self._run_locks.get(run_id)
+        if held is not None:
+            try:
+                held.exec_driver_sql("SELECT 1")
+                return
+            except DBAPIError:
+                held.invalidate()
+                held.close()
+        key = f"{liveness.RUN_LOCK_CLASS}, {liveness.run_lock_key(run_id)}"
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with translate_errors(self.url):
+            taken = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar()
+        if not taken:  # another run holds it: it is settling this one right now
+            connection.close()
+            raise RunLost(
+                f"run {run_id} lost its ledger session and another run is settling it.",
+                todo="Run it again once that run is done.",
+            )
+        self._run_locks[run_id] = connection
 
     def _take_run_lock(self, run_id: str) -> None:
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")

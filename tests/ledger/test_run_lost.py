@@ -1,0 +1,84 @@
+"""A PostgreSQL run whose session is lost looks dead to other runs: before its files leave,
+it takes its lock again, or learns it was settled and must hand nothing off."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from eidflow.errors import RunLost
+from eidflow.ledger import SqlLedger, open_ledger
+from tests.ledger.helpers import devices
+
+pytestmark = pytest.mark.postgres
+
+
+def lose_session(ledger: SqlLedger, run_id: str, server: str) -> None:
+    """Terminate the backend holding the run's lock, as a restart or an admin would."""
+    pid = ledger._run_locks[run_id].exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with psycopg.connect(server, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        deadline = time.monotonic() + 10
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, "the backend did not end"
+            time.sleep(0.02)
+
+
+def test_a_run_settled_by_another_after_losing_its_session_hands_nothing_off(
+    pg_url: str, pg_server: str, tmp_path: Path
+) -> None:
+    first = open_ledger(pg_url)
+    try:
+        first.begin_run("r1", str(tmp_path / "r1"))
+        assert first.claim_handoff("r1", "op", devices((1, "S1"))).tolist() == [""]
+        lose_session(first, "r1", pg_server)
+        # Another process's run settles r1 (its lock is free) and claims the EID.
+        assert claim_elsewhere(pg_url, tmp_path / "r2") == [""]
+        with pytest.raises(RunLost, match="took it for dead"):
+            first.confirm_live("r1")
+    finally:
+        first.close()
+
+
+CLAIM = """
+import sys
+from eidflow.ledger import open_ledger
+from tests.ledger.helpers import devices
+ledger = open_ledger(sys.argv[1])
+ledger.begin_run("r2", sys.argv[2])
+print(ledger.claim_handoff("r2", "op", devices((1, "S1"))).tolist())
+ledger.close()
+"""
+
+
+def claim_elsewhere(url: str, run_dir: Path) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", CLAIM, url, str(run_dir)],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return list(ast.literal_eval(done.stdout.strip()))
+
+
+def test_a_run_that_lost_its_session_unnoticed_takes_its_lock_again(
+    pg_url: str, pg_server: str, tmp_path: Path
+) -> None:
+    first = open_ledger(pg_url)
+    try:
+        first.begin_run("r1", str(tmp_path / "r1"))
+        first.claim_handoff("r1", "op", devices((1, "S1")))
+        lose_session(first, "r1", pg_server)
+        first.confirm_live("r1")  # nobody settled it: it holds its lock again
+        # and now another process's run does not take it for dead
+        assert claim_elsewhere(pg_url, tmp_path / "r2") == ["already_registered"]
+    finally:
+        first.close()
