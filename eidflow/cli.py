@@ -149,6 +149,13 @@ def ingest(
     for record in result.inputs:
         if record.error:
             click.echo(f"eidflow: {record.error}", err=True)
+        elif record.claimed_by_running_runs:
+            click.echo(
+                f"eidflow: {record.path}: {record.claimed_by_running_runs} row(s) are being"
+                " handed off by another run not finished yet (claimed_by_running_run). Run"
+                " this again once it ends: if it failed, those rows are handed off then.",
+                err=True,
+            )
         elif record.already_processed_by == "this run":
             click.echo(
                 f"eidflow: {record.path}: the same bytes as another manifest given; read once.",

@@ -25,6 +25,8 @@ class Reason(StrEnum):
     SERIAL_MISSING = "serial_missing"
     DUPLICATE_IN_RUN = "duplicate_in_run"
     ALREADY_REGISTERED = "already_registered"
+    # another run, not finished yet, holds the claim: if it fails, the next run takes it
+    CLAIMED_BY_RUNNING_RUN = "claimed_by_running_run"
     CONFLICT_EID = "conflict_eid"
     CONFLICT_SERIAL = "conflict_serial"
 
@@ -42,6 +44,7 @@ REASON_STATUS: dict[Reason, Status] = {
     Reason.SERIAL_MISSING: Status.REJECTED,
     Reason.DUPLICATE_IN_RUN: Status.DUPLICATE,
     Reason.ALREADY_REGISTERED: Status.DUPLICATE,
+    Reason.CLAIMED_BY_RUNNING_RUN: Status.DUPLICATE,
     Reason.CONFLICT_EID: Status.CONFLICT,
     Reason.CONFLICT_SERIAL: Status.CONFLICT,
 }

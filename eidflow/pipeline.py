@@ -19,7 +19,7 @@ import pandas as pd
 
 import parsers
 from eidflow import schema
-from eidflow.codes import IntuneState, Status, WarningCode
+from eidflow.codes import IntuneState, Reason, Status, WarningCode
 from eidflow.core import dedupe, reconcile, validate
 from eidflow.errors import (
     EXIT_INPUT_UNREADABLE,
@@ -276,6 +276,7 @@ def run_ingest(
             frame = steps("reconcile", reconcile_devices, frame, inventory, entra_devices, settings)
             del inventory, entra_devices
             frame = steps("dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, io=True)
+            _count_claimed_by_running_runs(frame, records)
             outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
             inputs = records + references
             exit_code = (
@@ -320,6 +321,16 @@ def check_request(request: IngestRequest, settings: Settings) -> None:
             f" (profiles defined: {known}).",
             todo=f"Fix the name, or add [parsers.profiles.{request.oem_profile}] to eidflow.toml.",
         )
+
+
+def _count_claimed_by_running_runs(frame: pd.DataFrame, records: list[InputRecord]) -> None:
+    """Per manifest, its rows another run still in progress had claimed (see InputRecord)."""
+    held = frame.loc[frame[schema.REASON] == Reason.CLAIMED_BY_RUNNING_RUN, schema.SOURCE_FILE]
+    if held.empty:
+        return
+    counts = held.value_counts()
+    for record in records:
+        record.claimed_by_running_runs = int(counts.get(record.path, 0))
 
 
 def delivered_elsewhere(settings: Settings, run_id: str, run_dir: Path) -> bool:
@@ -374,7 +385,12 @@ def _finish(
     for name in sorted(str(name) for name in operators):  # not a Python set of a million rows
         ledger.mark_delivered(run_id, name, by_operator.get(name, []))
     manifests = [
-        {"sha256": r.sha256, "name": r.path, "rows": r.rows}
+        {
+            "sha256": r.sha256,
+            "name": r.path,
+            "rows": r.rows,
+            "claimed_by_running_runs": r.claimed_by_running_runs,
+        }
         for r in records
         if not r.error and not r.already_processed_by
     ]

@@ -104,6 +104,9 @@ class InputRecord:
     error: str = ""
     transient: bool = False  # the error may pass: reading the file again later may work
     already_processed_by: str = ""
+    # Rows held back because a run not finished then had claimed them: if it fails, they
+    # are the next run's; so the manifest is not recorded as processed (read it again).
+    claimed_by_running_runs: int = 0
     format: str = ""
     sheets: list[str] = field(default_factory=list)
     hidden_sheets: list[str] = field(default_factory=list)
@@ -119,6 +122,8 @@ class InputRecord:
         }
         if self.transient:
             record["transient"] = True
+        if self.claimed_by_running_runs:
+            record["claimed_by_running_runs"] = self.claimed_by_running_runs
         if self.kind == "manifest":
             record |= {
                 "format": self.format,

@@ -111,6 +111,18 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
         records = {record.path: record for record in result.inputs if record.kind == "manifest"}
         for arrival in new:
             record = records.get(arrival.source)
+            if record is not None and record.claimed_by_running_runs:
+                # Another run, not finished, holds some of its rows: if it fails, the next
+                # run here must read this file again, so it stays in the inbox.
+                outcome.left_for_next_run.append(arrival.source)
+                log.warning(
+                    "[run %s] left %s in the inbox: %d row(s) are being handed off by a run"
+                    " not finished yet",
+                    result.run_id,
+                    arrival.name,
+                    record.claimed_by_running_runs,
+                )
+                continue
             if record is not None and record.transient:
                 outcome.left_for_next_run.append(arrival.source)
                 log.warning(

@@ -21,6 +21,7 @@ from eidflow.codes import Reason
 DETAILS: dict[str, str] = {
     Reason.DUPLICATE_IN_RUN: "The same EID and serial already appeared earlier in this run.",
     Reason.ALREADY_REGISTERED: "This EID and serial were handed off to this operator by an earlier run.",
+    Reason.CLAIMED_BY_RUNNING_RUN: "Another run, not finished yet, is handing this EID off to this operator; if it fails, the next run hands it off (this manifest is read again).",
     Reason.CONFLICT_EID: "This EID appears with different serial numbers; all such rows are held back.",
     Reason.CONFLICT_SERIAL: "This serial number appears with different EIDs; all such rows are held back.",
 }
@@ -31,8 +32,10 @@ def reasons(rows: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
     hand-off), ``""`` to hand it off, else the reason code; indexed like ``rows``.
 
     ``known`` is the ledger's view (``eid``, ``serial_number``, ``operator``: the operator
-    holding a live hand-off claim, ``""`` if none). Precedence, highest first:
-    ``conflict_eid``, ``conflict_serial``, ``already_registered``, ``duplicate_in_run``.
+    holding a live hand-off claim, ``""`` if none; optional ``in_flight``: the claim is
+    another run's, not finished yet). Precedence, highest first: ``conflict_eid``,
+    ``conflict_serial``, ``claimed_by_running_run`` / ``already_registered`` (a claim in
+    flight or delivered), ``duplicate_in_run``.
     Rows of every operator are judged together, so a serial shared by rows routed to two
     operators is a conflict for both; an empty EID or serial counts for nothing. Worked on
     integer codes of the texts, the rows first, then the ledger's: pandas' duplicated,
@@ -46,11 +49,18 @@ def reasons(rows: pd.DataFrame, known: pd.DataFrame) -> pd.Series:
     repeated = pd.Series(pair).duplicated(keep="first").to_numpy()
     line = _combined(pair, operator)
     claimed = (known[schema.OPERATOR] != "").to_numpy(dtype=bool, na_value=False)
+    in_flight = (
+        np.asarray(known["in_flight"], dtype=bool)
+        if "in_flight" in known
+        else np.zeros(len(known), dtype=bool)
+    )
 
     run = len(rows)
     reason = np.zeros(run, dtype=np.int8)
     reason[repeated[:run]] = _DUPLICATE
-    reason[np.isin(line[:run], line[run:][claimed])] = _REGISTERED
+    reason[np.isin(line[:run], line[run:][claimed & ~in_flight])] = _REGISTERED
+    if in_flight.any():  # one live claim per (operator, EID): in flight or delivered
+        reason[np.isin(line[:run], line[run:][claimed & in_flight])] = _RUNNING
     reason[_ambiguous(serial, eid, ~repeated)[:run]] = _CONFLICT_SERIAL
     reason[_ambiguous(eid, serial, ~repeated)[:run]] = _CONFLICT_EID
     return pd.Series(_CLASSIFIED.take(reason).to_pandas().array, index=rows.index)
@@ -61,12 +71,13 @@ _CLASSIFIED = pa.array(  # by code, in rising precedence: a later one overrides
         "",
         Reason.DUPLICATE_IN_RUN.value,
         Reason.ALREADY_REGISTERED.value,
+        Reason.CLAIMED_BY_RUNNING_RUN.value,
         Reason.CONFLICT_SERIAL.value,
         Reason.CONFLICT_EID.value,
     ],
     pa.large_string(),
 )
-_DUPLICATE, _REGISTERED, _CONFLICT_SERIAL, _CONFLICT_EID = range(1, len(_CLASSIFIED))
+_DUPLICATE, _REGISTERED, _RUNNING, _CONFLICT_SERIAL, _CONFLICT_EID = range(1, len(_CLASSIFIED))
 
 
 def held_by_others(rows: pd.DataFrame, known: pd.DataFrame) -> pd.Series:

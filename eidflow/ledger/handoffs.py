@@ -24,19 +24,21 @@ from eidflow.ledger.base import Claim
 KNOWN_COLUMNS = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
 LIVE = f"h.state <> '{t.RELEASED}' AND h.resend_reason = ''"
 # Every claim, and whether it is live: the ledger read whole (``SCAN_FACTOR``).
+# ``staged_by``: the run holding a claim not delivered yet (it may still fail).
+STAGED_BY = f"CASE WHEN h.state = '{t.STAGED}' THEN h.run_id ELSE '' END"
 SCAN_SQL = (
-    f"SELECT h.eid, h.serial_number, h.operator, CASE WHEN {LIVE} THEN '1' ELSE '0' END"
-    " FROM handoffs h"
+    f"SELECT h.eid, h.serial_number, h.operator, CASE WHEN {LIVE} THEN '1' ELSE '0' END,"
+    f" {STAGED_BY} FROM handoffs h"
 )
 # The claim's lookup by keys: live claims on these EIDs or serials, and every EID the
 # ledger knows among them (its device is registered already).
 CLAIM_SQL = f"""
 {SCAN_SQL} JOIN tmp_keys k ON k.eid = h.eid
 UNION
-SELECT h.eid, h.serial_number, h.operator, '1' FROM handoffs h
+SELECT h.eid, h.serial_number, h.operator, '1', {STAGED_BY} FROM handoffs h
 JOIN tmp_keys k ON k.serial_number = h.serial_number WHERE {LIVE} AND k.serial_number <> ''
 """
-CLAIM_COLUMNS = (*KNOWN_COLUMNS, "live")
+CLAIM_COLUMNS = (*KNOWN_COLUMNS, "live", "staged_by")
 # Read the whole ledger rather than look each key up when it holds at most this many
 # lines per key. A key inserted into a temporary table and probed costs about 1 us; a
 # line read into a frame 3-4 us (SQLite, measured with bench/bench_ledger.py): a claim
@@ -68,7 +70,9 @@ def claim(connection: Connection, run_id: str, devices: pd.DataFrame, now: Any) 
     """
     rows = claim_rows(devices)
     found = claims_on(connection, rows[schema.EID], rows[schema.SERIAL_NUMBER])
-    live = found.loc[found["live"] == "1", list(KNOWN_COLUMNS)]
+    live = found.loc[found["live"] == "1"]
+    running = (live["staged_by"] != "") & (live["staged_by"] != run_id)
+    live = live[list(KNOWN_COLUMNS)].assign(in_flight=running.to_numpy())
     reasons = claim_reasons(rows, live)
     others = dedupe.held_by_others(rows, live)
     claimed = in_eid_order(rows, reasons == "")

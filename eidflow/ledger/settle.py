@@ -163,7 +163,9 @@ def record_manifests(
             run_id=run_id,
             now=now,
             rows=int(manifest.get("rows") or 0),
-            outcome="unreadable" if error else t.PROCESSED,
+            outcome="unreadable"
+            if error
+            else (t.HELD if manifest.get("claimed_by_running_runs") else t.PROCESSED),
             error=error,
         )
 

@@ -32,6 +32,8 @@ FINISHED_STATES: Final = (COMPLETE, RECOVERED)
 
 # Manifest outcomes.
 PROCESSED: Final = "processed"
+# Some rows were held by claims of runs not finished then: read it again next time.
+HELD: Final = "held"
 
 metadata = MetaData()
 

@@ -270,3 +270,11 @@ def test_held_by_others_with_one_operator_throughout_is_empty() -> None:
     rows = known((make_eid(1), "S1", "op"))
     assert held_by_others(rows, known((make_eid(1), "S1", "op"))).tolist() == [""]
     assert held_by_others(rows, NOTHING_KNOWN).tolist() == [""]
+
+
+def test_a_claim_still_in_flight_is_not_an_earlier_hand_off() -> None:
+    rows = known((make_eid(1), "S1", "op"), (make_eid(2), "S2", "op"), (make_eid(3), "S3", "op"))
+    ledger = known((make_eid(1), "S1", "op"), (make_eid(2), "S2", "op")).assign(
+        in_flight=[True, False]  # EID 1: another run's, not finished; EID 2: delivered
+    )
+    assert reasons(rows, ledger).tolist() == ["claimed_by_running_run", "already_registered", ""]

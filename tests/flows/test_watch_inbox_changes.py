@@ -71,3 +71,32 @@ def test_an_unreadable_file_is_quarantined_and_the_others_go_on(
     assert sorted(operator_eids(tmp_path / "runs" / outcome.run_id)) == sorted(
         d.eid for d in devices
     )
+
+
+def test_a_manifest_another_run_still_holds_stays_until_that_run_ends(tmp_path: Path) -> None:
+    from eidflow.ledger import open_ledger
+    from tests.ledger.helpers import devices
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shipment = [Device(n) for n in range(1, 4)]
+    (inbox / "ship.csv").write_bytes(manifest_csv(shipment))
+    config = write_config(tmp_path, flows={"inbox": str(inbox)})
+    other = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        # A manual run, not finished, has claimed these devices for the operator.
+        other.begin_run("manual", str(tmp_path / "manual"))
+        held = devices(*((d.n, d.serial) for d in shipment)).assign(eid=[d.eid for d in shipment])
+        assert other.claim_handoff("manual", "operator", held).tolist() == ["", "", ""]
+
+        first = watch_inbox(WatchParameters(config_file=str(config)))
+        assert (first.archived, first.left_for_next_run) == ([], [str(inbox / "ship.csv")])
+
+        other.abort_run("manual", "it failed")  # its claims are released
+    finally:
+        other.close()
+    second = watch_inbox(WatchParameters(config_file=str(config)))
+    assert second.archived == [str(inbox / "archive" / "ship.csv")]
+    assert sorted(operator_eids(tmp_path / "runs" / second.run_id)) == sorted(
+        d.eid for d in shipment
+    )

@@ -196,3 +196,51 @@ def test_a_run_killed_before_its_summary_is_void_whatever_its_folder_path(
 
     finish(ingest(tmp_path, ledger, tmp_path / "run-b", manifest))
     assert sorted(handed_off(tmp_path / "run-b")) == sorted(eid(n) for n in range(20))
+
+
+STOPS_AFTER_ITS_CLAIM = """
+import os, signal, sys
+from eidflow import cli, pipeline
+
+emit = pipeline.emit_files
+
+def stopped(*args):  # claimed, files not written yet: as a slow run, or one about to die
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return emit(*args)
+
+pipeline.emit_files = stopped
+cli.main(sys.argv[1:])
+"""
+
+
+def test_rows_another_run_still_holds_are_handed_off_once_it_dies(tmp_path: Path) -> None:
+    """Run A claims and stalls; run B reads the same manifest: its rows are A's for now
+    (``claimed_by_running_run``), and B does not mark the manifest processed. A dies:
+    run C reads the manifest again and hands the EIDs off."""
+    manifest = tmp_path / "m.csv"
+    write_manifest(manifest, range(30))
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    command = [sys.executable, "-c", STOPS_AFTER_ITS_CLAIM, "ingest", "m.csv"]
+    first = subprocess.Popen(
+        [*command, "--ledger", ledger, "--out", "run-a"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status = os.waitpid(first.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), "run A should stop after its claim"
+    try:
+        second = ingest(tmp_path, ledger, tmp_path / "run-b", manifest)
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err
+        assert "claimed_by_running_run" in err
+        reasons = {line["reason"] for line in decisions(tmp_path / "run-b")}
+        assert reasons == {"claimed_by_running_run", "eid_checksum"}
+    finally:
+        first.kill()
+        first.wait(timeout=30)
+
+    finish(ingest(tmp_path, ledger, tmp_path / "run-c", manifest))  # not "already processed"
+    assert_exactly_once(tmp_path, {eid(n) for n in range(30)})

@@ -243,9 +243,9 @@ def test_both_ways_of_looking_up_claims_agree(
 
     by_index, whole = lookup(0), lookup(10**9)
     assert by_index == whole
-    assert (eid(1), "S1", "op-a", "0") in whole  # released: known, not live
-    assert (eid(7), "S1", "op-b", "1") in whole  # a live claim on a serial looked up
-    assert (eid(5), "S5", "op-a", "1") in whole
+    assert (eid(1), "S1", "op-a", "0", "") in whole  # released: known, not live
+    assert (eid(7), "S1", "op-b", "1", "") in whole  # a live claim on a serial looked up
+    assert (eid(5), "S5", "op-a", "1", "") in whole  # delivered: staged by nobody
     assert not any(line[0] == eid(6) for line in whole)  # empty serials match nothing
 
 
