@@ -20,7 +20,10 @@ from eidflow.errors import (
     EidflowError,
 )
 
-VOID = "A run folder without summary.json is void: the next run hands its EIDs off."
+VOID = (
+    "A run folder with summary.json is complete (its files count as handed off); one"
+    " without it is void: the next run hands its EIDs off."
+)
 
 
 class EidflowGroup(click.Group):

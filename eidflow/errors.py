@@ -81,6 +81,12 @@ class LedgerBusy(EidflowError):
     exit_code = EXIT_RUN_FAILED
 
 
+class LedgerLost(EidflowError):
+    """The connection to a database server ledger was lost while a run used it."""
+
+    exit_code = EXIT_RUN_FAILED
+
+
 class RunLost(EidflowError):
     """Another run took this one for dead (PostgreSQL: its session was lost) and settled it."""
 

@@ -305,7 +305,14 @@ def run_ingest(
             # the operator may take them, so the claims stand; the next run settles it.
             release_run_dir(run_dir)
             raise
-        steps("finish", _finish, ledger, run_id, frame, records, summary, outputs, io=True)
+        try:
+            steps("finish", _finish, ledger, run_id, frame, records, summary, outputs, io=True)
+        except EidflowError as error:  # e.g. the ledger connection lost just now
+            raise type(error)(
+                f"{error.what} The run folder {run_dir} is complete all the same (summary.json"
+                " was written): its files count as handed off, and the next run records so.",
+                todo=error.todo,
+            ) from None
     finally:
         ledger.close()
     return RunResult(run_id, run_dir, exit_code, summary, inputs)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
 from sqlalchemy.engine import URL
 
-from eidflow.errors import ConfigError, LedgerBusy
+from eidflow.errors import ConfigError, LedgerBusy, LedgerLost
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. A ledger already there opens without importing Alembic (half a
@@ -125,6 +125,12 @@ def translate_errors(url: URL) -> Iterator[None]:
         yield
     except exc.OperationalError as error:
         message = _first_line(error)
+        if not sqlite and error.connection_invalidated:  # it was there, then went away
+            raise LedgerLost(
+                f"the connection to the ledger at {describe(url)} was lost ({message}).",
+                todo="Run again once the database is back: a run folder without summary.json"
+                " is void, and the next run settles this one.",
+            ) from None
         if sqlite and "locked" in message:
             raise LedgerBusy(
                 f"ledger {url.database} is busy: another eidflow run has held it for more than "

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from eidflow.errors import RunLost
+from eidflow.errors import LedgerLost, RunLost
 from eidflow.ledger import SqlLedger, open_ledger
 from tests.ledger.helpers import devices
 
@@ -22,6 +22,10 @@ pytestmark = pytest.mark.postgres
 def lose_session(ledger: SqlLedger, run_id: str, server: str) -> None:
     """Terminate the backend holding the run's lock, as a restart or an admin would."""
     pid = ledger._run_locks[run_id].exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    terminate(pid, server)
+
+
+def terminate(pid: int, server: str) -> None:
     with psycopg.connect(server, autocommit=True) as admin:
         assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
         deadline = time.monotonic() + 10
@@ -79,6 +83,20 @@ def test_a_run_that_lost_its_session_unnoticed_takes_its_lock_again(
         lose_session(first, "r1", pg_server)
         first.confirm_live("r1")  # nobody settled it: it holds its lock again
         # and now another process's run does not take it for dead
-        assert claim_elsewhere(pg_url, tmp_path / "r2") == ["already_registered"]
+        assert claim_elsewhere(pg_url, tmp_path / "r2") == ["claimed_by_running_run"]
     finally:
         first.close()
+
+
+def test_a_connection_lost_mid_run_is_a_failed_run_not_a_bad_url(
+    pg_url: str, pg_server: str, tmp_path: Path
+) -> None:
+    ledger = open_ledger(pg_url)
+    try:
+        ledger.begin_run("r1", str(tmp_path / "r1"))
+        with pytest.raises(LedgerLost, match="was lost") as lost, ledger.write() as connection:
+            terminate(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar(), pg_server)
+            connection.exec_driver_sql("SELECT 1")
+        assert lost.value.exit_code == 3 and "Run again" in lost.value.todo
+    finally:
+        ledger.close()
