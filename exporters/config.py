@@ -20,6 +20,7 @@ Sections of eidflow.toml: ``[[operators]]``, ``[entra]``, ``[report]``, ``[deliv
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any, Literal
 
@@ -42,6 +43,15 @@ OPERATOR_FIELDS: tuple[str, ...] = (
     schema.ENTRA_OBJECT_ID,
 )
 
+
+# Characters Windows refuses in a file name (with "/" and "\\", which would make folders).
+_NOT_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+# Names Windows keeps for devices, whatever the extension ("CON.csv" cannot be created).
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{port}{n}" for port in ("COM", "LPT") for n in range(10)
+}
+_NOT_IN_SHEET_NAMES = set("[]:*?/\\")  # Excel's rules, with at most 31 characters
+_EXTENSIONS = (".csv", ".xlsx")
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -118,6 +128,13 @@ class OperatorProfile(BaseModel):
             return [_column(item) if isinstance(item, str) else item for item in value]
         return value
 
+    @field_validator("columns")
+    @classmethod
+    def _some_columns(cls, value: list[OperatorColumn]) -> list[OperatorColumn]:
+        if not value:
+            raise ValueError('no columns: list at least one, e.g. columns = ["EID"]')
+        return value
+
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
@@ -136,13 +153,37 @@ class OperatorProfile(BaseModel):
 
     @field_validator("encoding")
     @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        import codecs
-
+    def _text_encoding(cls, value: str) -> str:
         try:
-            codecs.lookup(value)
+            codec = codecs.lookup(value)
         except LookupError:
             raise ValueError(f"unknown encoding {value!r}") from None
+        # rot13, hex, base64 … are codecs too, but not of text to bytes; idna and
+        # "undefined" are, yet refuse ordinary lines: either would fail after the claim.
+        try:
+            usable = codec._is_text_encoding and bool("EID,é;联\r\n".encode(value, "replace"))
+        except UnicodeError:
+            usable = False
+        if not usable:
+            raise ValueError(
+                f"encoding {value!r} is not a text encoding for CSV; "
+                "use e.g. utf-8, utf-8-sig, cp1252 or utf-16"
+            )
+        return value
+
+    @field_validator("sheet_name")
+    @classmethod
+    def _excel_sheet_name(cls, value: str) -> str:
+        if value:
+            _check_sheet_name(f"sheet_name {value!r}", value)
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _file_name_account(cls, value: str) -> str:
+        fault = _file_name_fault(value)
+        if fault:
+            raise ValueError(f"account {value!r} goes into file names: {fault}")
         return value
 
     @field_validator("file_name")
@@ -155,9 +196,60 @@ class OperatorProfile(BaseModel):
                 f"file_name {value!r}: {error}; placeholders are "
                 "{operator} {account} {date} {run} {part}"
             ) from None
-        if "/" in sample or "\\" in sample or sample.startswith("."):
-            raise ValueError(f"file_name {value!r}: a plain file name, no folders")
+        fault = _file_name_fault(sample) or ("no leading '.'" if sample.startswith(".") else "")
+        if fault:
+            raise ValueError(f"file_name {value!r}: a plain file name, {fault}")
         return value
+
+    @model_validator(mode="after")
+    def _plain_names(self) -> OperatorProfile:
+        """The file name and sheet name as written, with this profile's name and account."""
+        extension = f".{self.format}"
+        given = next((e for e in _EXTENSIONS if self.file_name.lower().endswith(e)), extension)
+        if given != extension:
+            raise ValueError(
+                f"file_name {self.file_name!r} ends in {given} but format is {self.format!r}; "
+                f"end it in {extension} or leave the extension out"
+            )
+        stem = self.file_name.format(
+            operator=self.name, account=self.account, date="20260101", run="r", part=1
+        )
+        if stem.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+            raise ValueError(
+                f"file_name {self.file_name!r} gives {stem!r}, a device name on Windows; "
+                "add a word to the pattern"
+            )
+        if self.format == "xlsx" and not self.sheet_name:
+            _check_sheet_name(f"sheet_name (the operator's name {self.name!r})", self.name)
+        return self
+
+
+def _file_name_fault(text: str) -> str:
+    """What keeps ``text`` out of a plain file name on Windows and POSIX ("" if nothing)."""
+    if "/" in text or "\\" in text:
+        return "no folders ('/' or '\\')"
+    if ".." in text:
+        return "no '..'"
+    refused = sorted(set(_NOT_IN_FILE_NAMES.findall(text)))
+    if refused:
+        return f"no {' '.join(repr(char) for char in refused)} (Windows refuses them)"
+    return ""
+
+
+def _check_sheet_name(entry: str, name: str) -> None:
+    """Excel's rules for a worksheet's name; a name Excel would refuse is a config mistake."""
+    refused = sorted({char for char in name if char in _NOT_IN_SHEET_NAMES or char < " "})
+    if len(name) > 31:
+        fault = f"{len(name)} characters, Excel allows 31"
+    elif refused:
+        fault = f"Excel refuses {' '.join(repr(char) for char in refused)}"
+    elif name.startswith("'") or name.endswith("'"):
+        fault = 'Excel refuses a leading or trailing "\'"'
+    elif name.lower() == "history":
+        fault = "Excel keeps 'History' for itself"
+    else:
+        return
+    raise ValueError(f"{entry}: {fault}; set sheet_name to another name")
 
 
 def _column(header: str) -> OperatorColumn:

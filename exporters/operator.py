@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -23,7 +24,7 @@ import pyarrow.csv as pa_csv
 from eidflow import schema
 from exporters.config import OperatorMatch, OperatorProfile
 from exporters.files import OutputFile, atomic_path, sha256_file
-from exporters.safe import neutralise
+from exporters.safe import neutralise, neutralise_text
 from exporters.xlsx import write_text_sheet
 
 XLSX_MAX_DATA_ROWS = 1_048_575  # a worksheet holds 1,048,576 rows, one is the header
@@ -133,20 +134,24 @@ def operator_table(handoff: pd.DataFrame, profile: OperatorProfile) -> pd.DataFr
             values = pd.Series("", index=handoff.index, dtype="string")
         columns[f"{position}"] = neutralise(values)
     table = pd.DataFrame(columns).reset_index(drop=True)
-    table.columns = [column.header for column in profile.columns]
+    table.columns = [neutralise_text(column.header) for column in profile.columns]
     return table
 
 
 def file_name(profile: OperatorProfile, *, run_id: str, date: str, part: int, parts: int) -> str:
-    """The file name from the profile's pattern; ``_{part}`` is added when several parts need it."""
-    pattern = profile.file_name
+    """The file name from the profile's pattern; ``_{part}`` is added when several parts need it.
+
+    The extension ends the name, the pattern's own (``x.csv``, kept as written) or added.
+    """
+    pattern, extension = profile.file_name, f".{profile.format}"
+    if pattern.lower().endswith(extension):
+        pattern, extension = pattern[: -len(extension)], pattern[-len(extension) :]
     if parts > 1 and "{part" not in pattern:
         pattern += "_{part:03d}"
     name = pattern.format(
         operator=profile.name, account=profile.account, date=date, run=run_id, part=part
     )
-    extension = f".{profile.format}"
-    return name if name.lower().endswith(extension) else name + extension
+    return name + extension
 
 
 def _parts(table: pd.DataFrame, profile: OperatorProfile) -> Iterator[pd.DataFrame]:
@@ -167,17 +172,45 @@ def _write_csv(table: pd.DataFrame, path: Path, profile: OperatorProfile) -> Non
 
 
 def pandas_csv(table: pd.DataFrame, path: Path, profile: OperatorProfile) -> None:
-    """The csv module's way (through pandas): the bytes the fast path must reproduce."""
-    table.to_csv(
-        path,
-        index=False,
-        header=profile.header,
-        quoting=csv.QUOTE_ALL if profile.quote_all else csv.QUOTE_MINIMAL,
-        sep=profile.delimiter,
-        encoding=profile.encoding,
-        errors="replace",
-        lineterminator=_line_end(profile),
+    """The csv module's way (through pandas): the bytes the fast path must reproduce.
+
+    The csv module quotes a field holding a character of its line terminator: with
+    ``"\n"`` it would leave a lone CR bare, which ends the record for a reader. So a
+    table holding a CR is written with ``"\r\n"`` and its record ends made LF.
+    """
+    options: dict[str, Any] = {
+        "index": False,
+        "header": profile.header,
+        "quoting": csv.QUOTE_ALL if profile.quote_all else csv.QUOTE_MINIMAL,
+        "sep": profile.delimiter,
+    }
+    end = _line_end(profile)
+    if end == "\r\n" or not _holds_cr(table, profile.header):
+        table.to_csv(
+            path, encoding=profile.encoding, errors="replace", lineterminator=end, **options
+        )
+        return
+    text = _lf_records(table.to_csv(lineterminator="\r\n", **options))
+    path.write_bytes(text.encode(profile.encoding, errors="replace"))
+
+
+def _holds_cr(table: pd.DataFrame, header: bool) -> bool:
+    headers = [str(name) for name in table.columns] if header else []
+    return any("\r" in name for name in headers) or any(
+        pc.any(pc.match_substring(_arrow_text(table.iloc[:, i]), "\r")).as_py()
+        for i in range(table.shape[1])
     )
+
+
+def _lf_records(text: str) -> str:
+    """CSV text with CRLF record ends, with LF ones; line breaks inside values are kept.
+
+    Every value holding a CR or LF is quoted, so outside quotes (the even pieces between
+    ``"``; a doubled quote makes an empty piece) a CRLF can only end a record.
+    """
+    pieces = text.split('"')
+    pieces[::2] = [piece.replace("\r\n", "\n") for piece in pieces[::2]]
+    return '"'.join(pieces)
 
 
 def _line_end(profile: OperatorProfile) -> str:

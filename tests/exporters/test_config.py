@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from eidflow.errors import ConfigError
 from eidflow.settings import load_settings
 from exporters.config import DEFAULT_OPERATOR_COLUMNS, DeliverySettings, OperatorProfile
+from tests.test_settings import assert_config_error, config, ingest
 
 WORKED_PROFILE = """
 [[operators]]
@@ -78,11 +79,55 @@ def test_docs_hold_the_worked_profile() -> None:
         ({"file_name": "../{operator}"}, "no folders"),
         ({"format": "pdf"}, "csv"),
         ({"rows_per_file": -1}, "greater than or equal"),
+        ({"columns": []}, "no columns"),
+        ({"encoding": "rot13"}, "not a text encoding"),
+        ({"encoding": "hex"}, "not a text encoding"),
+        ({"encoding": "base64"}, "not a text encoding"),
+        ({"encoding": "idna"}, "not a text encoding"),
+        ({"account": "../../../escaped"}, r"account .* no folders"),
+        ({"account": "ACME/EU"}, r"account .* no folders"),
+        ({"account": "ACME\\EU"}, r"account .* no folders"),
+        ({"account": ".."}, r"account .* no '\.\.'"),
+        ({"account": "ACME:EU"}, r"account .*':' \(Windows refuses them\)"),
+        ({"account": "a\tb"}, r"account .*Windows refuses"),
+        ({"file_name": "{operator}|{date}"}, r"file_name .*'\|' \(Windows refuses them\)"),
+        ({"file_name": "{operator}..{date}"}, r"file_name .* no '\.\.'"),
+        ({"file_name": "{operator}.xlsx"}, r"file_name .* ends in \.xlsx but format is 'csv'"),
+        ({"file_name": "{account}", "account": "con"}, "device name on Windows"),
+        ({"file_name": "{operator}", "name": "NUL"}, "device name on Windows"),
+        ({"sheet_name": "E" * 32}, r"sheet_name .*32 characters, Excel allows 31"),
+        ({"sheet_name": "EIDs [EU]"}, r"sheet_name .*Excel refuses '\[' '\]'"),
+        ({"sheet_name": "a/b"}, "Excel refuses '/'"),
+        ({"sheet_name": "'quoted'"}, "leading or trailing"),
+        ({"sheet_name": "History"}, "History"),
+        (
+            {"format": "xlsx", "name": "n" * 32},
+            r"sheet_name \(the operator's name .*Excel allows 31",
+        ),
     ],
 )
 def test_bad_profiles_say_what_is_wrong(profile: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         OperatorProfile.model_validate(profile)
+
+
+@pytest.mark.parametrize(
+    ("entry", "toml"),
+    [
+        ("operators.0.account", 'account = "../../../escaped"\nfile_name = "{account}_{date}"'),
+        ("operators.0.account", 'account = "ACME/EU"'),
+        ("operators.0.columns", "columns = []"),
+        ("operators.0.encoding", 'encoding = "rot13"'),
+        ("operators.0.sheet_name", 'format = "xlsx"\nsheet_name = "EIDs [EU]"'),
+    ],
+)
+def test_the_cli_refuses_a_bad_profile_before_the_run(
+    tmp_path: Path, entry: str, toml: str
+) -> None:
+    done = ingest(tmp_path, "--config", config(tmp_path, f'[[operators]]\nname = "x"\n{toml}\n'))
+    assert_config_error(done, entry)
+    assert not (tmp_path / "run").exists()
+    assert [path.name for path in tmp_path.iterdir()] == ["eidflow.toml"]  # no file, no ledger
 
 
 def test_short_column_names_find_their_fields() -> None:

@@ -157,6 +157,22 @@ def test_parts_get_a_number_even_when_the_pattern_has_none() -> None:
     assert file_name(profile, run_id="r", date="d", part=1, parts=1) == "operator_r.csv"
 
 
+@pytest.mark.parametrize(
+    ("pattern", "file_format", "names"),
+    [
+        ("{operator}_{date}.csv", "csv", ["operator_d_001.csv", "operator_d_002.csv"]),
+        ("{operator}_{date}.CSV", "csv", ["operator_d_001.CSV", "operator_d_002.CSV"]),
+        ("{operator}_{date}.xlsx", "xlsx", ["operator_d_001.xlsx", "operator_d_002.xlsx"]),
+        ("{operator}_{part}.csv", "csv", ["operator_1.csv", "operator_2.csv"]),
+    ],
+)
+def test_parts_are_numbered_before_the_patterns_extension(
+    pattern: str, file_format: str, names: list[str]
+) -> None:
+    profile = OperatorProfile(file_name=pattern, format=file_format, rows_per_file=10)
+    assert [file_name(profile, run_id="r", date="d", part=n, parts=2) for n in (1, 2)] == names
+
+
 def test_xlsx_identifiers_and_account_are_text_cells(tmp_path: Path) -> None:
     columns = ["EID", "IMEI", {"header": "Account", "value": "000412"}]
     [path] = write(handoff(2), tmp_path, format="xlsx", columns=columns)
@@ -202,10 +218,28 @@ def test_output_file_describes_rows_and_sha256(tmp_path: Path) -> None:
     assert output.sha256 == hashlib.sha256((tmp_path / output.path).read_bytes()).hexdigest()
 
 
-def test_csv_quotes_values_holding_line_breaks(tmp_path: Path) -> None:
-    [path] = write(handoff(1, model="Latitude\n7450"), tmp_path)
-    assert read_csv(path)[1][4] == "Latitude\n7450"
-    assert len(read_csv(path)) == 2
+@pytest.mark.parametrize("line_ending", ["crlf", "lf"])
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\r\n"])
+def test_csv_quotes_values_holding_line_breaks(
+    tmp_path: Path, line_ending: str, line_break: str
+) -> None:
+    model = f"Latitude{line_break}=cmd|' /C calc'!A0"
+    [path] = write(handoff(2, model=model), tmp_path, line_ending=line_ending)
+    rows = read_csv(path)
+    assert [row[4] for row in rows] == ["Model", model, model]
+    assert f'"{model}"'.encode() in path.read_bytes()  # no line of its own starts with "="
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_headers_are_neutralised_like_values(tmp_path: Path, file_format: str) -> None:
+    hostile = ['=HYPERLINK("http://x","EID")', "+1", "-Acct", "@Plan", "\tTab", "\rCR", "Plain"]
+    columns = [{"header": header, "value": "1"} for header in hostile]
+    [path] = write(handoff(1), tmp_path, columns=columns, format=file_format)
+    if file_format == "csv":
+        headers = read_csv(path)[0]
+    else:
+        headers = [cell.value for cell in next(openpyxl.load_workbook(path).active.iter_rows())]
+    assert headers == [f"'{header}" for header in hostile[:-1]] + ["Plain"]
 
 
 def test_xlsx_text_longer_than_excel_allows_is_cut_to_32767(tmp_path: Path) -> None:
@@ -290,20 +324,24 @@ def test_headers_may_repeat(tmp_path: Path, file_format: str) -> None:
     assert rows == [["IMEI", "IMEI", "EID"], [make_imei(1), "", make_eid(1)]]
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    values=st.lists(
-        st.lists(st.text(alphabet=st.sampled_from('ab 1,;|\t"\r\n\x00é€'), max_size=4), min_size=2),
-        min_size=1,
-        max_size=6,
+CSV_TEXT = st.lists(
+    st.sampled_from(
+        ["a", "b", " ", "1", ",", ";", "|", "\t", '"', "\r", "\n", "\r\n", "\x00", "é", "€"]
     ),
+    max_size=4,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.lists(CSV_TEXT, min_size=2), min_size=1, max_size=6),
     width=st.integers(1, 3),
     delimiter=st.sampled_from([",", ";", "\t", "|", "§"]),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
     quote_all=st.booleans(),
     header=st.booleans(),
     crlf=st.booleans(),
-    header_text=st.sampled_from(["EID", "", "a,b", 'say "x"', "two\nlines"]),
+    header_text=st.sampled_from(["EID", "", "a,b", 'say "x"', "two\nlines", "cr\r", "\r\n"]),
 )
 def test_csv_bytes_are_the_csv_modules(
     tmp_path_factory: pytest.TempPathFactory,
@@ -316,7 +354,9 @@ def test_csv_bytes_are_the_csv_modules(
     crlf: bool,
     header_text: str,
 ) -> None:
-    """Whichever way a file is written (Arrow or pandas), its bytes are the csv module's."""
+    """Whichever way a file is written (Arrow or pandas), its bytes are the csv module's,
+    and a reader gets every value back: a CR, LF or CRLF in a value is quoted, whatever
+    the line ending."""
     rows = [(row * width)[:width] for row in values]
     table = pd.DataFrame(rows, dtype="string")
     table.columns = [header_text, *(f"c{i}" for i in range(1, width))]
@@ -331,3 +371,5 @@ def test_csv_bytes_are_the_csv_modules(
     _write_csv(table, folder / "fast.csv", profile)
     pandas_csv(table, folder / "slow.csv", profile)
     assert (folder / "fast.csv").read_bytes() == (folder / "slow.csv").read_bytes()
+    expected = [list(table.columns)] * header + rows
+    assert read_csv(folder / "fast.csv", encoding=encoding, delimiter=delimiter) == expected
