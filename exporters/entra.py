@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from eidflow import schema
+from eidflow.identifiers import guid
 from exporters.config import EntraSettings
 from exporters.files import OutputFile, atomic_open, sha256_file
 
@@ -31,7 +32,6 @@ BULK_VERSION_LINE = "version:v1.0"
 GRAPH_OBJECT_URL = "https://graph.microsoft.com/v1.0/directoryObjects/{}"
 MEMBERS_PER_REQUEST = 20  # members@odata.bind takes at most 20 references per PATCH
 REQUESTS_PER_BATCH = 20  # a JSON $batch holds at most 20 requests
-GUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 GROUP_PLACEHOLDER = "SET-entra.group_id-IN-eidflow.toml"
 
 
@@ -57,11 +57,15 @@ def write_entra_files(
 
 
 def member_object_ids(members: pd.DataFrame) -> list[str]:
-    """Distinct object ids in input order (trimmed, lower-case); anything not a GUID is left out."""
+    """Distinct object ids in input order, compacted like every GUID (``identifiers.guid``).
+
+    Anything still not a GUID is left out; the core never resolves one (it warns
+    ``entra_unresolved`` instead), so this only guards the files against a caller's frame.
+    """
     if members.empty or schema.ENTRA_OBJECT_ID not in members.columns:
         return []
-    ids = members[schema.ENTRA_OBJECT_ID].astype("string").fillna("").str.strip().str.lower()
-    ids = ids[ids.str.fullmatch(GUID_PATTERN)]
+    ids = guid.compact_column(members[schema.ENTRA_OBJECT_ID])
+    ids = ids[guid.valid_column(ids)]
     return list(dict.fromkeys(ids.tolist()))
 
 

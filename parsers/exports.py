@@ -2,7 +2,8 @@
 
 Both are CSV with friendly headers, ``,`` or ``;`` depending on the locale; Intune's
 comes as a zip holding one CSV. Records are kept as they are (one line each): the
-core picks the latest check-in among several records of one serial.
+core picks the latest check-in among several records of one serial. Device and object
+ids are GUIDs without braces or spaces, in lower case (``eidflow.identifiers.guid``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from eidflow import schema
 from eidflow.errors import InputError, ManifestError
+from eidflow.identifiers import guid
 from parsers import text
 from parsers.columns import normalise_header
 from parsers.rows import constant_text
@@ -62,9 +64,9 @@ def read_intune_inventory(name: str, data: bytes) -> pd.DataFrame:
             schema.INV_DEVICE_NAME: columns[schema.INV_DEVICE_NAME].str.strip(),
             schema.INV_SERIAL: columns[schema.INV_SERIAL].str.strip().str.upper(),
             schema.INV_IMEI: columns[schema.INV_IMEI].str.replace(r"\D", "", regex=True),
-            schema.INV_AZURE_AD_DEVICE_ID: columns[schema.INV_AZURE_AD_DEVICE_ID]
-            .str.strip()
-            .str.lower(),
+            schema.INV_AZURE_AD_DEVICE_ID: guid.compact_column(
+                columns[schema.INV_AZURE_AD_DEVICE_ID]
+            ),
             schema.INV_OS_VERSION: columns[schema.INV_OS_VERSION].str.strip(),
             schema.INV_LAST_CHECK_IN: parse_check_in(columns[schema.INV_LAST_CHECK_IN]),
             "manufacturer": columns["manufacturer"].str.strip(),
@@ -75,12 +77,15 @@ def read_intune_inventory(name: str, data: bytes) -> pd.DataFrame:
 
 
 def read_entra_devices(name: str, data: bytes) -> pd.DataFrame:
-    """The Entra devices export (``exportDevice_*.csv``) as ENTRA_COLUMNS, GUIDs in lower case."""
+    """The Entra devices export (``exportDevice_*.csv``) as ENTRA_COLUMNS, GUIDs compacted.
+
+    A value that is still not a GUID is kept as read: the core resolves no object id with it.
+    """
     columns = _read_export(name, data, ENTRA_HEADERS, ENTRA_REQUIRED, "Entra devices")
     frame = pd.DataFrame(
         {
-            schema.ENTRA_DEVICE_ID: columns[schema.ENTRA_DEVICE_ID].str.strip().str.lower(),
-            schema.ENTRA_OBJECT_ID_COL: columns[schema.ENTRA_OBJECT_ID_COL].str.strip().str.lower(),
+            schema.ENTRA_DEVICE_ID: guid.compact_column(columns[schema.ENTRA_DEVICE_ID]),
+            schema.ENTRA_OBJECT_ID_COL: guid.compact_column(columns[schema.ENTRA_OBJECT_ID_COL]),
             schema.ENTRA_DISPLAY_NAME: columns[schema.ENTRA_DISPLAY_NAME].str.strip(),
         }
     )

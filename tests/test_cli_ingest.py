@@ -404,3 +404,40 @@ def test_rows_of_a_hidden_sheet_are_warned(tmp_path: Path) -> None:
     ]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["inputs"][0]["hidden_sheets"] == ["Old ASN"]
+
+
+def test_entra_object_ids_are_compacted_and_a_non_guid_is_unresolved(tmp_path: Path) -> None:
+    from tests.ledger.helpers import eid
+
+    aad = "a1f0c9d2-7e3b-4c8a-b5d6-00000000000{}".format
+    obj = "5e2b8f10-93c4-4d7e-a2f1-00000000000{}".format
+    (tmp_path / "asn.csv").write_text(
+        "EID,Serial Number\n" + "".join(f"{eid(n)},GS{n}\n" for n in range(1, 5))
+    )
+    (tmp_path / "inv.csv").write_text(
+        "Serial number,Azure AD Device ID,OS version\n"
+        + "".join(f"GS{n},{aad(n)},10.0.26100.1\n" for n in range(1, 4))
+        + f"GS4,{{{aad(4).upper()}}},10.0.26100.1\n"
+    )
+    (tmp_path / "ent.csv").write_text(
+        "displayName,deviceId,objectId\n"
+        f"PC1,{aad(1)},{{{obj(1)}}}\n"
+        f'PC2,{aad(2)}," {obj(2)} "\n'
+        f"PC3,{aad(3)},not-a-guid\n"
+        f"PC4,{aad(4)},{obj(4).upper()}\n"
+    )
+    args = ("--inventory", "inv.csv", "--entra-devices", "ent.csv", "--out", "run")
+    done = eidflow("ingest", "asn.csv", *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = read_csv(tmp_path / "run" / "decisions.csv")
+    assert [(line["entra_object_id"], line["warnings"]) for line in lines] == [
+        (obj(1), ""),
+        (obj(2), ""),
+        ("", "entra_unresolved"),
+        (obj(4), ""),
+    ]
+    listed = (tmp_path / "run" / "entra" / "group-members.csv").read_text().splitlines()[1:]
+    assert listed == [obj(1), obj(2), obj(4)]
+    batch = json.loads((tmp_path / "run" / "entra" / "graph-batch-001.json").read_text())
+    bound = [url for r in batch["requests"] for url in r["body"]["members@odata.bind"]]
+    assert [url.rsplit("/", 1)[1] for url in bound] == listed

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from eidflow import schema
 from eidflow.codes import IntuneState, Status, WarningCode
 from eidflow.core.validate import add_warning
+from eidflow.identifiers import guid
 
 
 def version_key(versions: pd.Series) -> pd.DataFrame:
@@ -206,11 +207,20 @@ def _imei_disagrees(imei: pd.Series, imei2: pd.Series, theirs: pa.Array) -> np.n
 
 
 def _object_ids(device_ids: pa.Array, entra_devices: pd.DataFrame | None) -> pa.Array:
-    """The Entra object id of each device id (the export's first line for it), else ``""``."""
+    """The Entra object id of each device id, else ``""``.
+
+    Both ids are GUIDs as ``identifiers.guid.compact`` gives them (the parsers and the Graph
+    reader compact them); a value that is not a GUID is no id: it matches nothing and is
+    never an object id. Of several usable lines for one device id, the export's first.
+    """
     if entra_devices is None or entra_devices.empty:
         return _blank(len(device_ids))
     entra_ids, wanted = _shared_codes(
         entra_devices[schema.ENTRA_DEVICE_ID], pd.Series(device_ids.to_pandas().array)
     )
-    lines = _first_of_each(entra_ids, np.arange(len(entra_ids)), len(entra_ids) + len(wanted))
+    usable = np.flatnonzero(
+        guid.valid_column(entra_devices[schema.ENTRA_DEVICE_ID])
+        & guid.valid_column(entra_devices[schema.ENTRA_OBJECT_ID_COL])
+    )
+    lines = _first_of_each(entra_ids[usable], usable, len(entra_ids) + len(wanted))
     return _taken(entra_devices[schema.ENTRA_OBJECT_ID_COL], lines[wanted]).fill_null("")

@@ -1,7 +1,8 @@
 """Intune managed devices and Entra devices from Graph, as the frames the core reconciles.
 
 The frames have the shape the export-file parsers give (``schema.INVENTORY_COLUMNS``,
-``schema.ENTRA_COLUMNS``), so the core cannot tell where an inventory came from.
+``schema.ENTRA_COLUMNS``, GUIDs compacted alike), so the core cannot tell where an
+inventory came from.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pandas as pd
 
 from eidflow import schema
 from eidflow.graph.client import GraphClient
+from eidflow.identifiers import guid
 
 MANAGED_DEVICE_FIELDS = (
     "id",
@@ -51,7 +53,7 @@ def list_entra_devices(client: GraphClient) -> pd.DataFrame:
 def inventory_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
     """managedDevice JSON objects → inventory frame (text columns use ``""`` for missing)."""
     raw = pd.DataFrame(items, columns=list(MANAGED_DEVICE_FIELDS), dtype=object)
-    azure_id = _text(raw["azureADDeviceId"]).str.lower()
+    azure_id = guid.compact_column(raw["azureADDeviceId"])
     frame = pd.DataFrame(
         {
             schema.INV_DEVICE_ID: _text(raw["id"]),
@@ -73,8 +75,8 @@ def entra_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
     raw = pd.DataFrame(items, columns=list(ENTRA_DEVICE_FIELDS), dtype=object)
     frame = pd.DataFrame(
         {
-            schema.ENTRA_DEVICE_ID: _text(raw["deviceId"]).str.lower(),
-            schema.ENTRA_OBJECT_ID_COL: _text(raw["id"]).str.lower(),
+            schema.ENTRA_DEVICE_ID: guid.compact_column(raw["deviceId"]),
+            schema.ENTRA_OBJECT_ID_COL: guid.compact_column(raw["id"]),
             schema.ENTRA_DISPLAY_NAME: _text(raw["displayName"]),
         }
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pandas as pd
 import pytest
 
@@ -13,12 +15,22 @@ from tests.frames import device, make_imei, manifest_rows
 MIN_OS = "10.0.22621"
 
 
+def aad(n: int) -> str:
+    """The Entra deviceId of the n-th inventory record (Intune's Azure AD Device ID)."""
+    return str(uuid.UUID(int=0xAAD << 64 | n))
+
+
+def obj(n: int) -> str:
+    """An Entra device object id."""
+    return str(uuid.UUID(int=0x0B1 << 64 | n))
+
+
 def inventory(*records: dict[str, object]) -> pd.DataFrame:
     rows = []
     for n, given in enumerate(records):
         row = {name: "" for name in schema.INVENTORY_COLUMNS} | {
             schema.INV_DEVICE_ID: f"intune-{n}",
-            schema.INV_AZURE_AD_DEVICE_ID: f"aad-{n}",
+            schema.INV_AZURE_AD_DEVICE_ID: aad(n),
             schema.INV_OS_VERSION: "10.0.26100.2314",
             schema.INV_LAST_CHECK_IN: "2026-11-26T10:00:00Z",
         }
@@ -52,16 +64,14 @@ def test_the_states() -> None:
         {schema.INV_SERIAL: "SN00003", schema.INV_OS_VERSION: "10.0.19045.5131"},
     )
     rows = [device(1), device(2), device(3), device(4)]
-    result = reconciled(
-        rows, inv, entra(("aad-0", "obj-0"), ("aad-1", "obj-1"), ("aad-2", "obj-2"))
-    )
+    result = reconciled(rows, inv, entra((aad(0), obj(0)), (aad(1), obj(1)), (aad(2), obj(2))))
     assert result[schema.INTUNE_STATE].tolist() == [
         "enrolled",
         "imei_mismatch",
         "os_unsupported",
         "not_enrolled",
     ]
-    assert result[schema.ENTRA_OBJECT_ID].tolist() == ["obj-0", "", "", ""]
+    assert result[schema.ENTRA_OBJECT_ID].tolist() == [obj(0), "", "", ""]
 
 
 def test_serial_match_ignores_case_and_spaces() -> None:
@@ -84,10 +94,10 @@ def test_the_latest_check_in_is_the_current_record() -> None:
             schema.INV_LAST_CHECK_IN: "2026-10-01T10:00:00Z",
         },
     )
-    result = reconciled([device(1)], inv, entra(("aad-0", "obj-new"), ("aad-1", "obj-stale")))
+    result = reconciled([device(1)], inv, entra((aad(0), obj(10)), (aad(1), obj(11))))
     assert (result[schema.INTUNE_STATE].iloc[0], result[schema.ENTRA_OBJECT_ID].iloc[0]) == (
         "enrolled",
-        "obj-new",
+        obj(10),
     )
 
 
@@ -106,12 +116,43 @@ def test_enrolled_without_entra_object_is_warned_and_left_out() -> None:
 
 
 @pytest.mark.parametrize(
+    "object_id", ["not-a-guid", "{" + obj(0) + "}", obj(0).upper(), obj(0) + " ", "=cmd|x"]
+)
+def test_an_object_id_that_is_not_a_guid_is_none_and_warned(object_id: str) -> None:
+    # The parsers and the Graph reader compact GUIDs; what is still not one names no object.
+    inv = inventory({schema.INV_SERIAL: "SN00001"})
+    result = reconciled([device(1)], inv, entra((aad(0), object_id)))
+    assert (result[schema.ENTRA_OBJECT_ID].iloc[0], result[schema.WARNINGS].iloc[0]) == (
+        "",
+        "entra_unresolved",
+    )
+
+
+def test_the_first_line_with_a_usable_object_id_resolves_the_device() -> None:
+    inv = inventory({schema.INV_SERIAL: "SN00001"})
+    result = reconciled([device(1)], inv, entra((aad(0), "not-a-guid"), (aad(0), obj(1))))
+    assert result[schema.ENTRA_OBJECT_ID].tolist() == [obj(1)]
+
+
+@pytest.mark.parametrize("device_id", ["", "n/a"])
+def test_a_device_id_that_is_not_a_guid_matches_nothing(device_id: str) -> None:
+    # An Intune record without an Entra registration must not take an Entra line's object
+    # id because both happen to hold the same non-id.
+    inv = inventory({schema.INV_SERIAL: "SN00001", schema.INV_AZURE_AD_DEVICE_ID: device_id})
+    result = reconciled([device(1)], inv, entra((device_id, obj(0))))
+    assert (result[schema.ENTRA_OBJECT_ID].iloc[0], result[schema.WARNINGS].iloc[0]) == (
+        "",
+        "entra_unresolved",
+    )
+
+
+@pytest.mark.parametrize(
     ("version", "warned"),
     [("10.0.26100.2314", False), ("", True), ("Unknown", True), ("banana", True)],
 )
 def test_an_os_version_that_says_nothing_is_warned(version: str, warned: bool) -> None:
     inv = inventory({schema.INV_SERIAL: "SN00001", schema.INV_OS_VERSION: version})
-    result = reconciled([device(1)], inv, entra(("aad-0", "obj-0")))
+    result = reconciled([device(1)], inv, entra((aad(0), obj(0))))
     assert result[schema.INTUNE_STATE].tolist() == ["enrolled"]
     assert (result[schema.WARNINGS].iloc[0] == "os_version_unknown") is warned
 

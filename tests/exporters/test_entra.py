@@ -108,6 +108,17 @@ def test_members_deduplicated_trimmed_lowercased_and_non_guids_left_out(tmp_path
     assert lines[1:] == [object_id(7), object_id(8)]
 
 
+def test_a_braced_object_id_is_listed_as_the_guid_it_is(tmp_path: Path) -> None:
+    frame = members(2)
+    frame.loc[0, "entra_object_id"] = "{" + object_id(1).upper() + "}"
+    write_entra_files(frame, EntraSettings(group_id=GROUP), tmp_path)
+    lines = (tmp_path / "entra" / "group-members.csv").read_text().splitlines()
+    assert lines[1:] == [object_id(1), object_id(2)]
+    batch = json.loads((tmp_path / "entra" / "graph-batch-001.json").read_text())
+    [request] = batch["requests"]
+    assert [url.rsplit("/", 1)[1] for url in request["body"]["members@odata.bind"]] == lines[1:]
+
+
 @given(count=st.integers(min_value=0, max_value=1200))
 def test_batches_carry_each_member_once_within_graph_limits(count: int) -> None:
     ids = [object_id(n) for n in range(count)]

@@ -99,6 +99,23 @@ def test_entra_devices_become_the_entra_frame(graph_emulator: GraphEmulator) -> 
     ]
 
 
+def test_graph_guids_are_compacted_as_the_export_parsers_do() -> None:
+    from eidflow.graph.devices import entra_frame, inventory_frame
+    from parsers import read_entra_devices
+
+    written = "{AAAAAAAA-1111-4111-8111-111111111111} "
+    entra = entra_frame([{"id": written, "deviceId": written, "displayName": "PC"}])
+    exported = read_entra_devices(
+        "exportDevice.csv", f"displayName,deviceId,objectId\nPC,{written},{written}\n".encode()
+    )
+    assert entra.to_dict("records") == exported.to_dict("records")
+    assert entra[schema.ENTRA_OBJECT_ID_COL].tolist() == ["aaaaaaaa-1111-4111-8111-111111111111"]
+    inventory = inventory_frame([MANAGED[0] | {"azureADDeviceId": written}])
+    assert inventory[schema.INV_AZURE_AD_DEVICE_ID].tolist() == [
+        "aaaaaaaa-1111-4111-8111-111111111111"
+    ]
+
+
 def test_empty_tenant_gives_empty_frames_with_the_columns(graph_emulator: GraphEmulator) -> None:
     with GraphClient(
         static_token(graph_emulator.token), base_url=graph_emulator.base_url

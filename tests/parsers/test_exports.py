@@ -82,6 +82,32 @@ def test_entra_export() -> None:
     }
 
 
+def test_braced_spaced_or_capital_guids_are_compacted_and_others_kept_as_read() -> None:
+    data = (
+        b"displayName,deviceId,objectId\n"
+        b"PC-1,{ABCDEF01-0000-0000-0000-00000000000A},{11111111-2222-3333-4444-555555555551}\n"
+        b'PC-2,abcdef01-0000-0000-0000-00000000000b ," 11111111-2222-3333-4444-555555555552 "\n'
+        b"PC-3,abcdef01-0000-0000-0000-00000000000c,not-a-guid\n"
+    )
+    frame = read_entra_devices("exportDevice.csv", data)
+    assert frame[schema.ENTRA_DEVICE_ID].tolist() == [
+        "abcdef01-0000-0000-0000-00000000000a",
+        "abcdef01-0000-0000-0000-00000000000b",
+        "abcdef01-0000-0000-0000-00000000000c",
+    ]
+    assert frame[schema.ENTRA_OBJECT_ID_COL].tolist() == [
+        "11111111-2222-3333-4444-555555555551",
+        "11111111-2222-3333-4444-555555555552",
+        "not-a-guid",  # no object id: the core resolves nothing with it
+    ]
+    inventory = read_intune_inventory(
+        "inv.csv", b"Serial number,Azure AD Device ID\nSN1,{ABCDEF01-0000-0000-0000-00000000000A}\n"
+    )
+    assert inventory[schema.INV_AZURE_AD_DEVICE_ID].tolist() == [
+        "abcdef01-0000-0000-0000-00000000000a"
+    ]
+
+
 def test_intune_utf16_tab_export() -> None:
     text = intune_csv().decode("utf-8-sig").replace(",", "\t")
     frame = read_intune_inventory("inv.csv", b"\xff\xfe" + text.encode("utf-16-le"))
