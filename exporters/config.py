@@ -214,6 +214,8 @@ class OperatorProfile(BaseModel):
         stem = self.file_name.format(
             operator=self.name, account=self.account, date="20260101", run="r", part=1
         )
+        if stem.startswith("."):
+            raise ValueError(f"file_name {self.file_name!r} gives {stem!r}, a hidden file")
         if stem.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
             raise ValueError(
                 f"file_name {self.file_name!r} gives {stem!r}, a device name on Windows; "

@@ -95,6 +95,7 @@ def test_docs_hold_the_worked_profile() -> None:
         ({"file_name": "{operator}.xlsx"}, r"file_name .* ends in \.xlsx but format is 'csv'"),
         ({"file_name": "{account}", "account": "con"}, "device name on Windows"),
         ({"file_name": "{operator}", "name": "NUL"}, "device name on Windows"),
+        ({"file_name": "{account}_{date}", "account": ".acme"}, "a hidden file"),
         ({"sheet_name": "E" * 32}, r"sheet_name .*32 characters, Excel allows 31"),
         ({"sheet_name": "EIDs [EU]"}, r"sheet_name .*Excel refuses '\[' '\]'"),
         ({"sheet_name": "a/b"}, "Excel refuses '/'"),
