@@ -283,10 +283,25 @@ class EntraSettings(BaseModel):
         return value
 
 
+# A capped outcome sheet of report.xlsx is the header row, the rows shown, a blank row and a
+# note: all within Excel's 1,048,576 rows (exporters.report).
+MAX_REPORT_ROWS_PER_SHEET = 1_048_576 - 3
+
+
 class ReportSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_rows_per_sheet: int = Field(default=100_000, ge=1)  # decisions.csv always has every row
+
+    @field_validator("max_rows_per_sheet")
+    @classmethod
+    def _fits_a_sheet(cls, value: int) -> int:
+        if value > MAX_REPORT_ROWS_PER_SHEET:
+            raise ValueError(
+                f"{value:,} is more than an Excel sheet holds with its header and note; "
+                f"use at most {MAX_REPORT_ROWS_PER_SHEET:,} (decisions.csv has every row)"
+            )
+        return value
 
 
 class S3Settings(BaseModel):
