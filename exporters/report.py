@@ -2,7 +2,9 @@
 
 Identifiers are text cells (``@``), never numbers; no cell is a formula. Each outcome
 sheet holds at most ``report.max_rows_per_sheet`` rows (a note says so; decisions.csv
-has every row), which keeps a 1,000,000-row run's report to seconds.
+has every row), which keeps a 1,000,000-row run's report to seconds. A capped sheet is
+the header row, the rows shown, a blank row and the note: hence the setting's maximum,
+``MAX_REPORT_ROWS_PER_SHEET``, three below Excel's 1,048,576 rows.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import pandas as pd
 
 from eidflow import schema
 from eidflow.codes import Status
-from exporters.config import ReportSettings
+from exporters.config import MAX_REPORT_ROWS_PER_SHEET, ReportSettings
 from exporters.files import OutputFile, atomic_path, sha256_file
 from exporters.safe import neutralise, neutralise_text
-from exporters.xlsx import STYLE_HEADER, STYLE_NOTE, STYLE_TEXT, Line, TextWorkbook
+from exporters.xlsx import MAX_ROWS, STYLE_HEADER, STYLE_NOTE, STYLE_TEXT, Line, TextWorkbook
 
 REPORT_FILE = "report.xlsx"
 OUTCOME_SHEETS = tuple(Status)  # accepted, rejected, duplicate, conflict
@@ -26,6 +28,8 @@ COUNT_SECTIONS = (
     ("by_status", "Rows by status", "status"),
     ("by_reason", "Rows by reason", "reason"),
     ("by_intune_state", "Accepted rows by Intune state", "intune_state"),
+    ("by_warning", "Rows by warning", "warning"),
+    ("by_operator", "Accepted rows by operator", "operator"),
 )
 
 
@@ -34,7 +38,7 @@ def write_report(
 ) -> OutputFile:
     """Write ``run_dir/report.xlsx`` atomically and describe it (rows = decision rows shown)."""
     path = run_dir / REPORT_FILE
-    cap = settings.max_rows_per_sheet
+    cap = min(settings.max_rows_per_sheet, MAX_REPORT_ROWS_PER_SHEET)  # within Excel's rows
     positions = {status: _positions(decisions, status) for status in OUTCOME_SHEETS}
     sizes = {status: len(found) for status, found in positions.items()}
     columns = [name for name in schema.DECISION_COLUMNS if name in decisions.columns]
@@ -74,12 +78,17 @@ def _cap_note(total: int, cap: int) -> str:
 def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -> list[Line]:
     """The summary sheet: run facts, counts, inputs, outputs, and notes on capped sheets."""
     lines: list[Line] = [(["eidflow run report"], STYLE_HEADER)]
-    for key, value in summary.items():
+    counts: dict[str, Any] = summary.get("counts") or {}
+    facts = [*summary.items(), *counts.items()]
+    for key, value in facts:  # the run's, then the counts' (rows)
         if not isinstance(value, dict) and not _is_table(value):
             lines.append(([_text(key), _cell(value)], STYLE_TEXT))
-    counts = summary.get("counts", {}) or {}
     for key, title, label in COUNT_SECTIONS:
         lines += _table(title, _count_rows(counts.get(key), label))
+    listed = {key for key, _, _ in COUNT_SECTIONS}
+    for key, value in counts.items():
+        if isinstance(value, dict) and key not in listed:  # counts added later
+            lines += _table(key, _count_rows(value, "what"))
     for key in ("inputs", "outputs"):
         items = summary.get(key) or []
         lines += _table(key.capitalize(), [item for item in items if isinstance(item, dict)])
@@ -95,7 +104,13 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
         for status, size in sizes.items()
         if size > cap
     ]
-    return lines + ([([], STYLE_TEXT), *notes] if notes else [])
+    lines += [([], STYLE_TEXT), *notes] if notes else []
+    if len(lines) > MAX_ROWS:  # thousands of inputs or output files: keep to a sheet's rows
+        lines = [*lines[: MAX_ROWS - 1], ([_SUMMARY_CUT], STYLE_NOTE)]
+    return lines
+
+
+_SUMMARY_CUT = "The summary goes on beyond the rows a sheet holds; summary.json has all of it."
 
 
 def _is_table(value: Any) -> bool:

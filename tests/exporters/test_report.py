@@ -7,10 +7,15 @@ from typing import Any
 
 import openpyxl
 import pandas as pd
+import pytest
 
 from eidflow import schema
-from exporters.config import ReportSettings
+from eidflow.errors import ConfigError
+from eidflow.settings import load_settings
+from exporters import report
+from exporters.config import MAX_REPORT_ROWS_PER_SHEET, ReportSettings
 from exporters.report import write_report
+from exporters.xlsx import MAX_ROWS
 from tests.exporters.rows import frame, handoff_row
 from tests.frames import make_eid
 
@@ -24,6 +29,9 @@ SUMMARY: dict[str, Any] = {
         "by_status": {"accepted": 2, "rejected": 1, "duplicate": 1, "conflict": 0},
         "by_reason": {"eid_checksum": 1, "duplicate_in_run": 1},
         "by_intune_state": {"enrolled": 1, "not_enrolled": 1},
+        "by_warning": {"imei_invalid": 1, "entra_unresolved": 1},
+        "by_operator": {"northwind": 2},
+        "rows": 4,
     },
     "outputs": [{"path": "decisions.csv", "rows": 4, "sha256": "cd" * 32}],
 }
@@ -71,6 +79,17 @@ def test_summary_sheet_holds_counts_inputs_and_outputs(tmp_path: Path) -> None:
     assert ["decisions.csv", 4, "cd" * 32] in flat
 
 
+def test_summary_sheet_holds_every_count_summary_json_holds(tmp_path: Path) -> None:
+    write_report(decisions(), SUMMARY, tmp_path, ReportSettings())
+    lines = values(openpyxl.load_workbook(tmp_path / "report.xlsx")["summary"])
+    flat = [[v for v in line if v is not None] for line in lines]
+    assert ["rows", 4] in flat
+    assert ["Rows by warning"] in flat
+    assert ["imei_invalid", 1] in flat and ["entra_unresolved", 1] in flat
+    assert ["Accepted rows by operator"] in flat
+    assert ["northwind", 2] in flat
+
+
 def test_nested_summary_values_become_readable_text(tmp_path: Path) -> None:
     summary = SUMMARY | {
         "inputs": [
@@ -108,6 +127,35 @@ def test_outcome_sheets_are_capped_with_a_note(tmp_path: Path) -> None:
     summary_text = [v for line in values(book["summary"]) for v in line if isinstance(v, str)]
     assert any("accepted" in text and "first 3 of 7" in text for text in summary_text)
     assert output.rows == 3
+
+
+def test_the_cap_note_is_the_third_row_after_the_cap_within_excels_rows(tmp_path: Path) -> None:
+    rows = frame([handoff_row(n) for n in range(1, 8)])[list(schema.DECISION_COLUMNS)]
+    write_report(rows, SUMMARY, tmp_path, ReportSettings(max_rows_per_sheet=3))
+    sheet = openpyxl.load_workbook(tmp_path / "report.xlsx")["accepted"]
+    assert sheet.max_row == 3 + 3  # header, 3 rows, a blank row, the note
+    assert str(sheet.cell(3 + 3, 1).value).startswith("Showing the first 3 of 7 rows")
+    assert MAX_REPORT_ROWS_PER_SHEET + 3 == MAX_ROWS  # so at the maximum the note is row 1,048,576
+
+
+@pytest.mark.parametrize("rows", [MAX_REPORT_ROWS_PER_SHEET + 1, 1_048_576, 2_000_000])
+def test_max_rows_per_sheet_beyond_a_sheet_is_refused_at_load(tmp_path: Path, rows: int) -> None:
+    config = tmp_path / "eidflow.toml"
+    config.write_text(f"[report]\nmax_rows_per_sheet = {rows}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert "report.max_rows_per_sheet" in str(caught.value)
+    assert f"at most {MAX_REPORT_ROWS_PER_SHEET:,}" in str(caught.value)
+    config.write_text(f"[report]\nmax_rows_per_sheet = {MAX_REPORT_ROWS_PER_SHEET}\n")
+    assert load_settings(config).report.max_rows_per_sheet == MAX_REPORT_ROWS_PER_SHEET
+
+
+def test_a_summary_longer_than_a_sheet_is_cut_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "MAX_ROWS", 40)  # as if Excel's sheets held 40 rows
+    outputs = [{"path": f"operator/o/part-{n:04d}.csv", "rows": 1} for n in range(100)]
+    lines = report.summary_lines(SUMMARY | {"outputs": outputs}, {}, 10)
+    assert len(lines) == 40
+    assert "summary.json has all of it" in lines[-1][0][0]
 
 
 def test_header_frozen_and_filterable(tmp_path: Path) -> None:
