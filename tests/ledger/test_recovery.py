@@ -76,7 +76,7 @@ def test_a_live_run_keeps_its_claims_until_it_dies(url: str, tmp_path: Path) -> 
         ledger = open_ledger(url)
         ledger.begin_run("second", str(tmp_path / "second"))
         assert ledger.claim_handoff("second", "op", devices((1, "S1"))).tolist() == [
-            "already_registered"
+            "claimed_by_running_run"  # the slow run's, while it lives
         ]
         ledger.close()
     finally:
@@ -161,8 +161,9 @@ def test_a_dead_run_that_cannot_be_judged_yet_keeps_its_claims(url: str, tmp_pat
     ledger = open_ledger(url, is_complete=unreachable)
     try:
         ledger.begin_run("next", str(tmp_path / "next"))
+        # Still the dead run's, not settled: this run's manifest will be read again.
         assert ledger.claim_handoff("next", "op", devices((1, "S1"))).tolist() == [
-            "already_registered"
+            "claimed_by_running_run"
         ]
         ledger.finish_run("next", [], {})
     finally:
