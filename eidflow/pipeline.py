@@ -8,6 +8,7 @@ an orchestration engine; the run folder is the same either way.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -293,10 +294,19 @@ def run_ingest(
             )
             outputs.append(report.write_report(frame, summary, run_dir, settings.report))
             ledger.confirm_live(run_id)  # its claims still stand: its files may leave
+            still_live = functools.partial(ledger.confirm_live, run_id)
             outputs += steps(
-                "deliver", delivery.deliver, run_dir, outputs, run_id, settings.delivery, io=True
+                "deliver",
+                delivery.deliver,
+                run_dir,
+                outputs,
+                run_id,
+                settings.delivery,
+                still_live,
+                io=True,
             )
             summary["outputs"] = [output.as_dict() for output in outputs]
+            still_live()  # summary.json makes the files count
             write_summary(run_dir, summary)
         except Exception as error:  # the run failed: release its claims so a rerun hands them off
             if not delivered_elsewhere(settings, run_id, run_dir):

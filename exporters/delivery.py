@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,16 @@ CONTENT_TYPES = {
 
 
 def deliver(
-    run_dir: Path, files: list[OutputFile], run_id: str, settings: DeliverySettings
+    run_dir: Path,
+    files: list[OutputFile],
+    run_id: str,
+    settings: DeliverySettings,
+    before_receipt: Callable[[], None] = lambda: None,
 ) -> list[OutputFile]:
     """Hand ``files`` (paths relative to ``run_dir``) over, then write the receipt.
 
+    ``before_receipt`` runs once the files are there and before the receipt makes them
+    count (S3, an outbox): the ledger's last word that the run's claims still stand.
     Returns what the delivery itself wrote in the run folder: ``[receipt.json]``.
     Raises :class:`DeliveryError` naming what was delivered and what not.
     """
@@ -52,9 +59,9 @@ def deliver(
         document = {"run_id": run_id, "destination": destination}
         write_bytes_atomic(run_dir / DELIVERING_FILE, (json.dumps(document) + "\n").encode())
     if settings.kind == "s3":
-        receipt = _deliver_s3(run_dir, files, run_id, settings.s3, receipt)
+        receipt = _deliver_s3(run_dir, files, run_id, settings.s3, receipt, before_receipt)
     elif settings.folder:
-        _deliver_folder(run_dir, files, Path(destination), receipt)
+        _deliver_folder(run_dir, files, Path(destination), receipt, before_receipt)
     return [_write_local_receipt(run_dir, receipt)]
 
 
@@ -146,7 +153,12 @@ def _check_unchanged(run_dir: Path, output: OutputFile) -> None:
 
 
 def _deliver_s3(
-    run_dir: Path, files: list[OutputFile], run_id: str, settings: S3Settings, receipt: bytes
+    run_dir: Path,
+    files: list[OutputFile],
+    run_id: str,
+    settings: S3Settings,
+    receipt: bytes,
+    before_receipt: Callable[[], None],
 ) -> bytes:
     """Put every file, then the receipt; return the receipt S3 holds."""
     prefix = object_prefix(settings, run_id)
@@ -160,6 +172,7 @@ def _deliver_s3(
                 client, settings, prefix + output.path, run_dir / output.path, output.sha256, run_id
             )
             done.append(output.path)
+        before_receipt()
         receipt = _put_receipt(
             client, settings, prefix + RECEIPT_FILE, receipt_tmp, receipt, run_id
         )
@@ -216,12 +229,19 @@ def _put(client: Any, settings: S3Settings, key: str, path: Path, sha256: str, r
     )
 
 
-def _deliver_folder(run_dir: Path, files: list[OutputFile], target: Path, receipt: bytes) -> None:
+def _deliver_folder(
+    run_dir: Path,
+    files: list[OutputFile],
+    target: Path,
+    receipt: bytes,
+    before_receipt: Callable[[], None],
+) -> None:
     done: list[str] = []
     try:
         for output in files:
             _copy_verified(run_dir / output.path, target / output.path, output.sha256)
             done.append(output.path)
+        before_receipt()
         write_bytes_atomic(target / RECEIPT_FILE, receipt)
     except (OSError, s3.ChecksumMismatch) as error:
         raise _delivery_error(str(target), files, done, error) from None

@@ -14,7 +14,7 @@ import pytest
 
 from eidflow.errors import LedgerLost, RunLost
 from eidflow.ledger import SqlLedger, open_ledger
-from tests.ledger.helpers import devices
+from tests.ledger.helpers import devices, eid
 
 pytestmark = pytest.mark.postgres
 
@@ -53,7 +53,7 @@ def test_a_run_settled_by_another_after_losing_its_session_hands_nothing_off(
 CLAIM = """
 import sys
 from eidflow.ledger import open_ledger
-from tests.ledger.helpers import devices
+from tests.ledger.helpers import devices, eid
 ledger = open_ledger(sys.argv[1])
 ledger.begin_run("r2", sys.argv[2])
 print(ledger.claim_handoff("r2", "op", devices((1, "S1"))).tolist())
@@ -100,3 +100,41 @@ def test_a_connection_lost_mid_run_is_a_failed_run_not_a_bad_url(
         assert lost.value.exit_code == 3 and "Run again" in lost.value.todo
     finally:
         ledger.close()
+
+
+def test_a_run_settled_while_its_files_were_copied_writes_no_receipt(
+    pg_url: str, pg_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session drops while the files go to the outbox, and another run settles this
+    one and takes its EIDs: the receipt, which would make the copied files count, is not
+    written, and the run stops."""
+    from eidflow.pipeline import IngestRequest, run_ingest
+    from eidflow.settings import Settings
+    from exporters import delivery
+
+    (tmp_path / "m.csv").write_text(f"Serial Number,EID\nS1,{eid(1)}\n")
+    settings = Settings.model_validate(
+        {"ledger": {"url": pg_url}, "delivery": {"folder": str(tmp_path / "outbox")}}
+    )
+    copy = delivery._copy_verified
+    copied: list[object] = []
+
+    def copy_then_lose_the_session(*args: object) -> None:
+        copy(*args)  # type: ignore[arg-type]
+        copied.append(args)
+        if len(copied) > 1:
+            return
+        with psycopg.connect(pg_server, autocommit=True) as admin:
+            pids = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+            ).fetchall()
+        for (pid,) in pids:
+            terminate(pid, pg_server)
+        assert claim_elsewhere(pg_url, tmp_path / "r2") == [""]  # settles this run first
+
+    monkeypatch.setattr(delivery, "_copy_verified", copy_then_lose_the_session)
+    with pytest.raises(RunLost):
+        run_ingest(IngestRequest([str(tmp_path / "m.csv")], out_dir=tmp_path / "run"), settings)
+    assert not list((tmp_path / "outbox").rglob("receipt.json"))
+    assert not (tmp_path / "run" / "summary.json").exists()
