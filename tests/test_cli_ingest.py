@@ -441,3 +441,31 @@ def test_entra_object_ids_are_compacted_and_a_non_guid_is_unresolved(tmp_path: P
     batch = json.loads((tmp_path / "run" / "entra" / "graph-batch-001.json").read_text())
     bound = [url for r in batch["requests"] for url in r["body"]["members@odata.bind"]]
     assert [url.rsplit("/", 1)[1] for url in bound] == listed
+
+
+CTRL_C_WHILE_IMPORTING = """
+import builtins
+from eidflow import __main__ as entry
+
+real = builtins.__import__
+
+def interrupted(name, *args, **kwargs):
+    if name == "eidflow.cli":  # Ctrl-C lands while the command line is being imported
+        raise KeyboardInterrupt
+    return real(name, *args, **kwargs)
+
+builtins.__import__ = interrupted
+entry.run()
+"""
+
+
+def test_ctrl_c_while_starting_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_IMPORTING],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 130
+    assert done.stderr.strip() == "eidflow: interrupted while starting: nothing was done."
