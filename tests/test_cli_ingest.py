@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,22 +14,13 @@ import pytest
 from openpyxl import load_workbook
 
 from eidflow import schema
+from tests.cli import eidflow, user_env
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 DELL = SAMPLES / "dell-asn-PO-2026-1187.xlsx"
 LENOVO = SAMPLES / "lenovo-shipment-4401190.csv"
 INVENTORY = SAMPLES / "DevicesWithInventory_2026-11-27.csv"
 ENTRA = SAMPLES / "exportDevice_2026-11-27.csv"
-
-
-def eidflow(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PREFECT_API", "EIDFLOW_"))
-    }
-    command = [sys.executable, "-m", "eidflow", *map(str, args)]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -282,7 +272,7 @@ cli.main(sys.argv[1:])
 
 
 def test_a_full_disk_stops_the_run_with_one_line_and_a_rerun_hands_off(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    env = user_env()
     done = subprocess.run(
         [sys.executable, "-c", DISK_FILLS_UP, "ingest", str(LENOVO), "--out", "run1"],
         cwd=tmp_path,
@@ -306,7 +296,7 @@ def test_ctrl_c_stops_the_run_with_one_line(tmp_path: Path) -> None:
     with manifest.open("w", encoding="utf-8") as handle:
         handle.write("Serial Number,EID\n")
         handle.writelines(f"SN{n},8904903212345123450000000{n:07d}\n" for n in range(300_000))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    env = user_env()
     process = subprocess.Popen(
         [sys.executable, "-m", "eidflow", "ingest", str(manifest), "--out", "run"],
         cwd=tmp_path,
@@ -324,7 +314,7 @@ def test_ctrl_c_stops_the_run_with_one_line(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_prefect_server_is_a_usage_error(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    env = user_env()
     env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # the discard port: nothing listens
     command = [sys.executable, "-m", "eidflow", "ingest", str(LENOVO), "--out", "run"]
     done = subprocess.run(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from eidflow.errors import ConfigError
 from eidflow.settings import load_settings
+from tests.cli import eidflow
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 GROUP = "3f1c7a52-8d4e-4b2a-9c61-0e5d7b8a4f20"
@@ -20,20 +19,6 @@ def config(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "eidflow.toml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def eidflow(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PREFECT_API", "EIDFLOW_"))
-    }
-    command = [sys.executable, "-m", "eidflow", *map(str, args)]
-    return subprocess.run(
-        command, cwd=cwd, env=clean | (env or {}), capture_output=True, text=True, timeout=120
-    )
 
 
 def ingest(tmp_path: Path, *args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:

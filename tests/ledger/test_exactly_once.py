@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import user_env
 from tests.ledger.helpers import eid
 
 KILLS = 20
@@ -38,7 +39,7 @@ def write_manifest(path: Path, numbers: range) -> None:
 
 
 def ingest(work: Path, ledger: str, out: Path, *manifests: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    env = user_env()
     command = [sys.executable, "-m", "eidflow", "ingest", *map(str, manifests)]
     command += ["--ledger", ledger, "--out", str(out)]
     return subprocess.Popen(
@@ -184,7 +185,7 @@ def test_a_run_killed_before_its_summary_is_void_whatever_its_folder_path(
             *where,
         ],
         cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))},
+        env=user_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -220,7 +221,7 @@ def test_rows_another_run_still_holds_are_handed_off_once_it_dies(tmp_path: Path
     manifest = tmp_path / "m.csv"
     write_manifest(manifest, range(30))
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "EIDFLOW_"))}
+    env = user_env()
     command = [sys.executable, "-c", STOPS_AFTER_ITS_CLAIM, "ingest", "m.csv"]
     first = subprocess.Popen(
         [*command, "--ledger", ledger, "--out", "run-a"],

@@ -5,29 +5,18 @@ Through the real CLI (a subprocess), as a user who mistypes ``--ledger`` meets i
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from eidflow.errors import EXIT_USAGE
 from eidflow.ledger import open_ledger
+from tests.cli import eidflow
 
 LENOVO = Path(__file__).resolve().parents[2] / "data" / "samples" / "lenovo-shipment-4401190.csv"
-
-
-def eidflow(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PREFECT_API", "EIDFLOW_"))
-    }
-    command = [sys.executable, "-m", "eidflow", *map(str, args)]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def ledger_command(command: str, url: str, work: Path) -> list[str | Path]:
