@@ -293,8 +293,8 @@ def run_ingest(
                 exit_code=exit_code,
             )
             outputs.append(report.write_report(frame, summary, run_dir, settings.report))
-            ledger.confirm_live(run_id)  # its claims still stand: its files may leave
-            still_live = functools.partial(ledger.confirm_live, run_id)
+            still_live = functools.partial(ledger.confirm_live, run_id)  # claims still stand
+            still_live()  # before any file leaves; deliver asks again before its receipt
             outputs += steps(
                 "deliver",
                 delivery.deliver,
