@@ -27,6 +27,7 @@ def test_racing_runs_claim_each_eid_once(url: str, tmp_path: Path) -> None:
     ledgers = [open_ledger(url) for _ in range(RUNS)]
     barrier = threading.Barrier(RUNS)
     results: dict[int, pd.Series] = {}
+    verdicts: set[str] = set()
 
     def run(number: int) -> None:
         run_id = f"race-{number}"
@@ -35,7 +36,7 @@ def test_racing_runs_claim_each_eid_once(url: str, tmp_path: Path) -> None:
         barrier.wait()
         claimed = ledgers[number].claim_handoff(run_id, "op", rows)
         results[number] = rows.loc[claimed == "", "eid"]
-        assert set(claimed) <= {"", "already_registered"}
+        verdicts.update(claimed)  # judged below: an assert in a thread fails no test
 
     threads = [threading.Thread(target=run, args=(number,)) for number in range(RUNS)]
     for thread in threads:
@@ -47,6 +48,7 @@ def test_racing_runs_claim_each_eid_once(url: str, tmp_path: Path) -> None:
     claimed = pd.concat(results.values())
     expected = pd.concat([overlapping(number)["eid"] for number in range(RUNS)]).unique()
     assert len(results) == RUNS
+    assert verdicts == {"", "claimed_by_running_run"}  # the racing runs are all still live
     assert not claimed.duplicated().any()
     assert set(claimed) == set(expected)
 
