@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from eidflow import schema
+from eidflow.identifiers.columns import imei_check
 from exporters.config import OperatorMatch, OperatorProfile
 from exporters.files import OutputFile, atomic_path, sha256_file
 from exporters.safe import neutralise, neutralise_text
@@ -130,12 +131,25 @@ def operator_table(handoff: pd.DataFrame, profile: OperatorProfile) -> pd.DataFr
             values = pd.Series(column.value, index=handoff.index, dtype="string")
         elif column.field in handoff.columns:
             values = handoff[column.field].astype("string").fillna("")
+            if column.field in (schema.IMEI, schema.IMEI2):
+                values = _valid_imeis(values)
         else:
             values = pd.Series("", index=handoff.index, dtype="string")
         columns[f"{position}"] = neutralise(values)
     table = pd.DataFrame(columns).reset_index(drop=True)
     table.columns = [neutralise_text(column.header) for column in profile.columns]
     return table
+
+
+def _valid_imeis(values: pd.Series) -> pd.Series:
+    """The IMEIs that are 15 digits with their check digit; the others empty.
+
+    decisions.csv keeps a wrong IMEI with its warning; the operator is never sent one
+    (a portal that checks IMEIs would refuse the line, or the file): the EID is what
+    the profile is bound to.
+    """
+    _, valid, _ = imei_check(values)
+    return values.where(valid.to_numpy(dtype=bool), "")
 
 
 def file_name(profile: OperatorProfile, *, run_id: str, date: str, part: int, parts: int) -> str:

@@ -83,6 +83,20 @@ def test_default_profile_columns_and_values(tmp_path: Path) -> None:
     ]
 
 
+def test_an_imei_known_to_be_wrong_is_not_sent(tmp_path: Path) -> None:
+    rows = handoff(4)
+    good = make_imei(4)
+    rows["imei"] = ["354098E+14", good[1:], good[:-1] + str((int(good[-1]) + 1) % 10), good]
+    columns = [{"header": "EID", "field": "eid"}, {"header": "IMEI", "field": "imei"}]
+    [path] = write(rows, tmp_path, columns=columns)
+    assert [line[1] for line in read_csv(path)[1:]] == [
+        "",  # a spreadsheet number, mangled
+        "",  # 14 digits
+        "",  # a wrong check digit
+        good,
+    ]
+
+
 def test_columns_in_order_with_headers_fields_and_constants(tmp_path: Path) -> None:
     columns = [
         {"header": "Account No", "value": "000412"},
