@@ -15,6 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from eidflow.ledger import SqlLedger, open_ledger
+
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -64,3 +66,11 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def ledger(url: str) -> Iterator[SqlLedger]:
+    """The ledger at ``url``, open for the test."""
+    opened = open_ledger(url)
+    yield opened
+    opened.close()

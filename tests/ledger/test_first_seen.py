@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from eidflow.ledger import SqlLedger, open_ledger, queries
+from eidflow.ledger import SqlLedger, queries
 from tests.ledger.helpers import devices, eid
-
-
-@pytest.fixture
-def ledger(url: str) -> Iterator[SqlLedger]:
-    opened = open_ledger(url)
-    yield opened
-    opened.close()
 
 
 def first_run(ledger: SqlLedger, number: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -11,13 +10,6 @@ import pytest
 from eidflow.errors import ConfigError
 from eidflow.ledger import SqlLedger, handoffs, open_ledger, queries
 from tests.ledger.helpers import devices, eid
-
-
-@pytest.fixture
-def ledger(url: str) -> Iterator[SqlLedger]:
-    opened = open_ledger(url)
-    yield opened
-    opened.close()
 
 
 def complete(run_dir: Path) -> None:
