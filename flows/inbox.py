@@ -141,12 +141,13 @@ def _move(
     if reason is not None:
         note.write_text(reason.rstrip() + "\n", encoding="utf-8")
     os.replace(source, target)  # first moved, then checked: what is checked is what was moved
-    if sha256 and _sha256(target.read_bytes()) != sha256:
+    held = _sha256(target.read_bytes()) if sha256 else sha256
+    if held != sha256:
         # Rewritten since the run read it: back to the inbox, a new arrival for the next run.
         note.unlink(missing_ok=True)
         back = source
         if back.exists():  # and written once more meanwhile: keep both
-            moved = Arrival(arrival.name, str(target), _sha256(target.read_bytes()))
+            moved = Arrival(arrival.name, str(target), held)
             back = source.parent / _free_name(moved, lambda name: (source.parent / name).exists())
         os.replace(target, back)
         return str(back)
