@@ -6,6 +6,7 @@ registers them on the main group.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import sys
@@ -28,6 +29,7 @@ from eidflow.settings import Settings, load_settings
 if TYPE_CHECKING:
     import pandas as pd
 
+    from eidflow.pipeline import RunInProgress
     from exporters.config import OperatorProfile
 
 ledger_option = click.option(
@@ -46,12 +48,12 @@ def _open(
     runs, so the ledger asks where a dead run delivered whether it handed its files off."""
     overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
     settings = load_settings(config_file, **overrides)
-    is_complete = None
+    target = None
     if runs:
-        from eidflow.pipeline import handed_off_by
+        from eidflow.pipeline import reached_target
 
-        is_complete = handed_off_by(settings)
-    return settings, open_ledger(settings.ledger.url, is_complete=is_complete, create=False)
+        target = reached_target(settings)
+    return settings, open_ledger(settings.ledger.url, target=target, create=False)
 
 
 def _print_json(value: Any) -> None:
@@ -255,8 +257,9 @@ def _resend(
     """Write the re-send run and deliver it like an ingest's hand-off: the re-send lines
     are staged first, delivered once the receipt and summary.json are written, released
     if the delivery fails; a re-send killed midway is settled like any dead run."""
-    from eidflow.pipeline import delivered_elsewhere
-    from eidflow.runfolder import new_run_id, prepare_run_dir, release_run_dir
+    from eidflow.pipeline import RunInProgress
+    from eidflow.runfolder import new_run_id, prepare_run_dir
+    from exporters.delivery import destination_of
 
     profiles = {profile.name: profile for profile in settings.operators}
     if operator_name not in profiles:
@@ -270,21 +273,20 @@ def _resend(
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
     run_dir = prepare_run_dir(out_dir, settings.output.runs_dir, run_id)
-    ledger.begin_run(run_id, str(run_dir.resolve()), kind="resend")
+    destination = destination_of(settings.delivery, run_dir, run_id)
+    ledger.begin_run(run_id, str(run_dir.resolve()), kind="resend", destination=destination)
+    run = RunInProgress(ledger, run_id, run_dir, destination, started_at)
     request = resending.Request(operator_name, reason, requested_by)
     try:
         resending.claim_resend(ledger, run_id, request, handoff)
         summary, handed = _write_and_deliver(
-            settings, handoff, profiles[operator_name], request, run_dir, run_id, started_at
+            settings, handoff, profiles[operator_name], request, run
         )
-    except Exception as error:  # the re-send failed: release its lines, unless delivered
-        if not delivered_elsewhere(settings, run_id, run_dir):
-            ledger.abort_run(run_id, str(error) or type(error).__name__)
-        # Else the file reached S3 or the outbox (its receipt there): the lines stand.
-        release_run_dir(run_dir)
+    except Exception as error:  # released, unless its file reached S3 or the outbox
+        run.fail(settings, error)
         raise
     ledger.mark_delivered(run_id, operator_name, handed)
-    ledger.finish_run(run_id, [], summary["counts"])
+    ledger.finish_run(run_id)
     return summary | {"run_dir": str(run_dir)}
 
 
@@ -293,9 +295,7 @@ def _write_and_deliver(
     handoff: pd.DataFrame,
     profile: OperatorProfile,
     request: resending.Request,
-    run_dir: Path,
-    run_id: str,
-    started_at: datetime,
+    run: RunInProgress,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The operator files, delivered (``receipt.json``), then ``summary.json`` last.
 
@@ -305,10 +305,15 @@ def _write_and_deliver(
     from exporters import delivery
     from exporters.operator import write_operator_files
 
+    run_dir, run_id, started_at = run.run_dir, run.run_id, run.started_at
     outputs = write_operator_files(handoff, profile, run_dir, run_id)
     handed = [output.as_dict() for output in outputs]
+    counts = {"rows": len(handoff), "by_operator": {request.operator: len(handoff)}}
+    run.ledger.start_delivery(run_id, counts)
+    run.delivering = True
     try:
-        outputs += delivery.deliver(run_dir, outputs, run_id, settings.delivery)
+        still_live = functools.partial(run.ledger.confirm_live, run_id)
+        outputs += delivery.deliver(run_dir, outputs, run_id, settings.delivery, still_live)
     except DeliveryError as error:
         raise DeliveryError(
             error.what,
@@ -316,7 +321,6 @@ def _write_and_deliver(
             " not delivered. Fix the cause (network, credentials, bucket policy), then run"
             " the same eidflow resend again.",
         ) from None
-    counts = {"rows": len(handoff), "by_operator": {request.operator: len(handoff)}}
     summary: dict[str, Any] = {
         "run_id": run_id,
         "kind": "resend",
@@ -333,6 +337,7 @@ def _write_and_deliver(
         "counts": counts,
         "outputs": [output.as_dict() for output in outputs],
     }
+    run.ledger.confirm_live(run_id)
     write_summary(run_dir, summary)
     return summary, handed
 

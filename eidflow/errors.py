@@ -87,6 +87,12 @@ class LedgerLost(EidflowError):
     exit_code = EXIT_RUN_FAILED
 
 
+class LedgerFull(EidflowError):
+    """The ledger cannot write (a full disk, an I/O error): the run stopped, nothing handed off."""
+
+    exit_code = EXIT_RUN_FAILED
+
+
 class RunLost(EidflowError):
     """Another run took this one for dead (PostgreSQL: its session was lost) and settled it."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,11 +31,10 @@ from eidflow.errors import (
     InputError,
     ManifestError,
 )
-from eidflow.ledger import Ledger, open_ledger
+from eidflow.ledger import DeadRun, Ledger, SqlLedger, Target, open_ledger, settle
 from eidflow.runfolder import (
     InputRecord,
     build_summary,
-    handed_off,
     new_run_id,
     prepare_run_dir,
     release_run_dir,
@@ -47,6 +47,7 @@ from exporters.files import OutputFile
 from parsers.base import ManifestRead, empty_rows
 
 T = TypeVar("T")
+LOG = logging.getLogger("eidflow")
 
 
 class StepRunner(Protocol):
@@ -194,7 +195,11 @@ def validate_manifests(reads: list[ManifestRead]) -> pd.DataFrame:
 
 
 def dedupe_against_ledger(
-    frame: pd.DataFrame, settings: Settings, ledger: Ledger, run_id: str
+    frame: pd.DataFrame,
+    settings: Settings,
+    ledger: Ledger,
+    run_id: str,
+    records: list[InputRecord] | None = None,
 ) -> pd.DataFrame:
     """Route accepted rows to operators, then claim their hand-offs: the ledger's claim is
     the one verdict on duplicates and conflicts, in the run and against earlier runs.
@@ -210,7 +215,12 @@ def dedupe_against_ledger(
     )
     claimed = (*schema.CLAIMED_TEXT, schema.ROW, *schema.CLAIMED_STATE)
     claim = [column for column in claimed if column in frame]
-    verdict = ledger.claim(run_id, frame.loc[accepted, claim])
+    manifests = [
+        {"name": r.path, "sha256": r.sha256, "rows": r.rows, "error": r.error}
+        for r in records or []
+        if not r.already_processed_by and (r.sha256 or r.error)
+    ]
+    verdict = ledger.claim(run_id, frame.loc[accepted, claim], manifests)
     frame = dedupe.apply_reasons(frame, verdict.reasons)
     elsewhere = verdict.held_by_others[verdict.reasons == ""] != ""
     if elsewhere.any():  # handed to this operator now, held by another already
@@ -266,17 +276,21 @@ def run_ingest(
     )
     run_id = new_run_id(started_at)
     # The ledger first: a ledger that cannot be opened leaves no empty run folder behind.
-    ledger = open_ledger(settings.ledger.url, is_complete=handed_off_by(settings))
+    ledger = open_ledger(settings.ledger.url, target=reached_target(settings))
     try:
         run_dir = prepare_run_dir(request.out_dir, settings.output.runs_dir, run_id)
-        ledger.begin_run(run_id, str(run_dir.resolve()))
+        destination = delivery.destination_of(settings.delivery, run_dir, run_id)
+        ledger.begin_run(run_id, str(run_dir.resolve()), destination=destination)
+        run = RunInProgress(ledger, run_id, run_dir, destination, started_at)
         try:
             reads, records = steps("read", read_manifests, request, settings, ledger, io=True)
             frame = steps("validate", validate_manifests, reads)
             del reads  # a million parsed rows are not needed twice: peak memory matters
             frame = steps("reconcile", reconcile_devices, frame, inventory, entra_devices, settings)
             del inventory, entra_devices
-            frame = steps("dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, io=True)
+            frame = steps(
+                "dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, records, io=True
+            )
             _count_claimed_by_running_runs(frame, records)
             outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
             inputs = records + references
@@ -289,12 +303,13 @@ def run_ingest(
                 inputs=inputs,
                 decisions=frame,
                 outputs=outputs,
-                ledger_url=settings.ledger.url,
+                ledger_url=ledger.url.shown,
                 exit_code=exit_code,
             )
             outputs.append(report.write_report(frame, summary, run_dir, settings.report))
+            ledger.start_delivery(run_id, summary["counts"])  # the files are on their way
+            run.delivering = True
             still_live = functools.partial(ledger.confirm_live, run_id)  # claims still stand
-            still_live()  # before any file leaves; deliver asks again before its receipt
             outputs += steps(
                 "deliver",
                 delivery.deliver,
@@ -308,15 +323,11 @@ def run_ingest(
             summary["outputs"] = [output.as_dict() for output in outputs]
             still_live()  # summary.json makes the files count
             write_summary(run_dir, summary)
-        except Exception as error:  # the run failed: release its claims so a rerun hands them off
-            if not delivered_elsewhere(settings, run_id, run_dir):
-                ledger.abort_run(run_id, str(error))
-            # Else its files reached S3 or the outbox before it failed (its receipt there):
-            # the operator may take them, so the claims stand; the next run settles it.
-            release_run_dir(run_dir)
+        except Exception as error:
+            run.fail(settings, error)
             raise
         try:
-            steps("finish", _finish, ledger, run_id, frame, records, summary, outputs, io=True)
+            steps("finish", _finish, ledger, run_id, frame, outputs, io=True)
         except EidflowError as error:  # e.g. the ledger connection lost just now
             raise type(error)(
                 f"{error.what} The run folder {run_dir} is complete all the same (summary.json"
@@ -326,6 +337,35 @@ def run_ingest(
     finally:
         ledger.close()
     return RunResult(run_id, run_dir, exit_code, summary, inputs)
+
+
+@dataclass
+class RunInProgress:
+    """A run under way (ingest or re-send), for its failure path."""
+
+    ledger: SqlLedger
+    run_id: str
+    run_dir: Path
+    destination: str
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    delivering: bool = False  # the ledger recorded that its files are on their way
+
+    def fail(self, settings: Settings, error: Exception) -> None:
+        """The run failed: release its claims so that a rerun hands them off, unless its
+        files reached their target (S3, an outbox) before it failed: the operator may take
+        them, so its claims stand. When that cannot be told, or the ledger cannot be
+        reached, the claims are held and the next run settles this one."""
+        release_run_dir(self.run_dir)
+        dead = DeadRun(self.run_id, 0, str(self.run_dir.resolve()), self.destination, True)
+        try:
+            if self.delivering and reached_target(settings)(dead):
+                return
+        except EidflowError:
+            return
+        try:
+            self.ledger.abort_run(self.run_id, str(error) or type(error).__name__)
+        except EidflowError as second:  # the ledger is gone too: settled by a later run
+            LOG.warning("run %s: could not release its claims now (%s)", self.run_id, second)
 
 
 def check_request(request: IngestRequest, settings: Settings) -> None:
@@ -350,68 +390,34 @@ def _count_claimed_by_running_runs(frame: pd.DataFrame, records: list[InputRecor
         record.claimed_by_running_runs = int(counts.get(record.path, 0))
 
 
-def delivered_elsewhere(settings: Settings, run_id: str, run_dir: Path) -> bool:
-    """Whether a failing run's delivery to S3 or an outbox completed (True when that
-    cannot be told: its claims are then held for a later run to settle)."""
-    try:
-        return handed_off_by(settings)(run_id, str(run_dir.resolve()))
-    except EidflowError:
-        return True
+def reached_target(settings: Settings) -> Target:
+    """For settling a run that died: did its files reach their target?
 
-
-def handed_off_by(settings: Settings) -> Callable[[str, str], bool]:
-    """For settling a run that died: did it hand its files off?
-
-    Its complete folder says yes, and so does a receipt where it was delivering (S3 or an
-    outbox folder, as its ``delivering.json`` says): the receipt is written there before
-    the local one, and the operator may have taken the files in between. S3 is asked
-    with this configuration's credentials; cannot reach it: ``DeliveryError``.
+    The receipt at the S3 destination (asked with this configuration's endpoint and
+    credentials; cannot be asked: ``DeliveryError``), the outbox's receipt file, or the
+    run folder's summary.json where the run delivered in place.
     """
 
-    def handed(run_id: str, run_dir: str) -> bool:
-        if not run_dir:
-            return False
-        if handed_off(Path(run_dir)):
-            return True
-        destination = delivery.delivering_to(Path(run_dir))
-        return (
-            destination is not None
-            and delivery.receipt_at(destination, settings.delivery) is not None
-        )
+    def reached(run: DeadRun) -> bool:
+        if run.destination.startswith("s3://"):
+            return delivery.receipt_at(run.destination, settings.delivery) is not None
+        return settle.reached_target(run)
 
-    return handed
+    return reached
 
 
-def _finish(
-    ledger: Ledger,
-    run_id: str,
-    frame: pd.DataFrame,
-    records: list[InputRecord],
-    summary: dict[str, Any],
-    outputs: list[OutputFile],
-) -> None:
-    """Tell the ledger the run is complete: hand-offs delivered, manifests received.
+def _finish(ledger: Ledger, run_id: str, frame: pd.DataFrame, outputs: list[OutputFile]) -> None:
+    """Tell the ledger the run is complete: its hand-offs are delivered.
 
-    The devices' Intune states went in with the claims.
+    Its manifests and the devices' Intune states went in with the claims.
     """
     by_operator: dict[str, list[dict[str, Any]]] = {}
     for output in outputs:
         if output.kind == "operator":
             by_operator.setdefault(Path(output.path).parts[1], []).append(output.as_dict())
-    operators = frame.loc[frame[schema.STATUS] == Status.ACCEPTED, schema.OPERATOR].unique()
-    for name in sorted(str(name) for name in operators):  # not a Python set of a million rows
-        ledger.mark_delivered(run_id, name, by_operator.get(name, []))
-    manifests = [
-        {
-            "sha256": r.sha256,
-            "name": r.path,
-            "rows": r.rows,
-            "claimed_by_running_runs": r.claimed_by_running_runs,
-        }
-        for r in records
-        if not r.error and not r.already_processed_by
-    ]
-    ledger.finish_run(run_id, manifests, summary["counts"])
+    for name in sorted(by_operator):
+        ledger.mark_delivered(run_id, name, by_operator[name])
+    ledger.finish_run(run_id)
 
 
 def _sha256(data: bytes) -> str:

@@ -20,7 +20,6 @@ import pyarrow.compute as pc
 
 from eidflow import __version__, schema
 from eidflow.errors import ConfigError
-from exporters.delivery import DELIVERING_FILE, RECEIPT_FILE
 from exporters.files import OutputFile, write_bytes_atomic
 
 SUMMARY_FILE = "summary.json"
@@ -69,28 +68,6 @@ def release_run_dir(run_dir: Path) -> None:
 def is_complete(run_dir: Path) -> bool:
     """Whether the run in this folder finished (its hand-off files are valid)."""
     return (run_dir / SUMMARY_FILE).is_file()
-
-
-def handed_off(run_dir: Path) -> bool:
-    """Whether a run that died had handed its files over: the ledger's test when settling it.
-
-    A complete folder has. So has a run whose receipt shows a delivery *elsewhere* (S3, an
-    outbox folder): the receipt is written only once every file arrived, and the operator
-    may have taken them already, so sending those EIDs again would send them twice. The
-    window is the instant between the receipt and summary.json.
-
-    *Elsewhere* is told by ``delivering.json``, which such a delivery writes before its
-    first file leaves, not by comparing the receipt's destination with this folder's
-    path: a relative or symlinked run folder would differ from itself and void EIDs
-    (a run delivered in place is void without its summary.json).
-    """
-    if is_complete(run_dir):
-        return True
-    try:
-        receipt = json.loads((run_dir / RECEIPT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(receipt, dict) and (run_dir / DELIVERING_FILE).is_file()
 
 
 @dataclass

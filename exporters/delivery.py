@@ -24,10 +24,6 @@ from exporters.config import DeliverySettings, S3Settings
 from exporters.files import OutputFile, atomic_path, sha256_file, write_bytes_atomic
 
 RECEIPT_FILE = "receipt.json"
-# Written in the run folder before the first file leaves it: where this run delivers, so
-# that settling it after a crash asks there for its receipt, whatever the configuration
-# of the run that settles it.
-DELIVERING_FILE = "delivering.json"
 CONTENT_TYPES = {
     ".csv": "text/csv",
     ".json": "application/json",
@@ -55,9 +51,6 @@ def deliver(
             _check_unchanged(run_dir, output)
     destination = destination_of(settings, run_dir, run_id)
     receipt = receipt_bytes(run_id, destination, files)
-    if settings.kind == "s3" or settings.folder:
-        document = {"run_id": run_id, "destination": destination}
-        write_bytes_atomic(run_dir / DELIVERING_FILE, (json.dumps(document) + "\n").encode())
     if settings.kind == "s3":
         receipt = _deliver_s3(run_dir, files, run_id, settings.s3, receipt, before_receipt)
     elif settings.folder:
@@ -74,16 +67,6 @@ def destination_of(settings: DeliverySettings, run_dir: Path, run_id: str) -> st
     if settings.kind == "s3":
         return f"s3://{settings.s3.bucket}/{object_prefix(settings.s3, run_id)}"
     return str((Path(settings.folder) / run_id if settings.folder else run_dir).resolve())
-
-
-def delivering_to(run_dir: Path) -> str | None:
-    """Where the run in ``run_dir`` started delivering (its ``delivering.json``), if it did."""
-    try:
-        document = json.loads((run_dir / DELIVERING_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    destination = document.get("destination") if isinstance(document, dict) else None
-    return str(destination) if destination else None
 
 
 def receipt_at(destination: str, settings: DeliverySettings) -> dict[str, Any] | None:

@@ -1,8 +1,7 @@
-"""The run folder's commit point, and how a dead run's hand-off is judged."""
+"""The run folder: its id, its place, its commit point (summary.json)."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ import pytest
 
 from eidflow.errors import ConfigError
 from eidflow.runfolder import (
-    handed_off,
     is_complete,
     new_run_id,
     prepare_run_dir,
@@ -20,42 +18,11 @@ from eidflow.runfolder import (
 )
 
 
-def write_receipt(run_dir: Path, destination: str) -> None:
-    """A receipt as ``exporters.delivery`` leaves it: with ``delivering.json`` when the files
-    went elsewhere."""
-    if destination != str(run_dir):
-        document = {"run_id": "r", "destination": destination}
-        (run_dir / "delivering.json").write_text(json.dumps(document))
-    (run_dir / "receipt.json").write_text(
-        json.dumps({"run_id": "r", "destination": destination, "files": []})
-    )
-
-
 def test_a_folder_is_complete_only_with_its_summary(tmp_path: Path) -> None:
     assert not is_complete(tmp_path)
     write_summary(tmp_path, {"run_id": "r"})
-    assert is_complete(tmp_path) and handed_off(tmp_path)
+    assert is_complete(tmp_path)
     assert not list(tmp_path.glob(".*tmp"))
-
-
-@pytest.mark.parametrize(
-    ("destination", "expected"),
-    [
-        ("s3://handoff/eidflow/r/", True),  # the operator may have taken it: never send twice
-        ("/srv/outbox/r", True),
-        (None, False),  # delivered in place: the folder without summary.json is void
-    ],
-)
-def test_a_dead_run_with_a_receipt_elsewhere_counts_as_handed_off(
-    tmp_path: Path, destination: str | None, expected: bool
-) -> None:
-    write_receipt(tmp_path, destination or str(tmp_path))
-    assert handed_off(tmp_path) is expected
-
-
-def test_a_broken_receipt_is_not_a_delivery(tmp_path: Path) -> None:
-    (tmp_path / "receipt.json").write_text("{not json")
-    assert not handed_off(tmp_path)
 
 
 def test_run_ids_sort_by_time_and_differ() -> None:

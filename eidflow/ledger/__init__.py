@@ -1,59 +1,35 @@
-"""The ledger: manifests received, devices, hand-offs and group memberships (SQLite or PostgreSQL)."""
+"""The ledger: manifests received, claims of hand-offs, device states and group memberships
+(SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from eidflow.errors import ConfigError
 from eidflow.ledger.base import Ledger, ManifestRecord
-from eidflow.ledger.connect import (
-    check_connection,
-    create_ledger_engine,
-    current_revision,
-    describe,
-    ledger_url,
-    translate_errors,
-    upgrade_schema,
-)
+from eidflow.ledger.connect import open_database
+from eidflow.ledger.settle import DeadRun, Target
 from eidflow.ledger.sql import SqlLedger
+from eidflow.ledger.url import LedgerUrl, parse
 
-__all__ = ["Ledger", "ManifestRecord", "SqlLedger", "open_ledger"]
+__all__ = ["DeadRun", "Ledger", "LedgerUrl", "ManifestRecord", "SqlLedger", "Target", "open_ledger"]
 
 
 def open_ledger(
-    url: str, *, is_complete: Callable[[str, str], bool] | None = None, create: bool = True
+    url: str | LedgerUrl,
+    *,
+    target: Target | None = None,
+    create: bool = True,
+    base: Path | None = None,
 ) -> SqlLedger:
-    """Open the ledger at a SQLAlchemy URL, upgrading its schema to the current revision.
+    """Open the ledger at ``url``, creating it (``create``) or upgrading its schema.
 
-    ``is_complete(run_id, run_dir)`` says whether a dead run handed its files off
-    (default: ``summary.json`` exists in its folder); it raises an ``EidflowError`` when
-    it cannot tell, and that run is left to a later run to settle. ``create=False`` (the
-    commands that only ask) refuses a database holding no ledger yet, rather than create
-    one: a SQLite file that does not exist, an empty PostgreSQL database or schema.
-    Raises ConfigError for a bad or unreachable URL.
+    ``target(run)`` says whether a dead run's files reached their target (default: a
+    folder's receipt, or summary.json where the run folder is the target); it raises an
+    ``EidflowError`` when it cannot tell, and that run is left to a later run to settle.
+    ``create=False`` (the commands that only ask) refuses a place holding no ledger yet.
+    A relative SQLite path is taken relative to ``base`` (default: the current folder).
+    Raises ConfigError for a bad URL or what is not a ledger, LedgerLost for a server gone.
     """
-    parsed = ledger_url(url)
-    if (
-        not create
-        and parsed.get_backend_name() == "sqlite"
-        and not Path(parsed.database or "").is_file()
-    ):
-        raise ConfigError(
-            f"no ledger at {parsed.database}.",
-            todo="Check --ledger / [ledger] url; eidflow ingest creates the ledger.",
-        )
-    engine = create_ledger_engine(parsed)
-    try:
-        check_connection(engine)
-        with translate_errors(parsed):
-            if not create and current_revision(engine) is None:
-                raise ConfigError(
-                    f"no ledger at {describe(parsed)}: the database holds no eidflow ledger yet.",
-                    todo="Check --ledger / [ledger] url; eidflow ingest creates the ledger.",
-                )
-            upgrade_schema(engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    return SqlLedger(engine, parsed, is_complete)
+    parsed = url if isinstance(url, LedgerUrl) else parse(url, base)
+    opened = open_database(parsed, create=create)
+    return SqlLedger(opened.connection, parsed, target, created=opened.created)

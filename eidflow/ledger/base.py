@@ -2,10 +2,9 @@
 
 The ledger is the memory that makes the hand-off exactly-once. A hand-off of an EID
 to an operator is *claimed* (staged) by a run before its files are written, and is
-*delivered* once the run is complete. The commit point of a run is its complete run
-folder (``summary.json`` written; for S3 delivery, the receipt object too): a claim
-held by a run that died is promoted to delivered if that run's folder is complete,
-and released otherwise, so a rerun hands those EIDs off again.
+*delivered* once the run is complete. A claim held by a run that died stands if that
+run's files reached their target (its receipt there), and is released otherwise, so a
+rerun hands those EIDs off again (``settle``).
 """
 
 from __future__ import annotations
@@ -42,47 +41,60 @@ class Claim:
 
 
 class Ledger(Protocol):
-    def begin_run(self, run_id: str, run_dir: str) -> None:
-        """Register this run as live, after settling the claims of runs that died."""
+    def begin_run(
+        self, run_id: str, run_dir: str, kind: str = "ingest", destination: str = ""
+    ) -> None:
+        """Register this run as live (its files go to ``destination``), after settling the
+        claims of runs that died."""
 
     def manifest_seen(self, sha256: str) -> ManifestRecord | None:
         """The complete run that already processed these manifest bytes, if any."""
 
     def known_devices(self, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
-        """Ledger devices whose EID or serial is among those given.
+        """Live claims whose EID or serial is among those given.
 
         Columns: ``eid``, ``serial_number``, ``operator`` (one line per operator holding a
-        live claim, i.e. delivered or staged by a live run; ``""`` if none).
+        live claim, i.e. delivered or staged by a live run).
         """
 
-    def claim(self, run_id: str, devices: pd.DataFrame) -> Claim:
-        """``claim_handoffs``, with the other operators holding each EID too."""
-
-    def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
+    def claim(
+        self, run_id: str, devices: pd.DataFrame, manifests: list[dict[str, Any]] | None = None
+    ) -> Claim:
         """Atomically judge and claim (operator, eid) for each line of ``devices``.
 
         ``devices`` has at least ``eid``, ``serial_number``, ``operator``, and usually
-        ``imei``, ``source_file``, ``row``; with ``intune_state`` and ``entra_object_id``
-        the claim also records each device's current Intune state. One lookup under the
-        claim lock decides, for every operator at once (``eidflow.core.dedupe.reasons``).
-        Returns, aligned with ``devices``, ``""`` where this run got the claim, or the
-        reason code (``duplicate_in_run``, ``already_registered``, ``conflict_eid``,
-        ``conflict_serial``): the final word, also when runs race.
+        ``imei``, ``source_file``, ``row`` and the descriptive fields; with ``intune_state``
+        and ``entra_object_id`` the claim also records each device's current Intune state.
+        One lookup under the claim lock decides, for every operator at once
+        (``eidflow.core.dedupe.reasons``): ``""`` where this run got the claim, or the
+        reason code, the final word also when runs race; and who else holds each EID.
+        ``manifests``: the run's manifests, recorded in the same transaction.
         """
+
+    def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
+        """``claim(...).reasons``."""
 
     def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
         """``claim_handoffs`` with every line for one operator."""
 
+    def start_delivery(self, run_id: str, counts: dict[str, Any] | None = None) -> None:
+        """Before the first file leaves: raise ``RunLost`` if another run took this one for
+        dead; else record that its files are on their way (and the run's counts)."""
+
     def confirm_live(self, run_id: str) -> None:
-        """Before the run's files leave: raise ``RunLost`` if another run took it for dead."""
+        """Before the run's receipt and summary.json: raise ``RunLost`` if another run took
+        it for dead."""
 
     def mark_delivered(self, run_id: str, operator: str, files: list[dict[str, Any]]) -> None:
-        """The run's hand-off files for this operator are complete (and their receipt written)."""
+        """The run's hand-off files for this operator (recorded once, for the run)."""
 
     def finish_run(
-        self, run_id: str, manifests: list[dict[str, Any]], counts: dict[str, Any]
+        self,
+        run_id: str,
+        manifests: list[dict[str, Any]] | None = None,
+        counts: dict[str, Any] | None = None,
     ) -> None:
-        """The run is complete: record its manifests (sha256, name, rows) and counts."""
+        """The run is complete: its claims count as delivered."""
 
     def abort_run(self, run_id: str, error: str) -> None:
         """The run failed cleanly: release its claims so that a rerun hands those EIDs off."""

@@ -1,127 +1,268 @@
-"""Moving whole frames in and out of the ledger without a round trip per row.
+"""Moving whole columns in and out of the ledger without a round trip per row.
 
-PostgreSQL: COPY (CSV through pyarrow). SQLite: executemany in one transaction.
-Temporary tables live for one transaction.
+PostgreSQL: COPY (CSV through pyarrow). SQLite: ``executemany`` in one transaction, in
+slices, with every column that holds one value throughout written into the statement
+as a literal (binding a value costs more than SQLite's whole insert of it).
+Columns are pyarrow arrays (or pandas Series, or one Python value for the whole column).
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, text
+
+from eidflow.ledger.db import Connection, pg_sql, translate_errors
 
 SQLITE_SLICE_ROWS = 100_000
-
-
-def is_postgres(connection: Connection) -> bool:
-    return connection.dialect.name == "postgresql"
+PACK_FROM_ROWS = 5_000  # fewer rows than this go through executemany
+PACK_SLICE_ROWS = 200_000  # rows per packed statement (a few tens of MB of text)
+# A column: an Arrow array, a pandas Series, or one value for every row.
+Column = Any
 
 
 def create_temp(connection: Connection, name: str, columns: Mapping[str, str]) -> None:
     """A temporary table dropped at the end of the transaction (SQLite: by ``drop_temp``)."""
     spec = ", ".join(f"{column} {kind}" for column, kind in columns.items())
-    if is_postgres(connection):
-        connection.exec_driver_sql(f"CREATE TEMP TABLE {name} ({spec}) ON COMMIT DROP")
+    if connection.postgres:
+        connection.execute(f"CREATE TEMP TABLE {name} ({spec}) ON COMMIT DROP")
     else:
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
-        connection.exec_driver_sql(f"CREATE TEMP TABLE {name} ({spec})")
+        connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        connection.execute(f"CREATE TEMP TABLE {name} ({spec})")
 
 
 def drop_temp(connection: Connection, *names: str) -> None:
-    if not is_postgres(connection):
+    if not connection.postgres:
         for name in names:
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+            connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
-def insert_frame(
-    connection: Connection, table: str, frame: pd.DataFrame, *, suffix: str = ""
-) -> None:
-    """Append every line of ``frame`` to ``table`` (columns by name).
+def insert(
+    connection: Connection, table: str, columns: Mapping[str, Column], *, suffix: str = ""
+) -> int:
+    """Append a line per row of ``columns`` to ``table``; returns the number of rows.
 
-    ``suffix`` (SQLite only, e.g. an ``ON CONFLICT`` clause) ends each INSERT.
+    ``suffix`` (e.g. ``ON CONFLICT DO NOTHING``) ends the statement; on PostgreSQL it
+    means going through a temporary table, as COPY takes none.
     """
-    if frame.empty:
+    arrays = {name: values for name, values in columns.items() if not _is_scalar(values)}
+    rows = len(next(iter(arrays.values()))) if arrays else 0
+    if rows == 0:
+        return 0
+    if connection.postgres:
+        if suffix:
+            _pg_insert_via_temp(connection, table, columns, rows, suffix)
+        else:
+            _pg_copy(connection, table, columns, rows)
+        return rows
+    _sqlite_insert(connection, table, columns, rows, suffix)
+    return rows
+
+
+def _is_scalar(values: Any) -> bool:
+    return not hasattr(values, "__len__") or isinstance(values, str | bytes)
+
+
+def _arrow(values: Any) -> pa.Array | pa.ChunkedArray:
+    """A column as Arrow: arrays as they are, pandas Series without a Python copy."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values
+    if hasattr(values, "iloc"):  # a pandas Series
+        return pa.Array.from_pandas(values)
+    return pa.array(list(values))
+
+
+def _as_list(values: Any) -> list[Any]:
+    return _arrow(values).to_pylist()
+
+
+def _sqlite_insert(
+    connection: Connection, table: str, columns: Mapping[str, Column], rows: int, suffix: str
+) -> None:
+    if rows >= PACK_FROM_ROWS and _sqlite_insert_packed(connection, table, columns, rows, suffix):
         return
-    columns = ", ".join(frame.columns)
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    if is_postgres(connection):
-        data = _csv_bytes(frame)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
-        ):
-            copy.write(data)
-        if table.startswith("tmp_"):
-            connection.exec_driver_sql(f"ANALYZE {table}")
-        return
-    cursor = driver.cursor()
-    try:
-        # In slices: a million rows as Python tuples at once would cost a gigabyte.
-        for start in range(0, len(frame), SQLITE_SLICE_ROWS):
-            part = frame.iloc[start : start + SQLITE_SLICE_ROWS]
-            # A text column with one value throughout (the run, the operator, the time, a
-            # manifest's name, an empty field) goes into the statement as a literal:
-            # binding a value costs more than SQLite's whole insert of it.
-            fixed = {column: _literal(part[column]) for column in part.columns}
-            varying = [column for column, literal in fixed.items() if literal is None]
-            values = ", ".join(fixed[column] or "?" for column in part.columns)
-            statement = f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}"
-            # Column lists, not itertuples: iterating an Arrow-backed string column is slow.
-            rows: Iterable[tuple[Any, ...]] = (
-                zip(*(part[column].tolist() for column in varying), strict=True)
-                if varying
-                else itertools.repeat((), len(part))
-            )
-            cursor.executemany(statement, rows)
-    finally:
-        cursor.close()
+    names = ", ".join(columns)
+    for start in range(0, rows, SQLITE_SLICE_ROWS):
+        stop = min(start + SQLITE_SLICE_ROWS, rows)
+        part = {
+            name: values if _is_scalar(values) else _slice(values, start, stop)
+            for name, values in columns.items()
+        }
+        fixed = {name: _literal(values) for name, values in part.items()}
+        varying = [_as_list(part[name]) for name, literal in fixed.items() if literal is None]
+        placeholders = ", ".join(literal or "?" for literal in fixed.values())
+        statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders}) {suffix}"
+        lines: Iterable[tuple[Any, ...]] = (
+            zip(*varying, strict=True) if varying else itertools.repeat((), stop - start)
+        )
+        connection.executemany(statement, lines)
 
 
-def _literal(values: pd.Series) -> str | None:
-    """``values`` as one SQL text literal if they are all the same text, else None."""
-    first = values.iloc[0]
-    if not isinstance(first, str) or "\x00" in first:
+def _sqlite_insert_packed(
+    connection: Connection, table: str, columns: Mapping[str, Column], rows: int, suffix: str
+) -> bool:
+    """Many rows in one statement a slice: each row packed into one string, fixed-width
+    fields first and one free field last, sent as a JSON array and cut apart by SQLite's
+    ``json_each`` and ``substr``. Half the time of ``executemany``, which binds every value
+    through Python. False (nothing written) when the columns do not lend themselves."""
+    layout = _layout({name: values for name, values in columns.items()})
+    if layout is None:
+        return False
+    fields, packed = layout
+    names = ", ".join(columns)
+    selected = ", ".join(fields[name] for name in columns)
+    statement = (
+        f"INSERT INTO {table} ({names}) SELECT {selected} FROM json_each(?) WHERE true {suffix}"
+    )
+    for start in range(0, rows, PACK_SLICE_ROWS):
+        part = packed.slice(start, PACK_SLICE_ROWS).to_pylist()
+        connection.execute(statement, (json.dumps(part, ensure_ascii=False),))
+    return True
+
+
+def _layout(columns: dict[str, Column]) -> tuple[dict[str, str], pa.Array] | None:
+    """The SQL expression of each column over ``value`` (the packed row), and the packed rows.
+
+    Integers and text that never ends in a space are padded to their widest value; one
+    text column (the widest) goes last, unpadded. Any column of another kind, or a second
+    column that cannot be padded: None.
+    """
+    fields: dict[str, str] = {}
+    padded: list[tuple[str, pa.Array, int, bool]] = []
+    free: list[tuple[str, pa.Array]] = []
+    for name, values in columns.items():
+        literal = _literal(values)
+        if literal is not None:
+            fields[name] = literal
+            continue
+        array = _arrow(values)
+        array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        if array.null_count:
+            return None
+        if pa.types.is_integer(array.type):
+            text = pc.cast(array, pa.string())
+            padded.append((name, text, int(pc.max(pc.utf8_length(text)).as_py()), True))
+        elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            text = array.cast(pa.string())
+            if (
+                pc.any(pc.ends_with(text, " ")).as_py()
+                or pc.any(pc.match_substring(text, "\x00")).as_py()
+            ):
+                free.append((name, text))
+            else:
+                padded.append((name, text, int(pc.max(pc.utf8_length(text)).as_py() or 0), False))
+        else:
+            return None
+    if len(free) > 1:
         return None
-    same = (values == first).fillna(False)
-    if not bool(same.all()):
+    if not free and padded:  # the widest text goes last, unpadded
+        texts = [entry for entry in padded if not entry[3]]
+        if texts:
+            last = max(texts, key=lambda entry: entry[2])
+            padded.remove(last)
+            free.append((last[0], last[1]))
+    parts: list[pa.Array] = []
+    position = 1
+    for name, text, width, number in padded:
+        if width == 0:
+            fields[name] = "''"
+            continue
+        parts.append(pc.utf8_lpad(text, width, " ") if number else pc.utf8_rpad(text, width, " "))
+        cut = f"substr(value, {position}, {width})"
+        fields[name] = f"CAST({cut} AS INTEGER)" if number else f"rtrim({cut}, ' ')"
+        position += width
+    for name, text in free:
+        parts.append(text)
+        fields[name] = f"substr(value, {position})"
+    if not parts:
         return None
-    return "'" + first.replace("'", "''") + "'"
+    packed = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
+    return fields, packed
 
 
-def fetch_frame(
-    connection: Connection, sql: str, columns: Sequence[str], params: Sequence[Any] = ()
-) -> pd.DataFrame:
-    """The result of ``sql`` as a frame of text columns (``""`` for NULL)."""
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    if is_postgres(connection):
-        buffer = io.BytesIO()
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy,
-        ):
-            for block in copy:
-                buffer.write(block)
-        return _read_csv(buffer.getvalue(), columns)
-    cursor = driver.cursor()
-    try:
-        rows = cursor.execute(sql.replace("%s", "?"), tuple(params)).fetchall()
-    finally:
-        cursor.close()
-    frame = pd.DataFrame.from_records(rows, columns=list(columns))
-    return frame.fillna("").astype("str") if len(frame) else _empty(columns)
+def _slice(values: Any, start: int, stop: int) -> Any:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values.slice(start, stop - start)
+    if hasattr(values, "iloc"):
+        return values.iloc[start:stop]
+    return values[start:stop]
 
 
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    table = pa.Table.from_pandas(_times_as_text(frame), preserve_index=False)
+def _literal(values: Any) -> str | None:
+    """``values`` as one SQL literal if they are one value throughout, else None."""
+    if _is_scalar(values):
+        return _sql_literal(values)
+    values = _arrow(values)
+    kind = values.type
+    text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    if values.null_count or not (text or pa.types.is_integer(kind)):
+        return None
+    first = values[0].as_py()
+    if not pc.all(pc.equal(values, pa.scalar(first, kind))).as_py():
+        return None
+    return _sql_literal(first)
+
+
+def _sql_literal(value: Any) -> str | None:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _table(columns: Mapping[str, Column], rows: int) -> pa.Table:
+    arrays = {}
+    for name, values in columns.items():
+        if _is_scalar(values):
+            arrays[name] = pa.array([values] * rows) if values is not None else pa.nulls(rows)
+        else:
+            arrays[name] = _arrow(values)
+    return pa.table(arrays)
+
+
+def _pg_copy(connection: Connection, table: str, columns: Mapping[str, Column], rows: int) -> None:
+    data = _csv_bytes(_table(columns, rows))
+    names = ", ".join(columns)
+    with (
+        translate_errors(connection.url),
+        connection.raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy,
+    ):
+        copy.write(data)
+    if table.startswith("tmp_"):
+        connection.execute(f"ANALYZE {table}")
+
+
+def _pg_insert_via_temp(
+    connection: Connection, table: str, columns: Mapping[str, Column], rows: int, suffix: str
+) -> None:
+    kinds = connection.all(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_name = :table AND table_schema = current_schema()",
+        {"table": table},
+    )
+    types = dict(kinds)
+    staging = f"tmp_into_{table}"
+    create_temp(connection, staging, {name: types.get(name, "TEXT") for name in columns})
+    _pg_copy(connection, staging, columns, rows)
+    names = ", ".join(columns)
+    connection.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} {suffix}")
+    connection.execute(f"DROP TABLE {staging}")
+
+
+def _csv_bytes(table: pa.Table) -> bytes:
     buffer = io.BytesIO()
     # Every value quoted: PostgreSQL reads a quoted empty field as "", an unquoted one as NULL.
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
@@ -129,40 +270,46 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def _times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """A time column with one value throughout (the run's "now") as ISO 8601 text: Arrow's
-    CSV writer formats a million timestamps in a second, PostgreSQL parses the text alike."""
-    constant = {
-        column: values.iloc[0].isoformat()
-        for column, values in frame.items()
-        if isinstance(values.dtype, pd.DatetimeTZDtype)
-        and len(values)
-        and bool((values == values.iloc[0]).all())
-    }
-    return frame.assign(**constant) if constant else frame
+def fetch(connection: Connection, sql: str, names: Sequence[str], params: Any = None) -> pa.Table:
+    """The result of ``sql`` as a table of text columns (``""`` for NULL)."""
+    if connection.postgres:
+        buffer = io.BytesIO()
+        with (
+            translate_errors(connection.url),
+            connection.raw.cursor() as cursor,
+            cursor.copy(f"COPY ({pg_sql(sql)}) TO STDOUT (FORMAT csv)", params) as copy,
+        ):
+            for block in copy:
+                buffer.write(block)
+        return _read_csv(buffer.getvalue(), names)
+    found = connection.all(sql, params)
+    if not found:
+        return _empty(names)
+    columns = list(zip(*found, strict=True))
+    return pa.table(
+        {
+            name: pa.array(["" if value is None else str(value) for value in values], pa.string())
+            for name, values in zip(names, columns, strict=True)
+        }
+    )
 
 
-def _read_csv(data: bytes, columns: Sequence[str]) -> pd.DataFrame:
+def _read_csv(data: bytes, names: Sequence[str]) -> pa.Table:
     if not data:
-        return _empty(columns)
-    table = pacsv.read_csv(
+        return _empty(names)
+    return pacsv.read_csv(
         io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=list(columns)),
+        read_options=pacsv.ReadOptions(column_names=list(names)),
         convert_options=pacsv.ConvertOptions(
-            column_types={column: pa.string() for column in columns},
+            column_types={name: pa.string() for name in names},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
-    return table.to_pandas().astype("str")
 
 
-def _empty(columns: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype="str") for column in columns})
-
-
-def execute(connection: Connection, sql: str, **values: Any) -> None:
-    connection.execute(text(sql), values)
+def _empty(names: Sequence[str]) -> pa.Table:
+    return pa.table({name: pa.array([], pa.string()) for name in names})
 
 
 def as_datetime(value: Any) -> datetime:

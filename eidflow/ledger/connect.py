@@ -1,239 +1,233 @@
-"""From a ledger URL to an engine at the head schema revision.
+"""From a ledger URL to a connection at the head schema revision.
 
-``sqlite:///path`` (a file; WAL, ``synchronous=FULL``, a busy timeout, write
-transactions as ``BEGIN IMMEDIATE``) or ``postgresql://…`` (psycopg 3). The schema is
-upgraded here, under a lock, so that concurrent first runs do not race.
+A ledger already at the head revision opens with the driver alone; Alembic (and the
+SQLAlchemy it runs on) is imported only when a migration runs. What is not a ledger is
+refused here with one line naming it: an empty file, a file that is no SQLite database,
+a damaged one (a bounded ``PRAGMA quick_check``), another application's database, a
+ledger written by a newer eidflow.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import logging
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
-from sqlalchemy.engine import URL
+from eidflow.errors import ConfigError
+from eidflow.ledger import db
+from eidflow.ledger.url import LedgerUrl
 
-from eidflow.errors import ConfigError, LedgerBusy, LedgerLost
-
+LOG = logging.getLogger("eidflow.ledger")
 MIGRATIONS = Path(__file__).parent / "migrations"
-# The newest migration. A ledger already there opens without importing Alembic (half a
-# second of a 20-row run); tests/ledger checks that this is Alembic's head.
-HEAD_REVISION = "0007"
-WRITE = "eidflow_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
-SQLITE_BUSY_TIMEOUT_MS = 60_000  # a 1,000,000-row claim holds the write lock for a few seconds
-# Page cache per connection. Claims are written in EID order, so a 1,000,000-row claim
-# needs far fewer pages at hand than 256 MiB; 128 MiB is as fast on a 2M-device ledger
-# and takes 150 MB off a 1M-row ingest's peak RSS.
-SQLITE_CACHE_KIB = 128 * 1024
+# The newest migration; tests/ledger checks that this is Alembic's head.
+HEAD_REVISION = "0008"
 MIGRATION_LOCK = 0x6E1D_0001  # PostgreSQL advisory lock key (int4 pair with the schema hash)
+# A quick check reads every page: about 0.1 s per 100 MB here. It stops after this long
+# (a ledger of several GB is checked in part rather than holding every run for seconds).
+QUICK_CHECK_SECONDS = 2.0
 
 
-def ledger_url(url: str) -> URL:
-    """Parse and check the URL; ``postgresql://`` means psycopg 3."""
+@dataclass
+class Opened:
+    connection: db.Connection
+    created: bool  # the ledger did not exist before: it was created now
+
+
+def open_database(url: LedgerUrl, *, create: bool) -> Opened:
+    """Connect, refuse what is not a ledger, and bring it to the head revision.
+
+    ``create=False`` (commands that only ask) refuses a place holding no ledger yet,
+    rather than create one there.
+    """
+    if url.sqlite:
+        _check_file(url, create)
+    connection = db.connect(url)
     try:
-        parsed = make_url(url)
-    except (exc.ArgumentError, ValueError):  # ValueError: a port that is not a number, a lone [
-        raise ConfigError(
-            f"ledger URL {_masked(url)!r} is not a valid URL.",
-            todo="Use sqlite:///path/to/ledger.db or postgresql://user@host:5432/db "
-            "(the port is a number, an IPv6 host goes in [brackets]).",
-        ) from None
-    backend = parsed.get_backend_name()
-    if backend in ("postgresql", "postgres"):
-        return parsed.set(drivername="postgresql+psycopg")
-    if backend == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
+        revision = current_revision(connection)
+        if revision is None:
+            _refuse_new(connection, url, create)
+        elif url.sqlite:
+            quick_check(connection, url)
+        if revision != HEAD_REVISION:
+            _check_known(url, revision)
+            upgrade_schema(url)
+    except BaseException:
+        connection.close()
+        raise
+    if revision is None:
+        LOG.warning(
+            "created a new ledger at %s (it remembers every hand-off; keep it, back it up)",
+            url.where,
+        )
+    return Opened(connection, created=revision is None)
+
+
+def _check_file(url: LedgerUrl, create: bool) -> None:
+    path = url.path
+    assert path is not None
+    if not path.exists():
+        if not create:
             raise ConfigError(
-                f"ledger URL {describe(parsed)!r} names no file: "
-                "an in-memory ledger forgets every hand-off.",
-                todo="Use sqlite:///path/to/ledger.db.",
+                f"no ledger at {path}.",
+                todo="Check --ledger / [ledger] url; eidflow ingest creates the ledger.",
             )
-        folder = Path(parsed.database).expanduser().resolve().parent
-        if not folder.is_dir():
-            raise ConfigError(
-                f"ledger {parsed.database}: folder {folder} does not exist.",
-                todo="Create it, or point --ledger elsewhere.",
-            )
-        return parsed.set(drivername="sqlite")
-    raise ConfigError(
-        f"ledger URL {describe(parsed)!r}: unsupported database {backend!r}.",
-        todo="Use sqlite:///path or postgresql://user@host/db.",
-    )
-
-
-def create_ledger_engine(url: URL) -> Engine:
-    if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy emit BEGIN itself (sqlite3's legacy mode would defer it), see _sqlite_on_begin.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    # FULL: a committed claim survives a power cut, before any hand-off file is written.
-    cursor.execute("PRAGMA synchronous = FULL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    cursor.execute("PRAGMA temp_store = MEMORY")
-    cursor.close()
-
-
-def _sqlite_on_begin(connection: Connection) -> None:
-    write = connection.get_execution_options().get(WRITE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-def describe(url: URL) -> str:
-    """The URL as the user wrote it (``postgresql://``, not the driver's name), no password."""
-    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
-
-
-def _masked(url: str) -> str:
-    """A URL that may not parse, with its password (if any) replaced by ``***``."""
-    scheme, separator, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not (separator and at and ":" in credentials):
-        return url
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
-
-
-def check_connection(engine: Engine) -> None:
-    """Connect once, so that a URL or file that is no ledger fails as a ConfigError naming it."""
-    try:
-        with translate_errors(engine.url):
-            engine.connect().close()
-    except exc.DBAPIError as error:  # what translate_errors leaves, e.g. ?bogus=1 in the URL
-        raise ConfigError(
-            f"cannot connect to the ledger at {describe(engine.url)}: {_first_line(error)}.",
-            todo="Check --ledger / [ledger] url.",
-        ) from None
-
-
-@contextlib.contextmanager
-def translate_errors(url: URL) -> Iterator[None]:
-    """Turn driver errors a user can act on into ConfigError / LedgerBusy."""
-    sqlite = url.get_backend_name() == "sqlite"
-    try:
-        yield
-    except exc.OperationalError as error:
-        message = _first_line(error)
-        if not sqlite and error.connection_invalidated:  # it was there, then went away
-            raise LedgerLost(
-                f"the connection to the ledger at {describe(url)} was lost ({message}).",
-                todo="Run again once the database is back: a run folder without summary.json"
-                " is void, and the next run settles this one.",
-            ) from None
-        if sqlite and "locked" in message:
-            raise LedgerBusy(
-                f"ledger {url.database} is busy: another eidflow run has held it for more than "
-                f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s.",
-                todo="Wait for that run to end and run again; nothing was handed off twice.",
-            ) from None
-        raise ConfigError(
-            f"cannot use the ledger at {describe(url)}: {message}.",
-            todo="Check --ledger / [ledger] url"
-            + ("." if sqlite else ", and that the database server is running."),
-        ) from None
-    except exc.DatabaseError as error:
-        user_error = _user_error(url, error)
-        if user_error is None:
-            raise
-        raise user_error from None
-
-
-def _user_error(url: URL, error: exc.DatabaseError) -> ConfigError | None:
-    """The ConfigError for a database error a user can act on, None for an eidflow bug."""
-    code = getattr(error.orig, "sqlite_errorname", None) or getattr(error.orig, "sqlstate", None)
-    if code == "SQLITE_NOTADB":
-        return ConfigError(
-            f"ledger {url.database} is not an eidflow ledger: the file is not a SQLite database.",
-            todo="Point --ledger / [ledger] url at the ledger file, or at a new path to start a "
-            "new ledger.",
-        )
-    if code == "SQLITE_CORRUPT":
-        return ConfigError(
-            f"ledger {url.database} is damaged: {_first_line(error)}.",
-            todo="Restore it from a backup, or point --ledger at a new path to start a new ledger.",
-        )
-    # PostgreSQL: the schema in the URL's search_path does not exist; the user may not write.
-    if code in ("3F000", "42501"):
-        return ConfigError(
-            f"cannot use the ledger at {describe(url)}: {_first_line(error)}.",
-            todo="Check --ledger / [ledger] url: the schema in its search_path must exist, and "
-            "its user must be allowed to create and write tables there.",
-        )
-    return None
-
-
-def _first_line(error: exc.DBAPIError) -> str:
-    return str(error.orig or error).strip().splitlines()[0].rstrip(".")
-
-
-def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    """Bring the ledger to ``revision`` (no-op when it is there already), under a lock."""
-    current = current_revision(engine)
-    if revision in ("head", HEAD_REVISION) and current == HEAD_REVISION:
         return
-    from alembic import command  # imported only when there is something to migrate
-    from alembic.script import ScriptDirectory
-
-    known = {
-        script.revision
-        for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
-    }
-    if current is not None and current not in known:
-        raise _unknown_revision(engine.url, current)
-    with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql(
-                f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK}, hashtext(current_schema()))"
-            )
-        config = _alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    if not path.is_file():
+        raise ConfigError(
+            f"ledger {path} is a folder, not a ledger file.",
+            todo="Point --ledger / [ledger] url at the ledger file.",
+        )
+    if path.stat().st_size == 0:
+        raise ConfigError(
+            f"ledger {path} is an empty file (0 bytes), not a ledger: its history is not there.",
+            todo="Restore the ledger from a backup (eidflow ledger restore), or delete the empty"
+            " file to start a new ledger on purpose.",
+        )
 
 
-def _unknown_revision(url: URL, revision: str) -> ConfigError:
-    where = url.database if url.get_backend_name() == "sqlite" else describe(url)
-    if revision.isdigit() and revision > HEAD_REVISION:
-        return ConfigError(
-            f"ledger {where} was written by a newer eidflow (schema revision {revision}; this "
-            f"eidflow knows up to {HEAD_REVISION}).",
+def _refuse_new(connection: db.Connection, url: LedgerUrl, create: bool) -> None:
+    if not create:
+        raise ConfigError(
+            f"no ledger at {url.where}: the database holds no eidflow ledger yet.",
+            todo="Check --ledger / [ledger] url; eidflow ingest creates the ledger.",
+        )
+    if url.sqlite and connection.all("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        raise ConfigError(
+            f"ledger {url.path} is not an eidflow ledger: the SQLite database holds another"
+            " application's tables.",
+            todo="Point --ledger / [ledger] url at the eidflow ledger, or at a new path to start"
+            " a new ledger.",
+        )
+
+
+def _check_known(url: LedgerUrl, revision: str | None) -> None:
+    """An older eidflow revision upgrades; anything else is not this eidflow's to touch."""
+    ours = revision is not None and revision.isdigit() and len(revision) == len(HEAD_REVISION)
+    if revision is None or (ours and revision <= HEAD_REVISION):
+        return
+    if ours:
+        raise ConfigError(
+            f"ledger {url.where} was written by a newer eidflow (schema revision {revision}; "
+            f"this eidflow knows up to {HEAD_REVISION}).",
             todo="Run the newer eidflow that wrote it (upgrade this one).",
         )
-    return ConfigError(
-        f"ledger {where} is not an eidflow ledger: its database belongs to another application "
-        f"(Alembic revision {revision!r}).",
+    raise ConfigError(
+        f"ledger {url.where} is not an eidflow ledger: its database belongs to another"
+        f" application (Alembic revision {revision!r}).",
         todo="Point --ledger / [ledger] url at the eidflow ledger, or at a new path (SQLite) or "
         "an empty database or schema (PostgreSQL) to start a new ledger.",
     )
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(connection: db.Connection) -> str | None:
     """The ledger's schema revision, or None for a new (empty) database."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-    return str(row[0]) if row else None
+    if connection.postgres:
+        exists = connection.scalar("SELECT to_regclass('alembic_version') IS NOT NULL")
+    else:
+        exists = connection.scalar(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        )
+    if not exists:
+        return None
+    value = connection.scalar("SELECT version_num FROM alembic_version")
+    return str(value) if value is not None else None
+
+
+def quick_check(connection: db.Connection, url: LedgerUrl) -> None:
+    """Refuse a damaged SQLite ledger before a run trusts it (bounded in time)."""
+    raw = connection.raw
+    deadline = time.monotonic() + QUICK_CHECK_SECONDS
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 100_000)
+    try:
+        found = connection.all("PRAGMA quick_check(1)")
+    except ConfigError:
+        raise
+    except Exception as error:  # interrupted at the deadline: the part read was sound
+        if "interrupt" not in str(error):
+            raise
+        LOG.info("ledger %s: quick check stopped after %.0f s", url.where, QUICK_CHECK_SECONDS)
+        return
+    finally:
+        raw.set_progress_handler(None, 0)
+    if found and found[0][0] != "ok":
+        raise db.damaged(url, str(found[0][0]))
+
+
+def upgrade_schema(url: LedgerUrl, revision: str = "head") -> None:
+    """Bring the ledger to ``revision`` with Alembic, under a lock (concurrent first runs)."""
+    from alembic import command
+
+    engine = migration_engine(url)
+    try:
+        with engine.connect() as connection, db.translate_errors(url), connection.begin():
+            if not url.sqlite:
+                connection.exec_driver_sql(
+                    f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK}, hashtext(current_schema()))"
+                )
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except Exception as error:
+        translated = _sqlalchemy_error(url, error)
+        if translated is None:
+            raise
+        raise translated from None
+    finally:
+        engine.dispose()
+
+
+def migration_engine(url: LedgerUrl) -> Any:
+    """A SQLAlchemy engine on the ledger for Alembic: on SQLite every transaction takes the
+    write lock at its start (``BEGIN IMMEDIATE``), so a migration is one transaction and
+    two first runs cannot both apply it."""
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(
+        sqlalchemy_url(url),
+        connect_args={"timeout": db.SQLITE_BUSY_TIMEOUT_MS / 1000} if url.sqlite else {},
+    )
+    if url.sqlite:
+
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
+
+        def on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        event.listen(engine, "connect", on_connect)
+        event.listen(engine, "begin", on_begin)
+    return engine
+
+
+def _sqlalchemy_error(url: LedgerUrl, error: Exception) -> Exception | None:
+    """A driver error wrapped by SQLAlchemy, translated like the driver's own."""
+    original = getattr(error, "orig", None)
+    if not isinstance(original, Exception):
+        return None
+    try:
+        with db.translate_errors(url):
+            raise original
+    except Exception as translated:
+        return translated if translated is not original else None
+
+
+def sqlalchemy_url(url: LedgerUrl) -> str:
+    """The same database as a SQLAlchemy URL (for Alembic and the tests' tools)."""
+    if url.sqlite:
+        return f"sqlite:///{url.path}"
+    return "postgresql+psycopg://" + url.conninfo.partition("://")[2]
 
 
 def head_revision() -> str:
     """Alembic's own idea of the newest migration (for the test that holds HEAD_REVISION)."""
     from alembic.script import ScriptDirectory
 
-    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
 
 
-def _alembic_config() -> Any:
+def alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()

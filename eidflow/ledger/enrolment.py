@@ -1,15 +1,20 @@
-"""After the hand-off: each device's Intune state history and its Entra group memberships."""
+"""After the hand-off: each device's Intune state history and its Entra group memberships.
+
+A device's current state is on its claims (``intune_state``, ``entra_object_id``, and
+``state_run``, the run that saw it get there: its time is that run's); ``device_states``
+holds every state before it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection
 
 from eidflow import schema
 from eidflow.ledger import bulk
-from eidflow.ledger import tables as t
+from eidflow.ledger import states as s
+from eidflow.ledger.db import Connection
 
 STATE_COLUMNS = (schema.EID, schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID)
 PENDING_COLUMNS = (
@@ -19,37 +24,48 @@ PENDING_COLUMNS = (
     schema.OPERATOR,
     schema.INTUNE_STATE,
 )
+FINISHED = ", ".join(f"'{state}'" for state in s.FINISHED_STATES)
+CHANGED = "(c.intune_state <> t.intune_state OR c.entra_object_id <> t.entra_object_id)"
 
 
-def record_states(connection: Connection, run_id: str, states: pd.DataFrame, now: Any) -> None:
+def set_states(connection: Connection, states: pd.DataFrame, run_no: int) -> None:
     """Set each device's current state; where it changed, the old one goes to the history.
 
-    ``devices`` holds the current state (since ``state_at``, seen by ``state_run``);
-    ``device_states`` every state before it. A device seen in the same state again
-    keeps its ``state_at``: the time it got into that state.
+    A device seen in the same state again keeps its ``state_run``: the run that saw it
+    get into that state.
     """
-    lines = _last_per_eid_in_order(_text_frame(states, STATE_COLUMNS))
+    lines = _last_per_eid(_text_frame(states, STATE_COLUMNS))
     if lines.empty:
         return
-    bulk.create_temp(connection, "tmp_states", {column: "TEXT" for column in STATE_COLUMNS})
-    bulk.insert_frame(connection, "tmp_states", lines)
-    bulk.execute(
-        connection,
+    bulk.create_temp(connection, "tmp_states", dict.fromkeys(STATE_COLUMNS, "TEXT"))
+    bulk.insert(connection, "tmp_states", {name: lines[name] for name in STATE_COLUMNS})
+    connection.execute(
         "INSERT INTO device_states (eid, run_id, intune_state, entra_object_id, recorded_at)"
-        " SELECT d.eid, d.state_run, d.intune_state, d.entra_object_id, d.state_at"
-        " FROM tmp_states s JOIN devices d ON d.eid = s.eid WHERE d.state_at IS NOT NULL"
-        " AND (d.intune_state <> s.intune_state OR d.entra_object_id <> s.entra_object_id)",
+        " SELECT DISTINCT c.eid, r.run_id, c.intune_state, c.entra_object_id, r.started_at"
+        " FROM tmp_states t JOIN claims c ON c.eid = t.eid JOIN runs r ON r.run_no = c.state_run"
+        f" WHERE c.state_run > 0 AND {CHANGED}"
     )
-    bulk.execute(
-        connection,
-        "UPDATE devices SET intune_state = s.intune_state, entra_object_id = s.entra_object_id,"
-        " state_at = :now, state_run = :run_id FROM tmp_states s WHERE devices.eid = s.eid"
-        " AND (devices.state_at IS NULL OR devices.intune_state <> s.intune_state"
-        " OR devices.entra_object_id <> s.entra_object_id)",
-        now=now,
-        run_id=run_id,
+    connection.execute(
+        "UPDATE claims SET intune_state = t.intune_state, entra_object_id = t.entra_object_id,"
+        " state_run = :run_no FROM tmp_states t WHERE claims.eid = t.eid"
+        " AND (claims.state_run = 0 OR claims.intune_state <> t.intune_state"
+        " OR claims.entra_object_id <> t.entra_object_id)",
+        {"run_no": run_no},
     )
     bulk.drop_temp(connection, "tmp_states")
+
+
+def keep_released_states(connection: Connection, run_no: int) -> None:
+    """Claims given back: the states they carried become history of devices no live claim
+    holds any more (a void claim still saw the device in that state)."""
+    connection.execute(
+        "INSERT INTO device_states (eid, run_id, intune_state, entra_object_id, recorded_at)"
+        " SELECT DISTINCT c.eid, r.run_id, c.intune_state, c.entra_object_id, r.started_at"
+        " FROM claims c JOIN runs r ON r.run_no = c.state_run"
+        " WHERE c.run_no = :run_no AND c.state_run > 0 AND NOT EXISTS (SELECT 1 FROM claims o"
+        " WHERE o.eid = c.eid AND o.run_no <> :run_no)",
+        {"run_no": run_no},
+    )
 
 
 def pending(connection: Connection, group_id: str) -> pd.DataFrame:
@@ -58,18 +74,21 @@ def pending(connection: Connection, group_id: str) -> pd.DataFrame:
     A membership of another group (the one ``[entra] group_id`` named before) does not count.
     """
     # ``group_id || ''`` keeps SQLite (no statistics on memberships) from probing through
-    # uq_memberships_group_object, which reads every member of the group for each hand-off:
-    # 17 s for 20,000 devices; through ix_memberships_eid (a device is in a few groups)
-    # 200,000 take 0.3 s.
-    sql = (
-        "SELECT h.eid, d.serial_number, d.imei, h.operator, d.intune_state FROM handoffs h"
-        " JOIN devices d ON d.eid = h.eid"
-        f" WHERE h.state = '{t.DELIVERED}' AND h.resend_reason = ''"
+    # uq_memberships_group_object, which reads every member of the group for each claim;
+    # through ix_memberships_eid (a device is in a few groups) 200,000 take 0.3 s.
+    found = bulk.fetch(
+        connection,
+        "SELECT c.eid, c.serial_number, c.imei, c.operator, c.intune_state FROM claims c"
+        f" JOIN runs r ON r.run_no = c.run_no WHERE r.state IN ({FINISHED})"
         " AND NOT EXISTS (SELECT 1 FROM memberships m"
-        " WHERE m.eid = h.eid AND m.group_id || '' = %s)"
-        " ORDER BY h.eid, h.operator"
+        " WHERE m.eid = c.eid AND m.group_id || '' = :group_id)"
+        " ORDER BY c.eid, c.operator",
+        PENDING_COLUMNS,
+        {"group_id": group_id},
     )
-    return bulk.fetch_frame(connection, sql, PENDING_COLUMNS, (group_id,))
+    return pd.DataFrame(
+        {name: pd.array(found.column(name), dtype="str") for name in PENDING_COLUMNS}
+    )
 
 
 def record_memberships(
@@ -85,28 +104,26 @@ def record_memberships(
     bulk.create_temp(
         connection, "tmp_members", {schema.EID: "TEXT", schema.ENTRA_OBJECT_ID: "TEXT"}
     )
-    bulk.insert_frame(connection, "tmp_members", lines)
-    bulk.execute(
+    bulk.insert(
         connection,
+        "tmp_members",
+        {schema.EID: lines[schema.EID], schema.ENTRA_OBJECT_ID: lines[schema.ENTRA_OBJECT_ID]},
+    )
+    connection.execute(
         "INSERT INTO memberships (group_id, eid, entra_object_id, run_id, added_at)"
         " SELECT :group_id, eid, entra_object_id, :run_id, :now FROM tmp_members WHERE true"
         " ON CONFLICT (group_id, entra_object_id) DO NOTHING",
-        group_id=group_id,
-        run_id=run_id,
-        now=now,
+        {"group_id": group_id, "run_id": run_id, "now": now},
     )
     bulk.drop_temp(connection, "tmp_members")
 
 
-def _last_per_eid_in_order(lines: pd.DataFrame) -> pd.DataFrame:
-    """The last line of each EID, sorted by EID (index order: each page is visited once).
-
-    One copy of the frame, where drop_duplicates then sort_values made two.
-    """
+def _last_per_eid(lines: pd.DataFrame) -> pd.DataFrame:
+    """The last line of each EID, sorted by EID (index order: each page is visited once)."""
     order = lines[schema.EID].argsort(kind="stable").to_numpy()
     eids = lines[schema.EID].iloc[order]
     last = (eids != eids.shift(-1)).fillna(True).to_numpy(dtype=bool)
-    return lines.take(order[last])
+    return lines.take(order[last]).reset_index(drop=True)
 
 
 def _text_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Asking the ledger: the runs and manifests it holds, and the story of one device.
 
-Read-only; answers are plain dicts and lists, ready for a table or for JSON.
+Read-only; answers are plain dicts and lists, ready for a table or for JSON. No pandas:
+``eidflow history`` and ``show`` start in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -10,27 +11,43 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
-
 from eidflow.identifiers import eid as eid_rules
-from eidflow.ledger import bulk
+from eidflow.ledger import states as s
+from eidflow.ledger.bulk import as_datetime
+from eidflow.ledger.db import Connection
+
+DESCRIPTIVE = (
+    "manufacturer",
+    "model",
+    "sku",
+    "po_number",
+    "order_number",
+    "asn",
+    "ship_date",
+    "customer",
+)
+FINISHED = ", ".join(f"'{state}'" for state in s.FINISHED_STATES)
+# A claim's state is its run's: staged while the run is live, delivered once it finished.
+CLAIM_STATE = f"CASE WHEN r.state IN ({FINISHED}) THEN '{s.DELIVERED}' ELSE '{s.STAGED}' END"
+RESEND_STATE = (
+    f"CASE WHEN r.state IN ({FINISHED}) THEN '{s.DELIVERED}'"
+    f" WHEN r.state = '{s.LIVE}' THEN '{s.STAGED}' ELSE '{s.RELEASED}' END"
+)
 
 
 def iso(value: Any) -> str:
     """A stored time as ISO 8601 UTC text ("" when empty)."""
     if value is None or value == "":
         return ""
-    return bulk.as_datetime(value).isoformat(timespec="seconds")
+    return as_datetime(value).isoformat(timespec="seconds")
 
 
-def _rows(connection: Connection, sql: str, **params: Any) -> list[dict[str, Any]]:
-    statement = text(sql)
-    if "ids" in params:
-        statement = statement.bindparams(bindparam("ids", expanding=True))
-    result = connection.execute(statement, params)
+def _rows(
+    connection: Connection, sql: str, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     return [
         {key: iso(value) if isinstance(value, datetime) else value for key, value in row.items()}
-        for row in result.mappings()
+        for row in connection.rows(sql, params)
     ]
 
 
@@ -38,54 +55,37 @@ def find_eids(connection: Connection, key: str) -> list[str]:
     """The EIDs a person means by ``key``: an EID as typed or printed, or a serial number."""
     compact = eid_rules.compact(key)
     if len(compact) == eid_rules.LENGTH and compact.isdigit():
-        found = connection.execute(
-            text(
-                "SELECT eid FROM devices WHERE eid = :eid"
-                " UNION SELECT eid FROM handoffs WHERE eid = :eid"
-            ),
+        found = connection.all(
+            "SELECT eid FROM claims WHERE eid = :eid UNION SELECT eid FROM released"
+            " WHERE eid = :eid UNION SELECT eid FROM resends WHERE eid = :eid",
             {"eid": compact},
         )
     else:
-        found = connection.execute(
-            text(
-                "SELECT eid FROM devices WHERE UPPER(serial_number) = :serial"
-                " UNION SELECT eid FROM handoffs WHERE UPPER(serial_number) = :serial"
-            ),
+        found = connection.all(
+            "SELECT eid FROM serials WHERE serial_number = :serial UNION SELECT eid FROM"
+            " released WHERE UPPER(serial_number) = :serial",
             {"serial": key.strip().upper()},
         )
-    return sorted(row[0] for row in found)
+    return sorted(str(row[0]) for row in found)
 
 
 def device_story(connection: Connection, eid: str) -> dict[str, Any]:
     """Where a device came from, its hand-offs, its Intune states and its group memberships."""
-    devices = _rows(
-        connection,
-        "SELECT d.*, m.sha256 AS manifest_sha256 FROM devices d LEFT JOIN manifests m"
-        " ON m.run_id = d.first_run AND m.name = d.source_file WHERE d.eid = :eid",
-        eid=eid,
-    )
-    device = devices[0] if devices else {"eid": eid}
-    for key in ("first_seen_at", "state_at"):
-        if key in device:
-            device[key] = iso(device[key])
-    handoffs = _rows(
-        connection,
-        "SELECT operator, run_id, state, serial_number, source_file, row, file, staged_at,"
-        " delivered_at, released_at, resend_reason, requested_by FROM handoffs"
-        " WHERE eid = :eid ORDER BY staged_at, id",
-        eid=eid,
-    )
+    lines = _claim_lines(connection, eid)
+    device = _device(connection, eid, lines)
+    handoffs = [_handoff(line) for line in lines] + _resends(connection, eid)
+    handoffs.sort(key=lambda line: (line.pop("run_no"), line["operator"]))
     states = _rows(
         connection,
         "SELECT recorded_at, run_id, intune_state, entra_object_id FROM device_states"
         " WHERE eid = :eid ORDER BY recorded_at, id",
-        eid=eid,
+        {"eid": eid},
     )
-    if device.get("state_at"):  # the current state, after the ones before it
+    if device.get("state_run"):  # the current state, after the ones before it
         states.append(
             {
                 "recorded_at": device["state_at"],
-                "run_id": device.get("state_run", ""),
+                "run_id": device["state_run"],
                 "intune_state": device.get("intune_state", ""),
                 "entra_object_id": device.get("entra_object_id", ""),
             }
@@ -94,44 +94,154 @@ def device_story(connection: Connection, eid: str) -> dict[str, Any]:
         connection,
         "SELECT group_id, entra_object_id, added_at, run_id FROM memberships"
         " WHERE eid = :eid ORDER BY added_at, id",
-        eid=eid,
+        {"eid": eid},
     )
-    for line in (*handoffs, *states, *groups):
-        for key in ("staged_at", "delivered_at", "released_at", "recorded_at", "added_at"):
+    for line in (*states, *groups):
+        for key in ("recorded_at", "added_at"):
             if key in line:
                 line[key] = iso(line[key])
     return {"device": device, "handoffs": handoffs, "intune_states": states, "groups": groups}
+
+
+CLAIM_SELECT = (
+    "SELECT c.eid, c.operator, r.run_id, r.run_no, r.state AS run_state, r.started_at, r.finished_at,"
+    " r.files, c.serial_number, c.imei, c.row, c.intune_state, c.entra_object_id,"
+    " m.name AS source_file, m.sha256 AS manifest_sha256, c.description,"
+    " sr.run_id AS state_run, sr.started_at AS state_at, {released} AS released_at"
+    " FROM {table} c JOIN runs r ON r.run_no = c.run_no"
+    " LEFT JOIN manifests m ON m.id = c.manifest LEFT JOIN runs sr ON sr.run_no = c.state_run"
+    " WHERE c.eid = :eid"
+)
+
+
+def _claim_lines(connection: Connection, eid: str) -> list[dict[str, Any]]:
+    """The device's claims, live and released, oldest run first."""
+    live = connection.rows(CLAIM_SELECT.format(released="NULL", table="claims"), {"eid": eid})
+    gone = connection.rows(
+        CLAIM_SELECT.format(released="c.released_at", table="released"), {"eid": eid}
+    )
+    return sorted([*live, *gone], key=lambda line: int(line["run_no"]))
+
+
+def _device(connection: Connection, eid: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The device as its first live claim saw it (else its latest released one)."""
+    live = [line for line in lines if line["released_at"] is None]
+    if not lines:
+        return {"eid": eid}
+    first = live[0] if live else lines[-1]
+    current = live[-1] if live else lines[-1]
+    device: dict[str, Any] = {
+        "eid": eid,
+        "serial_number": first["serial_number"],
+        "imei": first["imei"],
+        "source_file": first["source_file"] or "",
+        "row": first["row"],
+        "manifest_sha256": first["manifest_sha256"] or "",
+        "first_run": first["run_id"],
+        "first_seen_at": iso(first["started_at"]),
+        "intune_state": current["intune_state"] if live else "",
+        "entra_object_id": current["entra_object_id"] if live else "",
+        "state_run": (current["state_run"] or "") if live else "",
+        "state_at": iso(current["state_at"]) if live else "",
+    }
+    device |= _description(connection, int(first["description"] or 0))
+    return device
+
+
+def _description(connection: Connection, number: int) -> dict[str, str]:
+    if not number:
+        return dict.fromkeys(DESCRIPTIVE, "")
+    found = connection.rows(
+        f"SELECT {', '.join(DESCRIPTIVE)} FROM descriptions WHERE id = :id", {"id": number}
+    )
+    return found[0] if found else dict.fromkeys(DESCRIPTIVE, "")
+
+
+def _handoff(line: dict[str, Any]) -> dict[str, Any]:
+    finished = line["run_state"] in s.FINISHED_STATES
+    released = line["released_at"] is not None
+    return {
+        "operator": line["operator"],
+        "run_id": line["run_id"],
+        "run_no": int(line["run_no"]),
+        "state": s.RELEASED if released else (s.DELIVERED if finished else s.STAGED),
+        "serial_number": line["serial_number"],
+        "source_file": line["source_file"] or "",
+        "row": line["row"],
+        "file": _files_for(line["files"], line["operator"]),
+        "staged_at": iso(line["started_at"]),
+        "delivered_at": iso(line["finished_at"]) if finished and not released else "",
+        "released_at": iso(line["released_at"]),
+        "resend_reason": "",
+        "requested_by": "",
+    }
+
+
+def _resends(connection: Connection, eid: str) -> list[dict[str, Any]]:
+    lines = connection.rows(
+        f"SELECT x.operator, r.run_id, r.run_no, {RESEND_STATE} AS state, r.started_at, r.finished_at,"
+        " r.files, x.reason, x.requested_by FROM resends x JOIN runs r ON r.run_no = x.run_no"
+        " WHERE x.eid = :eid ORDER BY x.id",
+        {"eid": eid},
+    )
+    return [
+        {
+            "operator": line["operator"],
+            "run_id": line["run_id"],
+            "run_no": int(line["run_no"]),
+            "state": line["state"],
+            "serial_number": "",
+            "source_file": "",
+            "row": 0,
+            "file": _files_for(line["files"], line["operator"]),
+            "staged_at": iso(line["started_at"]),
+            "delivered_at": iso(line["finished_at"]) if line["state"] == s.DELIVERED else "",
+            "released_at": iso(line["finished_at"]) if line["state"] == s.RELEASED else "",
+            "resend_reason": line["reason"],
+            "requested_by": line["requested_by"],
+        }
+        for line in lines
+    ]
+
+
+def _files_for(files: str, operator: str) -> str:
+    """The run's hand-off files for ``operator``, ``; ``-joined."""
+    listed = json.loads(files) if files else []
+    paths = [str(item.get("path", "")) for item in listed if item.get("operator") == operator]
+    return "; ".join(dict.fromkeys(paths))
 
 
 def history(connection: Connection, limit: int) -> list[dict[str, Any]]:
     """The latest runs, newest first: manifests received and hand-offs by operator and state."""
     runs = _rows(
         connection,
-        "SELECT run_id, kind, state, started_at, finished_at, host, run_dir, error, counts"
-        " FROM runs ORDER BY started_at DESC, run_id DESC LIMIT :limit",
-        limit=limit,
+        "SELECT run_id, run_no, kind, state, started_at, finished_at, host, run_dir,"
+        " destination, error, counts FROM runs ORDER BY started_at DESC, run_id DESC"
+        " LIMIT :limit",
+        {"limit": limit},
     )
-    ids = sorted({run["run_id"] for run in runs}) or [""]
+    numbers = {int(run["run_no"]): run for run in runs}
+    wanted = ", ".join(str(number) for number in numbers) or "0"
     manifests: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in _rows(
         connection,
-        "SELECT run_id, name, sha256, rows, outcome, received_at FROM manifests"
-        " WHERE run_id IN :ids ORDER BY id",
-        ids=ids,
+        "SELECT m.run_id, m.name, m.sha256, m.rows, m.outcome, m.received_at FROM manifests m"
+        f" JOIN runs r ON r.run_id = m.run_id WHERE r.run_no IN ({wanted}) ORDER BY m.id",
     ):
         manifests[line.pop("run_id")].append(line | {"received_at": iso(line["received_at"])})
-    handoffs: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for line in _rows(
-        connection,
-        "SELECT run_id, operator, CASE WHEN resend_reason = '' THEN state ELSE 'resent' END"
-        " AS state, COUNT(*) AS n FROM handoffs WHERE run_id IN :ids GROUP BY run_id, operator,"
-        " CASE WHEN resend_reason = '' THEN state ELSE 'resent' END",
-        ids=ids,
-    ):
-        handoffs[line["run_id"]][line["operator"]][line["state"]] = int(line["n"])
-    for run in runs:
+    counted: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for table, state in (("claims", None), ("released", s.RELEASED), ("resends", "resent")):
+        for run_no, operator, count in connection.all(
+            f"SELECT run_no, operator, COUNT(*) FROM {table} WHERE run_no IN ({wanted})"
+            " GROUP BY run_no, operator"
+        ):
+            run = numbers[int(run_no)]
+            label = state or (s.DELIVERED if run["state"] in s.FINISHED_STATES else s.STAGED)
+            counted[int(run_no)][operator][label] = int(count)
+    for number, run in numbers.items():
+        run.pop("run_no")
         run["started_at"], run["finished_at"] = iso(run["started_at"]), iso(run["finished_at"])
         run["counts"] = json.loads(run["counts"]) if run["counts"] else {}
         run["manifests"] = manifests.get(run["run_id"], [])
-        run["handoffs"] = {name: dict(states) for name, states in handoffs[run["run_id"]].items()}
+        run["handoffs"] = {name: dict(states) for name, states in counted[number].items()}
     return runs

@@ -1,133 +1,206 @@
-"""Settling the claims of runs that died: their run folder decides.
+"""Settling the claims of runs that died: the ledger and the delivery target decide.
 
-A dead run whose folder is complete (``summary.json``) delivered its hand-off: its
-claims become delivered and the manifests its summary lists are recorded. A dead
-run whose folder is incomplete delivered nothing: its claims are released, so the
-next run hands those EIDs off again.
+A run records where its files go (``runs.destination``) when it begins, and that they
+are on their way (``runs.delivery = 'delivering'``) before the first one leaves. A dead
+run that never started delivering handed nothing off: its claims are released, and the
+next run hands those EIDs off again. One that did is asked of its target: its receipt
+there (the S3 receipt object, the outbox's receipt file, the run folder's summary.json
+when the run folder is the target) means the operator may have the files, so its claims
+stand (``recovered``); no receipt means the delivery is void and its claims are released
+(``abandoned``). A target that cannot be asked now (S3 unreachable, a folder this host
+cannot see) leaves the run live, its claims held, for a later run to settle.
+
+No host-local folder decides anything but a run folder that is itself the target.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
-
 from eidflow.errors import EidflowError
-from eidflow.ledger import bulk, liveness
-from eidflow.ledger import tables as t
-from eidflow.runfolder import SUMMARY_FILE, is_complete
+from eidflow.ledger import enrolment, liveness
+from eidflow.ledger import states as s
+from eidflow.ledger.db import Connection
 
 if TYPE_CHECKING:
     from eidflow.ledger.sql import SqlLedger
 
-LOG = logging.getLogger(__name__)
+LOG = logging.getLogger("eidflow.ledger")
+SUMMARY_FILE = "summary.json"  # the run folder's commit point (eidflow.runfolder)
+RECEIPT_FILE = "receipt.json"  # a delivery's proof at its target (exporters.delivery)
 
 
-def folder_is_complete(run_id: str, run_dir: str) -> bool:
-    return bool(run_dir) and is_complete(Path(run_dir))
+@dataclass(frozen=True)
+class DeadRun:
+    run_id: str
+    run_no: int
+    run_dir: str
+    destination: str
+    delivering: bool
 
 
-def absolute(run_dir: str) -> str:
-    """A local folder as an absolute path (another run may settle it from elsewhere)."""
-    return run_dir if "://" in run_dir else str(Path(run_dir).resolve())
+# Whether a run's files reached their target: (run, then) True, False, or an EidflowError
+# when the target cannot be asked now.
+Target = Callable[[DeadRun], bool]
+
+
+def reached_target(run: DeadRun) -> bool:
+    """The proof at a folder target; S3 needs credentials (``eidflow.pipeline``)."""
+    if run.destination.startswith("s3://"):
+        raise EidflowError(
+            f"run {run.run_id} delivered to {run.destination}: S3 not configured here."
+        )
+    destination = Path(run.destination or run.run_dir)
+    in_place = not run.destination or run.destination == run.run_dir
+    proof = destination / (SUMMARY_FILE if in_place else RECEIPT_FILE)
+    if proof.is_file():
+        return True
+    if not destination.parent.is_dir():
+        raise EidflowError(
+            f"run {run.run_id} delivered to {destination}, which this host cannot see."
+        )
+    return False
 
 
 def settle_dead_runs(ledger: SqlLedger) -> list[str]:
     """Settle every live run whose process is gone; returns their ids."""
     with ledger.read() as connection:
-        candidates = connection.execute(
-            text("SELECT run_id, run_dir, host, pid, proc_start FROM runs WHERE state = :live"),
-            {"live": t.LIVE},
-        ).all()
+        candidates = connection.all(
+            "SELECT run_id, run_no, run_dir, destination, delivery, host, pid, proc_start"
+            " FROM runs WHERE state = :live",
+            {"live": s.LIVE},
+        )
     settled = []
-    for run_id, run_dir, host, pid, start in candidates:
+    for run_id, run_no, run_dir, destination, delivery, host, pid, start in candidates:
         if run_id in liveness.LIVE_HERE:
             continue
-        if ledger.engine.dialect.name == "postgresql":
-            done = _settle_if_unlocked(ledger, run_id, run_dir)
-        elif not liveness.is_alive(run_id, liveness.ProcessId(host, int(pid), start)):
-            done = settle_run(ledger, run_id, run_dir)
+        run = DeadRun(run_id, int(run_no), run_dir, destination, delivery == s.DELIVERING)
+        if ledger.url.sqlite:
+            if liveness.is_alive(run_id, liveness.ProcessId(host, int(pid), start)):
+                continue
+            done = settle_run(ledger, run)
         else:
-            done = False
+            done = _settle_if_unlocked(ledger, run)
         if done:
             settled.append(run_id)
     return settled
 
 
-def _settle_if_unlocked(ledger: SqlLedger, run_id: str, run_dir: str) -> bool:
+def _settle_if_unlocked(ledger: SqlLedger, run: DeadRun) -> bool:
     """PostgreSQL: the run's owner is dead if its session-level advisory lock is free."""
-    key = f"{liveness.RUN_LOCK_CLASS}, {liveness.run_lock_key(run_id)}"
-    with ledger.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar():
-            return False
-        try:
-            return settle_run(ledger, run_id, run_dir)
-        finally:
-            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
-
-
-def settle_run(ledger: SqlLedger, run_id: str, run_dir: str) -> bool:
-    """Promote or release the claims of a dead run; False if another process settled it
-    first, or if whether it handed its files off cannot be told now (it stays live, its
-    claims held: a later run settles it)."""
+    key = f"{liveness.RUN_LOCK_CLASS}, {liveness.run_lock_key(run.run_id)}"
+    connection = ledger.connect()
     try:
-        complete = ledger.is_complete(run_id, run_dir)
+        if not connection.scalar(f"SELECT pg_try_advisory_lock({key})"):
+            return False
+        return settle_run(ledger, run)
+    finally:
+        connection.close()  # the lock goes with the session
+
+
+def settle_run(ledger: SqlLedger, run: DeadRun) -> bool:
+    """Let the claims of a dead run stand or release them; False if another process settled
+    it first, or if its target cannot be asked now (it stays live, its claims held)."""
+    try:
+        handed_off = run.delivering and ledger.target(run)
     except EidflowError as error:
-        LOG.warning("run %s died; cannot tell yet whether it handed off: %s", run_id, error)
+        LOG.warning("run %s died; cannot tell yet whether it handed off: %s", run.run_id, error)
         return False
     with ledger.write(claim_lock=True) as connection:
-        state = connection.execute(
-            text("SELECT state FROM runs WHERE run_id = :run_id"), {"run_id": run_id}
-        ).scalar()
-        if state != t.LIVE:
+        if (
+            connection.scalar("SELECT state FROM runs WHERE run_id = :id", {"id": run.run_id})
+            != s.LIVE
+        ):
             return False
         now = ledger.now()
-        if complete:
-            deliver_staged(connection, run_id, now)
-            record_manifests(connection, run_id, summary_manifests(run_dir), now)
-        else:
-            release_claims(connection, run_id, now)
-        bulk.execute(
-            connection,
+        if not handed_off:
+            release_claims(connection, run.run_no, now)
+        connection.execute(
             "UPDATE runs SET state = :state, finished_at = :now, error = :error"
             " WHERE run_id = :run_id",
-            state=t.RECOVERED if complete else t.ABANDONED,
-            now=now,
-            error="" if complete else "the run stopped before its folder was complete",
-            run_id=run_id,
+            {
+                "state": s.RECOVERED if handed_off else s.ABANDONED,
+                "now": now,
+                "error": "" if handed_off else _why_void(run),
+                "run_id": run.run_id,
+            },
         )
+    LOG.warning(
+        "run %s had died; %s",
+        run.run_id,
+        "its files had reached their target: its hand-offs stand (recovered)"
+        if handed_off
+        else "its files never reached their target: its EIDs are free to hand off again",
+    )
     return True
 
 
-def reclaim_if_settled(connection: Connection, run_id: str, now: Any) -> None:
+def _why_void(run: DeadRun) -> str:
+    if not run.delivering:
+        return "the run stopped before its files left"
+    return f"the run stopped before its receipt reached {run.destination or run.run_dir}"
+
+
+def release_claims(connection: Connection, run_no: int, now: Any) -> None:
+    """Give the run's claims back (kept in ``released``); its serials go with them."""
+    enrolment.keep_released_states(connection, run_no)
+    connection.execute(
+        "INSERT INTO released (eid, operator, run_no, serial_number, imei, manifest, row,"
+        " description, intune_state, entra_object_id, state_run, released_at)"
+        " SELECT eid, operator, run_no, serial_number, imei, manifest, row, description,"
+        " intune_state, entra_object_id, state_run, :now FROM claims WHERE run_no = :run_no",
+        {"now": now, "run_no": run_no},
+    )
+    connection.execute("DELETE FROM claims WHERE run_no = :run_no", {"run_no": run_no})
+    connection.execute(
+        "DELETE FROM serials WHERE eid IN (SELECT eid FROM released WHERE run_no = :run_no)"
+        " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.eid = serials.eid)",
+        {"run_no": run_no},
+    )
+
+
+def reclaim_if_settled(connection: Connection, run_id: str, run_no: int) -> None:
     """A run taken for dead while it lived (PostgreSQL session lost) completes after all.
 
-    Its released claims are delivered again where nobody claimed the EID since; where
-    another run did, that EID went to the operator twice, which is logged loudly. Its
-    re-send lines (outside the exactly-once claim: nobody can take them) all stand.
+    Its released claims stand again where nobody claimed the EID since; where another run
+    did, that EID went to the operator twice, which is logged loudly. Its re-sends stand
+    with the run.
     """
-    state = connection.execute(
-        text("SELECT state FROM runs WHERE run_id = :run_id"), {"run_id": run_id}
-    ).scalar()
-    if state != t.ABANDONED:
+    state = connection.scalar("SELECT state FROM runs WHERE run_id = :id", {"id": run_id})
+    if state != s.ABANDONED:
         return
-    bulk.execute(
-        connection,
-        "UPDATE handoffs SET state = :staged, released_at = NULL WHERE run_id = :run_id"
-        " AND state = :released AND (resend_reason <> '' OR NOT EXISTS (SELECT 1 FROM handoffs o"
-        " WHERE o.operator = handoffs.operator AND o.eid = handoffs.eid"
-        " AND o.state <> :released AND o.resend_reason = ''))",
-        staged=t.STAGED,
-        released=t.RELEASED,
-        run_id=run_id,
+    columns = (
+        "eid, operator, run_no, serial_number, imei, manifest, row, description,"
+        " intune_state, entra_object_id, state_run"
     )
-    twice = connection.execute(
-        text("SELECT COUNT(*) FROM handoffs WHERE run_id = :run_id AND state = :released"),
-        {"run_id": run_id, "released": t.RELEASED},
-    ).scalar()
+    free = (
+        "r.run_no = :run_no AND NOT EXISTS (SELECT 1 FROM claims c"
+        " WHERE c.eid = r.eid AND c.operator = r.operator)"
+    )
+    connection.execute(
+        f"INSERT INTO claims ({columns}) SELECT {columns} FROM released r WHERE {free}",
+        {"run_no": run_no},
+    )
+    connection.execute(
+        "INSERT INTO serials (serial_number, eid) SELECT DISTINCT serial_number, eid"
+        " FROM claims WHERE run_no = :run_no AND serial_number <> '' ON CONFLICT DO NOTHING",
+        {"run_no": run_no},
+    )
+    twice = connection.scalar(
+        "SELECT COUNT(*) FROM released r WHERE r.run_no = :run_no AND NOT EXISTS (SELECT 1"
+        " FROM claims c WHERE c.eid = r.eid AND c.operator = r.operator AND c.run_no = :run_no)",
+        {"run_no": run_no},
+    )
+    connection.execute(
+        "DELETE FROM released WHERE run_no = :run_no AND EXISTS (SELECT 1 FROM claims c"
+        " WHERE c.eid = released.eid AND c.operator = released.operator"
+        " AND c.run_no = :run_no)",
+        {"run_no": run_no},
+    )
     if twice:
         LOG.error(
             "run %s was taken for dead while it ran (its database session was lost); "
@@ -136,65 +209,3 @@ def reclaim_if_settled(connection: Connection, run_id: str, now: Any) -> None:
             run_id,
             twice,
         )
-
-
-def release_claims(connection: Connection, run_id: str, now: Any) -> None:
-    bulk.execute(
-        connection,
-        "UPDATE handoffs SET state = :released, released_at = :now"
-        " WHERE run_id = :run_id AND state <> :released",
-        released=t.RELEASED,
-        now=now,
-        run_id=run_id,
-    )
-
-
-def record_manifests(
-    connection: Connection, run_id: str, manifests: list[dict[str, Any]], now: Any
-) -> None:
-    for manifest in manifests:
-        error = str(manifest.get("error") or "")
-        bulk.execute(
-            connection,
-            "INSERT INTO manifests (sha256, name, run_id, received_at, rows, outcome, error)"
-            " VALUES (:sha256, :name, :run_id, :now, :rows, :outcome, :error)",
-            sha256=str(manifest.get("sha256") or ""),
-            name=str(manifest.get("name") or manifest.get("path") or ""),
-            run_id=run_id,
-            now=now,
-            rows=int(manifest.get("rows") or 0),
-            outcome="unreadable"
-            if error
-            else (t.HELD if manifest.get("claimed_by_running_runs") else t.PROCESSED),
-            error=error,
-        )
-
-
-def summary_manifests(run_dir: str) -> list[dict[str, Any]]:
-    """The manifests a complete run processed, as its summary.json lists them."""
-    try:
-        summary = json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [
-        item
-        for item in summary.get("inputs", [])
-        if isinstance(item, dict)
-        and item.get("kind", "manifest") == "manifest"
-        and item.get("sha256")
-        and not item.get("error")
-        and not item.get("already_processed_by")
-    ]
-
-
-def deliver_staged(connection: Connection, run_id: str, now: Any) -> None:
-    """The run is complete: its staged claims become delivered."""
-    bulk.execute(
-        connection,
-        "UPDATE handoffs SET state = :delivered, delivered_at = :now"
-        " WHERE run_id = :run_id AND state = :staged",
-        delivered=t.DELIVERED,
-        now=now,
-        run_id=run_id,
-        staged=t.STAGED,
-    )

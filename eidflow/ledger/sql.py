@@ -1,100 +1,126 @@
-"""The ledger on SQLAlchemy: SQLite file or PostgreSQL. See ``base.py`` for the contract.
+"""The ledger in one database, SQLite file or PostgreSQL. See ``base.py`` for the contract.
 
-Every write is one transaction. Claims and the settling of dead runs run under one
-lock (PostgreSQL: a transaction advisory lock; SQLite: ``BEGIN IMMEDIATE``), so the
-checks of a claim see every committed claim; the partial unique index on live
-(operator, eid) claims backs this up.
+Every write is one transaction. Claims, the start of runs and the settling of dead runs
+run under one lock (PostgreSQL: a transaction advisory lock; SQLite: ``BEGIN IMMEDIATE``),
+so a claim sees every committed claim; the primary key of ``claims`` backs this up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
 
 from eidflow import schema
-from eidflow.errors import RunLost
-from eidflow.ledger import bulk, enrolment, handoffs, liveness, settle
-from eidflow.ledger import tables as t
+from eidflow.errors import EidflowError, RunLost
+from eidflow.ledger import claims, enrolment, liveness, settle
+from eidflow.ledger import states as s
 from eidflow.ledger.base import Claim, ManifestRecord
-from eidflow.ledger.connect import WRITE, translate_errors
-
-CLAIM_LOCK_CLASS = 0x6E1D_0003
+from eidflow.ledger.db import Connection, connect
+from eidflow.ledger.manifests import manifest_ids, record_manifests
+from eidflow.ledger.url import LedgerUrl
 
 
 class SqlLedger:
     """A ledger in one database; one object per process (or per thread)."""
 
     def __init__(
-        self, engine: Engine, url: URL, is_complete: Callable[[str, str], bool] | None = None
+        self,
+        connection: Connection,
+        url: LedgerUrl,
+        target: settle.Target | None = None,
+        *,
+        created: bool = False,
     ) -> None:
-        self.engine = engine
+        self._connection = connection
         self.url = url
-        self.is_complete = is_complete or settle.folder_is_complete
+        self.target = target or settle.reached_target
+        self.created = created
         self._run_locks: dict[str, Connection] = {}
         self._runs: set[str] = set()  # begun by this object and not ended
 
     # -- transactions -------------------------------------------------------------------------
 
+    def connect(self) -> Connection:
+        """A new session on the ledger's database (PostgreSQL: for a session-level lock)."""
+        return connect(self.url)
+
+    def _session(self) -> Connection:
+        """The connection, a new one if a server's session was lost between transactions
+        (a restart, a terminated backend): one lost inside a transaction fails it."""
+        if not self.url.sqlite and not self._connection.alive():
+            self._connection.close()
+            self._connection = self.connect()
+        return self._connection
+
     @contextlib.contextmanager
     def write(self, *, claim_lock: bool = False) -> Iterator[Connection]:
         """One write transaction; with ``claim_lock``, serialised with every claim."""
-        with (
-            translate_errors(self.url),
-            self.engine.connect().execution_options(**{WRITE: True}) as connection,
-            connection.begin(),
-        ):
-            if claim_lock and bulk.is_postgres(connection):
-                connection.exec_driver_sql(
-                    f"SELECT pg_advisory_xact_lock({CLAIM_LOCK_CLASS}, hashtext(current_schema()))"
-                )
+        connection = self._session()
+        with connection.transaction(write=True, claim_lock=claim_lock):
             yield connection
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        with translate_errors(self.url), self.engine.connect() as connection, connection.begin():
+        connection = self._session()
+        with connection.transaction():
             yield connection
 
     def now(self) -> Any:
-        """The current time as the driver stores it (SQLite: SQLAlchemy's text format, UTC)."""
+        """The current time as stored (SQLite: text, UTC; PostgreSQL: a timestamptz)."""
         moment = datetime.now(UTC)
-        if self.engine.dialect.name == "sqlite":
+        if self.url.sqlite:
             return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
         return moment
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def begin_run(self, run_id: str, run_dir: str, kind: str = "ingest") -> None:
+    def begin_run(
+        self, run_id: str, run_dir: str, kind: str = "ingest", destination: str = ""
+    ) -> None:
+        """Register the run as live, after settling the claims of runs that died.
+
+        ``destination``: where its files go (default: its run folder, delivered in place).
+        """
         self._runs.add(run_id)
-        if self.engine.dialect.name == "postgresql":
+        if not self.url.sqlite:
             self._take_run_lock(run_id)
         settle.settle_dead_runs(self)
         me = liveness.this_process()
         liveness.LIVE_HERE.add(run_id)  # before the row exists: settling never sees it orphaned
-        with self.write() as connection:
-            bulk.execute(
-                connection,
-                "INSERT INTO runs (run_id, run_dir, kind, host, pid, proc_start, started_at, state)"
-                " VALUES (:run_id, :run_dir, :kind, :host, :pid, :start, :now, :state)",
-                run_id=run_id,
-                run_dir=settle.absolute(run_dir),
-                kind=kind,
-                host=me.host,
-                pid=me.pid,
-                start=me.start,
-                now=self.now(),
-                state=t.LIVE,
+        with self.write(claim_lock=True) as connection:
+            connection.execute(
+                "INSERT INTO runs (run_id, run_no, run_dir, kind, host, pid, proc_start,"
+                " started_at, state, destination) VALUES (:run_id,"
+                " (SELECT COALESCE(MAX(run_no), 0) + 1 FROM runs), :run_dir, :kind, :host, :pid,"
+                " :start, :now, :state, :destination)",
+                {
+                    "run_id": run_id,
+                    "run_dir": run_dir,
+                    "kind": kind,
+                    "host": me.host,
+                    "pid": me.pid,
+                    "start": me.start,
+                    "now": self.now(),
+                    "state": s.LIVE,
+                    "destination": destination or run_dir,
+                },
             )
 
+    def _run(self, connection: Connection, run_id: str) -> tuple[int, str]:
+        found = connection.all(
+            "SELECT run_no, state FROM runs WHERE run_id = :run_id", {"run_id": run_id}
+        )
+        if not found:
+            raise KeyError(f"run {run_id} was never begun in this ledger")
+        return int(found[0][0]), str(found[0][1])
+
     def confirm_live(self, run_id: str) -> None:
-        """Before the run's files leave: it is still live, and stays so.
+        """Before the run's files count: it is still live, and stays so.
 
         On PostgreSQL a run whose session was lost (a restart, a terminated backend) looks
         dead to other runs, which settle it and may claim its EIDs. So the run's lock is
@@ -102,35 +128,43 @@ class SqlLedger:
         must still be live: if another run settled it meanwhile, ``RunLost`` (its files
         must not be handed off, the EIDs may be another run's now).
         """
-        if self.engine.dialect.name == "postgresql":
+        if not self.url.sqlite:
             self._hold_run_lock(run_id)
         with self.read() as connection:
-            state = connection.execute(
-                text("SELECT state FROM runs WHERE run_id = :run_id"), {"run_id": run_id}
-            ).scalar()
-        if state != t.LIVE:
-            raise RunLost(
-                f"run {run_id} lost its ledger session and another run took it for dead"
-                f" ({state}): its claims were released, so its files are void and hand nothing"
-                " off.",
-                todo="Run it again: the EIDs nobody else claimed meanwhile are handed off then.",
+            _, state = self._run(connection, run_id)
+        if state != s.LIVE:
+            raise _lost(run_id, state)
+
+    def start_delivery(self, run_id: str, counts: dict[str, Any] | None = None) -> None:
+        """Before the first file leaves: the run is live, and its files are on their way
+        to its destination (what settling asks about if the run dies from now on)."""
+        if not self.url.sqlite:
+            self._hold_run_lock(run_id)
+        with self.write() as connection:
+            _, state = self._run(connection, run_id)
+            if state != s.LIVE:
+                raise _lost(run_id, state)
+            connection.execute(
+                "UPDATE runs SET delivery = :delivering, counts = :counts WHERE run_id = :run_id",
+                {
+                    "delivering": s.DELIVERING,
+                    "counts": json.dumps(counts or {}, default=str),
+                    "run_id": run_id,
+                },
             )
 
     def _hold_run_lock(self, run_id: str) -> None:
         held = self._run_locks.get(run_id)
         if held is not None:
             try:
-                held.exec_driver_sql("SELECT 1")
+                held.execute("SELECT 1")
                 return
-            except DBAPIError:
-                held.invalidate()
+            except EidflowError:
                 held.close()
         key = f"{liveness.RUN_LOCK_CLASS}, {liveness.run_lock_key(run_id)}"
-        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with translate_errors(self.url):
-            taken = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar()
-        if not taken:  # another run holds it: it is settling this one right now
-            connection.close()
+        connection = self.connect()
+        if not connection.scalar(f"SELECT pg_try_advisory_lock({key})"):
+            connection.close()  # another run holds it: it is settling this one right now
             raise RunLost(
                 f"run {run_id} lost its ledger session and another run is settling it.",
                 todo="Run it again once that run is done.",
@@ -138,12 +172,9 @@ class SqlLedger:
         self._run_locks[run_id] = connection
 
     def _take_run_lock(self, run_id: str) -> None:
-        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with translate_errors(self.url):
-            connection.exec_driver_sql(
-                f"SELECT pg_advisory_lock({liveness.RUN_LOCK_CLASS}, "
-                f"{liveness.run_lock_key(run_id)})"
-            )
+        connection = self.connect()
+        key = f"{liveness.RUN_LOCK_CLASS}, {liveness.run_lock_key(run_id)}"
+        connection.execute(f"SELECT pg_advisory_lock({key})")
         self._run_locks[run_id] = connection
 
     def _end_run(self, run_id: str) -> None:
@@ -151,107 +182,126 @@ class SqlLedger:
         self._runs.discard(run_id)
         connection = self._run_locks.pop(run_id, None)
         if connection is not None:
-            connection.invalidate()  # closes the session: the advisory lock goes with it
-            connection.close()
+            connection.close()  # the session ends: the advisory lock goes with it
+
+    def mark_delivered(self, run_id: str, operator: str, files: list[dict[str, Any]]) -> None:
+        """The run's hand-off files for ``operator``: recorded once, for the run."""
+        with self.write() as connection:
+            previous = connection.scalar(
+                "SELECT files FROM runs WHERE run_id = :run_id", {"run_id": run_id}
+            )
+            listed = json.loads(previous) if previous else []
+            listed += [{"operator": operator, **item} for item in files]
+            connection.execute(
+                "UPDATE runs SET files = :files WHERE run_id = :run_id",
+                {"files": json.dumps(listed, default=str), "run_id": run_id},
+            )
 
     def finish_run(
-        self, run_id: str, manifests: list[dict[str, Any]], counts: dict[str, Any]
+        self,
+        run_id: str,
+        manifests: list[dict[str, Any]] | None = None,
+        counts: dict[str, Any] | None = None,
     ) -> None:
+        """The run is complete: its claims are delivered. ``manifests`` the claim did not
+        record already (a run that claimed nothing) are recorded now."""
         with self.write(claim_lock=True) as connection:
-            now = self.now()
-            settle.reclaim_if_settled(connection, run_id, now)
-            settle.deliver_staged(connection, run_id, now)
-            settle.record_manifests(connection, run_id, manifests, now)
-            bulk.execute(
-                connection,
-                "UPDATE runs SET state = :state, finished_at = :now, counts = :counts"
-                " WHERE run_id = :run_id",
-                state=t.COMPLETE,
-                now=now,
-                counts=json.dumps(counts, default=str),
-                run_id=run_id,
-            )
+            run_no, _ = self._run(connection, run_id)
+            settle.reclaim_if_settled(connection, run_id, run_no)
+            if manifests:
+                record_manifests(connection, run_id, manifests, self.now())
+            values = {"state": s.COMPLETE, "now": self.now(), "run_id": run_id}
+            update = "UPDATE runs SET state = :state, finished_at = :now"
+            if counts is not None:
+                update += ", counts = :counts"
+                values["counts"] = json.dumps(counts, default=str)
+            connection.execute(update + " WHERE run_id = :run_id", values)
         self._end_run(run_id)
 
     def abort_run(self, run_id: str, error: str) -> None:
+        """The run failed cleanly: release its claims so that a rerun hands those EIDs off."""
         with self.write(claim_lock=True) as connection:
-            settle.release_claims(connection, run_id, self.now())
-            bulk.execute(
-                connection,
+            run_no, _ = self._run(connection, run_id)
+            now = self.now()
+            settle.release_claims(connection, run_no, now)
+            connection.execute(
                 "UPDATE runs SET state = :state, finished_at = :now, error = :error"
                 " WHERE run_id = :run_id",
-                state=t.ABORTED,
-                now=self.now(),
-                error=error,
-                run_id=run_id,
+                {"state": s.ABORTED, "now": now, "error": error, "run_id": run_id},
             )
         self._end_run(run_id)
 
-    def mark_delivered(self, run_id: str, operator: str, files: list[dict[str, Any]]) -> None:
-        paths = "; ".join(dict.fromkeys(str(item.get("path", "")) for item in files))
-        with self.write() as connection:
-            bulk.execute(
-                connection,
-                "UPDATE handoffs SET state = :delivered, delivered_at = :now, file = :file"
-                " WHERE run_id = :run_id AND operator = :operator AND state = :staged",
-                delivered=t.DELIVERED,
-                now=self.now(),
-                file=paths,
-                run_id=run_id,
-                operator=operator,
-                staged=t.STAGED,
-            )
-            previous = connection.execute(
-                text("SELECT files FROM runs WHERE run_id = :run_id"), {"run_id": run_id}
-            ).scalar()
-            listed = json.loads(previous) if previous else []
-            listed += [{"operator": operator, **item} for item in files]
-            bulk.execute(
-                connection,
-                "UPDATE runs SET files = :files WHERE run_id = :run_id",
-                files=json.dumps(listed, default=str),
-                run_id=run_id,
-            )
-
-    # -- manifests and devices ----------------------------------------------------------------
+    # -- manifests and claims -----------------------------------------------------------------
 
     def manifest_seen(self, sha256: str) -> ManifestRecord | None:
         with self.read() as connection:
-            row = connection.execute(
-                text(
-                    "SELECT m.sha256, m.name, m.run_id, m.received_at, m.rows FROM manifests m"
-                    " JOIN runs r ON r.run_id = m.run_id WHERE m.sha256 = :sha256"
-                    " AND m.outcome = :processed AND r.state IN (:complete, :recovered)"
-                    " ORDER BY m.received_at, m.id LIMIT 1",
-                ),
+            found = connection.all(
+                "SELECT m.sha256, m.name, m.run_id, m.received_at, m.rows FROM manifests m"
+                " JOIN runs r ON r.run_id = m.run_id WHERE m.sha256 = :sha256"
+                " AND m.outcome = :processed AND r.state IN (:complete, :recovered)"
+                " ORDER BY m.received_at, m.id LIMIT 1",
                 {
                     "sha256": sha256,
-                    "processed": t.PROCESSED,
-                    "complete": t.COMPLETE,
-                    "recovered": t.RECOVERED,
+                    "processed": s.PROCESSED,
+                    "complete": s.COMPLETE,
+                    "recovered": s.RECOVERED,
                 },
-            ).first()
-        if row is None:
+            )
+        if not found:
             return None
-        return ManifestRecord(row[0], row[1], row[2], bulk.as_datetime(row[3]), int(row[4]))
+        sha, name, run_id, received_at, rows = found[0]
+        from eidflow.ledger.bulk import as_datetime
+
+        return ManifestRecord(sha, name, run_id, as_datetime(received_at), int(rows))
 
     def known_devices(self, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
+        """``eid``, ``serial_number``, ``operator`` of the live claims on these EIDs or serials."""
+        import pyarrow as pa
+
+        def text(values: pd.Series) -> pa.Array:
+            return pa.array(values.fillna("").astype("str").tolist(), pa.string())
+
         with self.read() as connection:
-            return handoffs.live_claims(connection, eids, serials)
+            found = claims.claims_on(connection, text(eids), text(serials))
+        names = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
+        return pd.DataFrame({name: pd.array(found.column(name), dtype="str") for name in names})
 
-    def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
-        return self.claim_handoffs(run_id, devices.assign(**{schema.OPERATOR: operator}))
-
-    def claim(self, run_id: str, devices: pd.DataFrame) -> Claim:
+    def claim(
+        self, run_id: str, devices: pd.DataFrame, manifests: list[dict[str, Any]] | None = None
+    ) -> Claim:
+        """Judge and claim, atomically, for every operator at once (see ``claims``); the
+        run's manifests (``name``/``path``, ``sha256``, ``rows``, ``error``) are recorded in
+        the same transaction, those with rows held by a running run as ``held``."""
         with self.write(claim_lock=True) as connection:
-            return handoffs.claim(connection, run_id, devices, self.now())
+            run_no, state = self._run(connection, run_id)
+            if state != s.LIVE:
+                raise _lost(run_id, state)
+            live = connection.all(
+                "SELECT run_no FROM runs WHERE state = :live AND run_no <> :me",
+                {"live": s.LIVE, "me": run_no},
+            )
+            sources = devices.get(schema.SOURCE_FILE)
+            ids = manifest_ids(connection, run_id, manifests or [], sources, self.now())
+            run = claims.Run(run_no, frozenset(int(line[0]) for line in live))
+            verdict = claims.claim(connection, run, devices, ids)
+            if sources is not None:
+                held = sources[verdict.reasons == "claimed_by_running_run"].unique().tolist()
+                if held:
+                    _mark_held(connection, run_id, [str(name) for name in held])
+        return verdict
 
     def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
         return self.claim(run_id, devices).reasons
 
+    def claim_handoff(self, run_id: str, operator: str, devices: pd.DataFrame) -> pd.Series:
+        return self.claim_handoffs(run_id, devices.assign(**{schema.OPERATOR: operator}))
+
+    # -- after the hand-off -------------------------------------------------------------------
+
     def record_intune_states(self, run_id: str, states: pd.DataFrame) -> None:
         with self.write() as connection:
-            enrolment.record_states(connection, run_id, states, self.now())
+            run_no, _ = self._run(connection, run_id)
+            enrolment.set_states(connection, states, run_no)
 
     def pending_enrollment(self, group_id: str) -> pd.DataFrame:
         with self.read() as connection:
@@ -264,4 +314,21 @@ class SqlLedger:
     def close(self) -> None:
         for run_id in list(self._runs):
             self._end_run(run_id)
-        self.engine.dispose()
+        self._connection.close()
+
+
+def _mark_held(connection: Connection, run_id: str, names: list[str]) -> None:
+    for name in names:
+        connection.execute(
+            "UPDATE manifests SET outcome = :held WHERE run_id = :run_id AND name = :name"
+            " AND outcome = :processed",
+            {"held": s.HELD, "run_id": run_id, "name": name, "processed": s.PROCESSED},
+        )
+
+
+def _lost(run_id: str, state: str) -> RunLost:
+    return RunLost(
+        f"run {run_id} lost its ledger session and another run took it for dead"
+        f" ({state}): its claims were released, so its files are void and hand nothing off.",
+        todo="Run it again: the EIDs nobody else claimed meanwhile are handed off then.",
+    )

@@ -1,45 +1,32 @@
-"""The ledger's tables at the head revision, for queries (the migrations create them).
+"""The ledger's tables at the head revision, as SQLAlchemy metadata (the migrations create
+them; ``tests/ledger/test_migrations.py`` holds the two together). The ledger's own code
+queries with plain SQL and never imports this module.
 
-Text columns are ``NOT NULL DEFAULT ''`` so that frames read back need no null checks.
-A hand-off claim is *live* while its state is not ``released``; the partial unique
-index on (operator, eid) over live, non-resend claims is what makes a hand-off
-exactly-once even if two runs race past every other check. That index tells live
-claims by ``released_at IS NULL`` (so that delivering, which changes ``state``, leaves
-it alone): every write that releases a claim sets ``released_at``, every write that
-restages one clears it.
+What the ledger keeps per EID is one ``claims`` line per operator it was handed to (the
+exactly-once key is its primary key, ``(eid, operator)``), with the device's serial, IMEI,
+manifest and row, descriptive fields by reference (``descriptions``) and its current
+Intune state; and one ``serials`` line, the index by serial number the conflict checks use.
+Times are the runs': a claim was staged when its run started and delivered when it finished.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text
 
 from eidflow import schema
-
-# Claim states.
-STAGED: Final = "staged"
-DELIVERED: Final = "delivered"
-RELEASED: Final = "released"
-
-# Run states.
-LIVE: Final = "live"
-COMPLETE: Final = "complete"
-RECOVERED: Final = "recovered"  # died after its folder was complete: its claims stand
-ABORTED: Final = "aborted"  # failed cleanly: its claims were released
-ABANDONED: Final = "abandoned"  # died before its folder was complete: its claims were released
-FINISHED_STATES: Final = (COMPLETE, RECOVERED)
-
-# Manifest outcomes.
-PROCESSED: Final = "processed"
-# Some rows were held by claims of runs not finished then: read it again next time.
-HELD: Final = "held"
+from eidflow.ledger import states
 
 metadata = MetaData()
 
 
 def _text(name: str) -> Column[str]:
     return Column(name, Text, nullable=False, server_default="")
+
+
+def _number(name: str) -> Column[int]:
+    return Column(name, Integer, nullable=False, server_default="0")
 
 
 def _when(name: str, nullable: bool = True) -> Column[object]:
@@ -50,10 +37,11 @@ runs = Table(
     "runs",
     metadata,
     Column("run_id", String(64), primary_key=True),
+    _number("run_no"),  # claims refer to runs by this number (a few bytes a line)
     _text("run_dir"),
     Column("kind", String(16), nullable=False, server_default="ingest"),
     _text("host"),
-    Column("pid", Integer, nullable=False, server_default="0"),
+    _number("pid"),
     _text("proc_start"),
     _when("started_at", nullable=False),
     _when("finished_at"),
@@ -61,6 +49,10 @@ runs = Table(
     _text("error"),
     _text("counts"),
     _text("files"),
+    _text("destination"),  # where its files go: s3://bucket/prefix/run/, a folder, the run folder
+    _text("delivery"),  # "" until the first file leaves, then "delivering"
+    Index("uq_runs_run_no", "run_no", unique=True),
+    Index("ix_runs_state", "state"),
 )
 
 manifests = Table(
@@ -72,48 +64,82 @@ manifests = Table(
     Column("run_id", String(64), nullable=False),
     _when("received_at", nullable=False),
     Column("rows", Integer, nullable=False, server_default="0"),
-    Column("outcome", String(16), nullable=False, server_default=PROCESSED),
+    Column("outcome", String(16), nullable=False, server_default=states.PROCESSED),
     _text("error"),
+    Index("ix_manifests_sha256", "sha256"),
 )
 
-DEVICE_TEXT: Final = (schema.SERIAL_NUMBER, schema.IMEI, schema.SOURCE_FILE, *schema.DESCRIPTIVE)
+DESCRIPTIVE = schema.DESCRIPTIVE
 
-devices = Table(
-    "devices",
-    metadata,
-    Column("eid", String(32), primary_key=True),
-    *(_text(name) for name in DEVICE_TEXT),
-    Column("row", Integer, nullable=False, server_default="0"),
-    Column("first_run", String(64), nullable=False),
-    _when("first_seen_at", nullable=False),
-    _text("intune_state"),
-    _text("entra_object_id"),
-    _when("state_at"),  # since when the device is in its current state
-    _text("state_run"),  # the run that saw it get there
-)
-
-# PostgreSQL keeps its pages 40 % full (revision 0007): room for the delivered mark.
-handoffs = Table(
-    "handoffs",
+# One line per distinct set of descriptive fields (a shipment has a handful).
+descriptions = Table(
+    "descriptions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("operator", String(128), nullable=False),
-    Column("eid", String(32), nullable=False),
-    _text("serial_number"),
-    _text("imei"),
-    Column("run_id", String(64), nullable=False),
-    Column("state", String(16), nullable=False),
-    _text("source_file"),
-    Column("row", Integer, nullable=False, server_default="0"),
-    _text("file"),
-    _when("staged_at", nullable=False),
-    _when("delivered_at"),
-    _when("released_at"),
-    _text("resend_reason"),
-    _text("requested_by"),
+    *(_text(name) for name in DESCRIPTIVE),
+    Index("uq_descriptions", *DESCRIPTIVE, unique=True),
 )
 
-# The states each device had before its current one (which is in ``devices``).
+
+def _claim_columns(key: bool) -> list[Column[Any]]:
+    """A claim's columns; ``key``: (eid, operator) is the primary key (live claims)."""
+    return [
+        Column("eid", String(32), primary_key=key, nullable=False),
+        Column("operator", String(128), primary_key=key, nullable=False),
+        Column("run_no", Integer, nullable=False),
+        _text("serial_number"),
+        _text("imei"),
+        _number("manifest"),  # manifests.id of the file it came from (0: unknown)
+        _number("row"),
+        _number("description"),  # descriptions.id (0: none)
+        _text("intune_state"),
+        _text("entra_object_id"),
+        _number("state_run"),  # the run (run_no) that saw the device get into this state
+    ]
+
+
+claims = Table(
+    "claims",
+    metadata,
+    *_claim_columns(key=True),
+    Index("ix_claims_run_no", "run_no"),
+    sqlite_with_rowid=False,
+)
+
+serials = Table(
+    "serials",
+    metadata,
+    Column("serial_number", Text, primary_key=True),
+    Column("eid", String(32), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# Claims given back (their run failed or died before handing off), for the audit trail.
+released = Table(
+    "released",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_claim_columns(key=False),
+    _when("released_at", nullable=False),
+    Index("ix_released_eid", "eid"),
+    Index("ix_released_run_no", "run_no"),
+)
+
+# Deliberate re-sends: outside the exactly-once key, in the state of their run.
+resends = Table(
+    "resends",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("eid", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("run_no", Integer, nullable=False),
+    _text("reason"),
+    _text("requested_by"),
+    Index("ix_resends_eid", "eid"),
+    Index("ix_resends_run_no", "run_no"),
+)
+
+# The states each device had before its current one (which is on its claims).
 device_states = Table(
     "device_states",
     metadata,
@@ -123,6 +149,7 @@ device_states = Table(
     _text("intune_state"),
     _text("entra_object_id"),
     _when("recorded_at", nullable=False),
+    Index("ix_device_states_eid", "eid"),
 )
 
 memberships = Table(
@@ -134,4 +161,6 @@ memberships = Table(
     Column("entra_object_id", String(64), nullable=False),
     Column("run_id", String(64), nullable=False),
     _when("added_at", nullable=False),
+    Index("ix_memberships_eid", "eid"),
+    Index("uq_memberships_group_object", "group_id", "entra_object_id", unique=True),
 )

@@ -11,7 +11,7 @@ import pytest
 
 from eidflow.errors import DeliveryError
 from exporters.config import DeliverySettings
-from exporters.delivery import RECEIPT_FILE, deliver, delivering_to, receipt_at
+from exporters.delivery import RECEIPT_FILE, deliver, destination_of, receipt_at
 from exporters.files import OutputFile, write_bytes_atomic
 
 
@@ -97,18 +97,17 @@ def test_files_get_the_mode_the_umask_allows(tmp_path: Path, umask: int, mode: i
 
 def test_the_receipt_is_found_in_the_outbox_the_run_named(tmp_path: Path) -> None:
     run_dir, outbox = tmp_path / "run", DeliverySettings(folder=str(tmp_path / "outbox"))
-    assert delivering_to(run_dir) is None
-    deliver(run_dir, hand_off_files(run_dir), "run-1", outbox)
-    destination = delivering_to(run_dir)
+    destination = destination_of(outbox, run_dir, "run-1")  # what the ledger records
     assert destination == str(tmp_path / "outbox" / "run-1")
+    assert receipt_at(destination, DeliverySettings()) is None
+    deliver(run_dir, hand_off_files(run_dir), "run-1", outbox)
     assert receipt_at(destination, DeliverySettings())["run_id"] == "run-1"  # type: ignore[index]
     assert receipt_at(str(tmp_path / "outbox" / "run-2"), outbox) is None
 
 
-def test_a_run_delivering_in_place_names_no_destination(tmp_path: Path) -> None:
+def test_a_run_delivering_in_place_names_its_run_folder(tmp_path: Path) -> None:
     """Without an outbox or S3 the files stay in the run folder: void until summary.json."""
-    deliver(tmp_path, hand_off_files(tmp_path), "run-1", DeliverySettings())
-    assert delivering_to(tmp_path) is None
+    assert destination_of(DeliverySettings(), tmp_path, "run-1") == str(tmp_path.resolve())
 
 
 def test_a_relative_outbox_is_recorded_as_an_absolute_path(
@@ -118,8 +117,8 @@ def test_a_relative_outbox_is_recorded_as_an_absolute_path(
     # for the receipt where this run put it.
     monkeypatch.chdir(tmp_path)
     run_dir = Path("run")
+    destination = destination_of(DeliverySettings(folder="outbox"), run_dir, "run-1")
     deliver(run_dir, hand_off_files(run_dir), "run-1", DeliverySettings(folder="outbox"))
-    destination = delivering_to(run_dir)
     assert destination == str(tmp_path / "outbox" / "run-1")
     monkeypatch.chdir(tmp_path.parent)
     assert receipt_at(destination, DeliverySettings()) is not None

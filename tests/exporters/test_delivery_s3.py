@@ -13,7 +13,7 @@ import pytest
 
 from eidflow.errors import DeliveryError
 from exporters.config import DeliverySettings, S3Settings
-from exporters.delivery import RECEIPT_FILE, deliver, delivering_to, object_prefix, receipt_at
+from exporters.delivery import RECEIPT_FILE, deliver, destination_of, object_prefix, receipt_at
 from exporters.files import OutputFile, write_bytes_atomic
 from tests.s3_server import S3Proxy
 
@@ -228,10 +228,9 @@ def test_the_receipt_is_found_where_the_run_said_it_delivers(
 ) -> None:
     settings = DeliverySettings(kind="s3", s3=s3_bucket)
     destination = f"s3://{s3_bucket.bucket}/{object_prefix(s3_bucket, 'run-1')}"
-    assert delivering_to(tmp_path) is None
+    assert destination_of(settings, tmp_path, "run-1") == destination  # the ledger records it
     assert receipt_at(destination, settings) is None
     deliver(tmp_path, hand_off_files(tmp_path, 1), "run-1", settings)
-    assert delivering_to(tmp_path) == destination
     # asked with another bucket and prefix configured: the destination names its own
     elsewhere = DeliverySettings(
         kind="s3", s3=s3_bucket.model_copy(update={"bucket": "other", "prefix": "x"})

@@ -19,16 +19,25 @@ COLUMNS = {
     "differs in the last row": lambda n: ["a"] * (n - 1) + ["b"],
     "differs in every row": lambda n: [f"v{i}" for i in range(n)],
     "differs across slices": lambda n: ["x" if i < SLICE else "y" for i in range(n)],
+    # Packed rows (many rows, ``bulk.PACK_FROM_ROWS``) are cut apart by character count:
+    "varying non-ASCII": lambda n: [f"Zürich 東京 {i % 7} ☃" for i in range(n)],
+    "varying, some empty": lambda n: ["" if i % 3 else f"{i}" for i in range(n)],
+    "ends with a space": lambda n: [f"v{i % 5} " for i in range(n)],
 }
 
 
+# Two columns whose values end with a space cannot both be packed: bound one by one.
+UNPACKABLE = {"also ends with a space": lambda n: [f"w{i % 3}  " for i in range(n)]}
+
+
 @pytest.mark.parametrize("rows", [1, 3, SLICE + 2])
-def test_insert_frame_stores_every_value_as_given(url: str, rows: int) -> None:
-    names = [f"c{i}" for i in range(len(COLUMNS))]
+@pytest.mark.parametrize("columns", [COLUMNS, COLUMNS | UNPACKABLE], ids=["packed", "bound"])
+def test_insert_stores_every_value_as_given(url: str, rows: int, columns: dict) -> None:
+    names = [f"c{i}" for i in range(len(columns))]
     frame = pd.DataFrame(
         {
             name: pd.Series(make(rows), dtype="str")
-            for name, make in zip(names, COLUMNS.values(), strict=True)
+            for name, make in zip(names, columns.values(), strict=True)
         }
     )
     frame["n"] = range(rows)
@@ -38,12 +47,12 @@ def test_insert_frame_stores_every_value_as_given(url: str, rows: int) -> None:
             bulk.create_temp(
                 connection, "tmp_values", {name: "TEXT" for name in names} | {"n": "INTEGER"}
             )
-            bulk.insert_frame(connection, "tmp_values", frame)
-            back = bulk.fetch_frame(
+            bulk.insert(connection, "tmp_values", {name: frame[name] for name in frame})
+            back = bulk.fetch(
                 connection,
                 f"SELECT {', '.join(names)}, n FROM tmp_values ORDER BY n",
                 [*names, "n"],
-            )
+            ).to_pandas()
             bulk.drop_temp(connection, "tmp_values")
     finally:
         ledger.close()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from eidflow.errors import LedgerBusy
-from eidflow.ledger import connect, open_ledger
+from eidflow.ledger import db, open_ledger
 from tests.ledger.helpers import devices
 
 RUNS = 4
@@ -56,7 +56,7 @@ def test_racing_runs_claim_each_eid_once(url: str, tmp_path: Path) -> None:
 def test_sqlite_busy_beyond_the_timeout_is_ledger_busy(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(connect, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)
     ledger = open_ledger(sqlite_url)
     ledger.begin_run("r1", str(tmp_path / "r1"))
     holder = sqlite3.connect(str(tmp_path / "ledger.db"), isolation_level=None)

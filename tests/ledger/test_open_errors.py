@@ -93,7 +93,7 @@ def test_an_unknown_connection_option(tmp_path: Path) -> None:
     url = "postgresql://postgres@127.0.0.1:5432/test?sslmod=require"
     done = eidflow(*ledger_command("ingest", url, tmp_path), cwd=tmp_path)
     assert_one_line_exit_2(
-        done, "cannot connect to the ledger", 'invalid connection option "sslmod"'
+        done, "cannot connect to the ledger", 'invalid URI query parameter: "sslmod"'
     )
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.postgres
 
 def lose_session(ledger: SqlLedger, run_id: str, server: str) -> None:
     """Terminate the backend holding the run's lock, as a restart or an admin would."""
-    pid = ledger._run_locks[run_id].exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    pid = ledger._run_locks[run_id].scalar("SELECT pg_backend_pid()")
     terminate(pid, server)
 
 
@@ -95,8 +95,8 @@ def test_a_connection_lost_mid_run_is_a_failed_run_not_a_bad_url(
     try:
         ledger.begin_run("r1", str(tmp_path / "r1"))
         with pytest.raises(LedgerLost, match="was lost") as lost, ledger.write() as connection:
-            terminate(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar(), pg_server)
-            connection.exec_driver_sql("SELECT 1")
+            terminate(connection.scalar("SELECT pg_backend_pid()"), pg_server)
+            connection.execute("SELECT 1")
         assert lost.value.exit_code == 3 and "Run again" in lost.value.todo
     finally:
         ledger.close()

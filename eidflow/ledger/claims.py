@@ -1,0 +1,268 @@
+"""The claim: judge a run's devices against the live claims and record the winners.
+
+Under the claim lock (the caller's transaction), one lookup finds the live claims on the
+run's EIDs and serials; ``eidflow.core.dedupe`` judges every row at once; the winners go
+into ``claims`` in EID order and their (serial, EID) pairs into ``serials`` in serial
+order, each B-tree filled front to back, in one statement each. The primary key
+``(eid, operator)`` is the exactly-once guarantee itself: a second live claim of an EID
+for an operator cannot be written, whatever any check above it did.
+
+Columns travel as Arrow arrays; the verdict works on integer codes (``dedupe``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eidflow import schema
+from eidflow.core import dedupe
+from eidflow.ledger import bulk, descriptions
+from eidflow.ledger.base import Claim
+from eidflow.ledger.db import Connection
+
+FOUND = ("eid", "serial_number", "operator", "run_no")
+LOOKUP_SQL = """
+SELECT c.eid, c.serial_number, c.operator, c.run_no FROM tmp_keys k JOIN claims c ON c.eid = k.eid
+UNION
+SELECT c.eid, c.serial_number, c.operator, c.run_no FROM tmp_keys k
+JOIN serials s ON s.serial_number = k.serial_number JOIN claims c ON c.eid = s.eid
+WHERE k.serial_number <> ''
+"""
+SCAN_SQL = "SELECT eid, serial_number, operator, run_no FROM claims"
+# Read the whole ledger rather than look its keys up when it holds at most this many
+# claims per key: a key staged and probed costs about as much as four lines read.
+SCAN_FACTOR = 0.25
+# PostgreSQL: statistics again after a claim this large, so that the planner keeps using
+# the indexes for small claims against a large ledger (it was never analysed before).
+ANALYZE_AFTER_ROWS = 10_000
+CLAIM_TEXT = (schema.SERIAL_NUMBER, schema.IMEI)
+STATE = (schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID)
+
+
+@dataclass(frozen=True)
+class Run:
+    """The claiming run: its number, and the numbers of the other runs still live."""
+
+    run_no: int
+    others_live: frozenset[int]
+
+
+def claim(
+    connection: Connection, run: Run, devices: pd.DataFrame, manifest_ids: dict[str, int]
+) -> Claim:
+    """Judge ``devices`` (``eid``, ``serial_number``, ``operator``, and what else a claim
+    stores) and claim the winners for ``run``; the reasons of the rest, and who else
+    holds each EID. Returns the verdict aligned with ``devices``."""
+    eids, serials = _text(devices, schema.EID), _text(devices, schema.SERIAL_NUMBER)
+    found = claims_on(connection, eids, serials)
+    known = _known(found, run)
+    rows = pd.DataFrame(
+        {
+            schema.EID: _series(eids),
+            schema.SERIAL_NUMBER: _series(serials),
+            schema.OPERATOR: _series(_text(devices, schema.OPERATOR)),
+        }
+    )
+    reasons = dedupe.reasons(rows, known)
+    others = dedupe.held_by_others(rows, known)
+    winners = np.flatnonzero((reasons == "").to_numpy(dtype=bool))
+    if len(winners):
+        known_eids = found.column("eid")
+        _store(connection, run, devices, winners, manifest_ids, known_eids)
+    return Claim(
+        pd.Series(reasons.to_numpy(), index=devices.index, dtype="str"),
+        pd.Series(others.to_numpy(), index=devices.index, dtype="str"),
+    )
+
+
+def _known(found: pa.Table, run: Run) -> pd.DataFrame:
+    """The ledger's view for the verdict: a claim is in flight while another live run holds it."""
+    run_no = pc.cast(found.column("run_no"), pa.int64())
+    others = pa.array(sorted(run.others_live), pa.int64())
+    in_flight = pc.is_in(run_no, value_set=others).to_numpy(zero_copy_only=False)
+    return pd.DataFrame(
+        {
+            schema.EID: _series(found.column("eid")),
+            schema.SERIAL_NUMBER: _series(found.column("serial_number")),
+            schema.OPERATOR: _series(found.column("operator")),
+            "in_flight": np.asarray(in_flight, dtype=bool),
+        }
+    )
+
+
+def claims_on(connection: Connection, eids: pa.Array, serials: pa.Array) -> pa.Table:
+    """The live claims on these EIDs, or on these serials (``FOUND`` columns, as text)."""
+    if len(eids) == 0 and len(serials) == 0:
+        return bulk.fetch(connection, SCAN_SQL + " WHERE 1 = 0", FOUND)
+    held = int(connection.scalar("SELECT count(*) FROM claims") or 0)
+    if held == 0:
+        return bulk.fetch(connection, SCAN_SQL + " WHERE 1 = 0", FOUND)
+    if held > SCAN_FACTOR * max(len(eids), len(serials)):
+        keys, keyed_serials = _padded(eids, serials)
+        bulk.create_temp(connection, "tmp_keys", {"eid": "TEXT", "serial_number": "TEXT"})
+        bulk.insert(connection, "tmp_keys", {"eid": keys, "serial_number": keyed_serials})
+        found = bulk.fetch(connection, LOOKUP_SQL, FOUND)
+        bulk.drop_temp(connection, "tmp_keys")
+        return found
+    every = bulk.fetch(connection, SCAN_SQL, FOUND)
+    wanted_serials = serials.filter(pc.not_equal(serials, ""))
+    hit = pc.or_(
+        pc.is_in(every.column("eid"), value_set=eids),
+        pc.is_in(every.column("serial_number"), value_set=wanted_serials),
+    )
+    return every.filter(hit)
+
+
+def _padded(eids: pa.Array, serials: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Keys row-aligned; lists of different lengths are looked up each on its own."""
+    if len(eids) == len(serials):
+        return eids, serials
+    blank_e = pa.array([""] * len(serials), pa.string())
+    blank_s = pa.array([""] * len(eids), pa.string())
+    return pa.concat_arrays([eids, blank_e]), pa.concat_arrays([blank_s, serials])
+
+
+def _store(
+    connection: Connection,
+    run: Run,
+    devices: pd.DataFrame,
+    winners: np.ndarray,
+    manifest_ids: dict[str, int],
+    known_eids: pa.ChunkedArray,
+) -> None:
+    """Insert the winners' claims (EID order) and their serials (serial order)."""
+    eids = _text(devices, schema.EID).take(pa.array(winners))
+    order = winners[byte_order(eids)]
+    take = pa.array(order)
+    line: dict[str, Any] = {
+        "eid": _text(devices, schema.EID).take(take),
+        "operator": _text(devices, schema.OPERATOR).take(take),
+        "run_no": run.run_no,
+    }
+    for name in CLAIM_TEXT:
+        line[name] = _text(devices, name).take(take)
+    line["manifest"] = _manifests(devices, take, manifest_ids)
+    line["row"] = _rows(devices, take)
+    line["description"] = descriptions.ids(connection, devices, take)
+    states = all(name in devices for name in STATE) and schema.INTUNE_STATE in devices
+    if states:
+        for name in STATE:
+            line[name] = _text(devices, name).take(take)
+        line["state_run"] = run.run_no
+    again = (
+        pc.is_in(line["eid"], value_set=known_eids.combine_chunks()) if len(known_eids) else None
+    )
+    if again is not None and pc.any(again).as_py() and states:
+        _carry_state(connection, line, again)
+    bulk.insert(connection, "claims", line)
+    _insert_serials(connection, line["serial_number"], line["eid"], again)
+    if connection.postgres and len(order) >= ANALYZE_AFTER_ROWS:
+        connection.execute("ANALYZE claims")
+        connection.execute("ANALYZE serials")
+
+
+def _insert_serials(
+    connection: Connection, serials: pa.Array, eids: pa.Array, again: pa.Array | None
+) -> None:
+    """The new (serial, EID) pairs, once each, in serial order."""
+    first = pc.not_equal(eids, pc.fill_null(_shifted(eids), ""))  # EID order: repeats adjacent
+    keep = pc.and_(first, pc.not_equal(serials, ""))
+    serials, eids = serials.filter(keep), eids.filter(keep)
+    if not _is_sorted(serials):
+        order = pa.array(byte_order(serials))
+        serials, eids = serials.take(order), eids.take(order)
+    suffix = "ON CONFLICT DO NOTHING" if again is not None else ""
+    bulk.insert(connection, "serials", {"serial_number": serials, "eid": eids}, suffix=suffix)
+
+
+def _carry_state(connection: Connection, line: dict[str, Any], again: pa.Array) -> None:
+    """An EID claimed before for another operator takes the state this claim brings on every
+    line; the state it had goes to its history first (``enrolment``)."""
+    from eidflow.ledger import enrolment
+
+    picked = {name: line[name].filter(again) for name in ("eid", *STATE)}
+    frame = pd.DataFrame({name: _series(values) for name, values in picked.items()})
+    enrolment.set_states(connection, frame, int(line["run_no"]))
+
+
+def byte_order(values: pa.Array) -> np.ndarray:
+    """Positions that sort ``values`` as SQLite and PostgreSQL's C collation do (by bytes).
+
+    Each value is zero-padded into 8-byte words, sorted as big-endian integers with
+    ``numpy.lexsort``: half the time of Arrow's string sort on EIDs and serial numbers.
+    Values longer than 64 bytes are sorted by Arrow.
+    """
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    count = len(values)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    values = values.cast(pa.string())
+    offsets = np.frombuffer(
+        values.buffers()[1], dtype=np.int32, count=count + 1, offset=values.offset * 4
+    )
+    lengths = np.diff(offsets)
+    width = int(lengths.max())
+    if values.null_count or width > 64:
+        return np.asarray(pc.sort_indices(values))
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    words = max(1, -(-width // 8))
+    matrix = np.zeros((count, words * 8), dtype=np.uint8)
+    if width and bool((lengths == width).all()):
+        matrix[:, :width] = data.reshape(count, width)
+    elif width:
+        rows = np.repeat(np.arange(count), lengths)
+        columns = np.arange(len(rows)) - np.repeat(offsets[:-1] - offsets[0], lengths)
+        matrix[rows, columns] = data
+    keys = matrix.view(">u8")
+    # The length breaks ties last: "a" before "a\x00", which pads alike.
+    return np.lexsort((lengths, *(keys[:, word] for word in range(words - 1, -1, -1))))
+
+
+def _is_sorted(values: pa.Array) -> bool:
+    if len(values) < 2:
+        return True
+    return bool(pc.all(pc.less_equal(values.slice(0, len(values) - 1), values.slice(1))).as_py())
+
+
+def _shifted(values: pa.Array) -> pa.Array:
+    """``values`` one place later: null first, then all but the last."""
+    return pa.concat_arrays([pa.nulls(1, values.type), values.slice(0, len(values) - 1)])
+
+
+def _manifests(devices: pd.DataFrame, take: pa.Array, ids: dict[str, int]) -> Any:
+    sources = _text(devices, schema.SOURCE_FILE).take(take)
+    names = pc.unique(sources).to_pylist()
+    if len(names) == 1:
+        return ids.get(names[0], 0)
+    lookup = pa.array(names, pa.string())
+    codes = pc.index_in(sources, value_set=lookup)
+    return pa.array([ids.get(name, 0) for name in names], pa.int64()).take(codes)
+
+
+def _rows(devices: pd.DataFrame, take: pa.Array) -> pa.Array:
+    if schema.ROW not in devices:
+        return pa.array(np.zeros(len(take), dtype=np.int64))
+    numbers = pd.to_numeric(devices[schema.ROW], errors="coerce").fillna(0).astype("int64")
+    return pa.array(numbers.to_numpy()).take(take)
+
+
+def _text(devices: pd.DataFrame, column: str) -> pa.Array:
+    """A column as an Arrow string array ("" for missing); an empty one if absent."""
+    if column not in devices:
+        return pa.array([""] * len(devices), pa.string())
+    values = pa.Array.from_pandas(devices[column].astype("str"))
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.cast(pa.string())
+    return pc.fill_null(values, "") if values.null_count else values
+
+
+def _series(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Arrow text as a pandas ``str`` Series, without a copy."""
+    return pd.Series(pd.array(values, dtype="str"))

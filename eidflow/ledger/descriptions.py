@@ -1,0 +1,76 @@
+"""Descriptive fields (manufacturer, model, SKU, PO…) stored once per distinct set.
+
+A shipment of a million PCs has a handful of distinct descriptions: each claim refers to
+its set by number, and a set is written only the first time the ledger sees it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eidflow import schema
+from eidflow.ledger import bulk
+from eidflow.ledger.db import Connection
+
+FIELDS = schema.DESCRIPTIVE
+SAME = " AND ".join(f"d.{name} = t.{name}" for name in FIELDS)
+
+
+def ids(connection: Connection, devices: pd.DataFrame, take: pa.Array) -> pa.Array | int:
+    """The description number of each row ``take`` picks from ``devices`` (0: no fields)."""
+    if not any(name in devices for name in FIELDS):
+        return 0
+    columns = {name: _text(devices, name).take(take) for name in FIELDS}
+    codes, firsts = _distinct_rows(list(columns.values()))
+    distinct = {name: values.take(pa.array(firsts)) for name, values in columns.items()}
+    numbers = _numbers(connection, distinct)
+    if len(numbers) == 1:
+        return int(numbers[0])
+    return pa.array(numbers, pa.int64()).take(pa.array(codes))
+
+
+def _distinct_rows(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the number of its combination of values; and each combination's first row."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for values in columns:
+        encoded = pc.dictionary_encode(values)
+        width = len(encoded.dictionary) + 1
+        combined = pd.factorize(combined * width + np.asarray(encoded.indices, np.int64))[0]
+    _, firsts = np.unique(combined, return_index=True)
+    return combined, firsts
+
+
+def _numbers(connection: Connection, distinct: dict[str, pa.Array]) -> list[int]:
+    """The ledger's number for each distinct description (0 for none), written if new."""
+    blank = functools.reduce(pc.and_, (pc.equal(values, "") for values in distinct.values()))
+    wanted = {name: values.filter(pc.invert(blank)) for name, values in distinct.items()}
+    count = len(blank)
+    if len(wanted[FIELDS[0]]) == 0:
+        return [0] * count
+    bulk.insert(connection, "descriptions", wanted, suffix="ON CONFLICT DO NOTHING")
+    positions = pa.array(np.flatnonzero(~np.asarray(blank, dtype=bool)), pa.int64())
+    bulk.create_temp(
+        connection, "tmp_descriptions", {"at": "INTEGER"} | dict.fromkeys(FIELDS, "TEXT")
+    )
+    bulk.insert(connection, "tmp_descriptions", {"at": positions, **wanted})
+    found = connection.all(
+        f"SELECT t.at, d.id FROM tmp_descriptions t JOIN descriptions d ON {SAME}"
+    )
+    bulk.drop_temp(connection, "tmp_descriptions")
+    numbers = [0] * count
+    for at, number in found:
+        numbers[int(at)] = int(number)
+    return numbers
+
+
+def _text(devices: pd.DataFrame, column: str) -> pa.Array:
+    if column not in devices:
+        return pa.array([""] * len(devices), pa.string())
+    values = pa.Array.from_pandas(devices[column].astype("str")).cast(pa.string())
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return pc.fill_null(values, "") if values.null_count else values
