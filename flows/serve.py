@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import httpx
 
 from eidflow.errors import EXIT_USAGE, EidflowError
-from eidflow.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
+
+if TYPE_CHECKING:  # imported where used: eidflow --help does not pay for them
+    from eidflow.settings import Settings
 
 NO_SERVER = """\
 eidflow serve: {problem}
@@ -38,6 +39,8 @@ def server_problem(api_url: str | None, timeout: float = 5.0) -> str | None:
     """Why no Prefect server can be used at ``api_url``, or None when it answers."""
     if not api_url:
         return "PREFECT_API_URL is not set."
+    import httpx
+
     try:
         response = httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout)
     except httpx.HTTPError as error:
@@ -51,6 +54,8 @@ def config_parameter(config_file: Path | None) -> str | None:
     """The config file the scheduled runs read, as an absolute path (they may run elsewhere)."""
     if config_file is not None:
         return str(config_file.resolve())
+    from eidflow.settings import DEFAULT_CONFIG_FILE
+
     default = Path(DEFAULT_CONFIG_FILE)
     return str(default.resolve()) if default.is_file() else None
 
@@ -117,6 +122,8 @@ def serve(config_file: Path | None, limit: int | None) -> None:
         click.echo(NO_SERVER.format(problem=problem), err=True)
         sys.exit(EXIT_USAGE)
     try:
+        from eidflow.settings import load_settings
+
         settings = load_settings(config_file)
         deployments = build_deployments(settings, config_parameter(config_file))
     except EidflowError as error:

@@ -6,10 +6,33 @@
 - ``read_entra_devices(name, data) -> DataFrame`` of ``schema.ENTRA_COLUMNS``.
 """
 
-from parsers.base import ManifestRead, Skipped, empty_rows
-from parsers.config import ManifestProfile, ParserSettings
-from parsers.exports import read_entra_devices, read_intune_inventory
-from parsers.manifest import read_manifest
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from parsers.base import ManifestRead, Skipped, empty_rows
+    from parsers.config import ManifestProfile, ParserSettings
+    from parsers.exports import read_entra_devices, read_intune_inventory
+    from parsers.manifest import read_manifest
+
+# Imported on first use (PEP 562): reading the settings (``ParserSettings``) needs no pandas.
+_WHERE = {
+    "ManifestRead": "base",
+    "Skipped": "base",
+    "empty_rows": "base",
+    "ManifestProfile": "config",
+    "ParserSettings": "config",
+    "read_entra_devices": "exports",
+    "read_intune_inventory": "exports",
+    "read_manifest": "manifest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"parsers.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'parsers' has no attribute {name!r}")
+
 
 __all__ = [
     "ManifestProfile",
