@@ -5,6 +5,7 @@ User mistakes are printed as one line each on stderr, never as a traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -54,6 +55,19 @@ class EidflowGroup(click.Group):
 @click.version_option(package_name="eidflow")
 def main() -> None:
     """From eSIM PC shipment manifests to operator hand-off files and Entra static groups."""
+    _log_to_stderr()
+
+
+def _log_to_stderr() -> None:
+    """What eidflow's modules log for people (a new ledger, a dead run settled) goes to
+    stderr as one line each, like its errors."""
+    logger = logging.getLogger("eidflow")
+    if not any(getattr(handler, "eidflow_cli", False) for handler in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("eidflow: %(message)s"))
+        handler.eidflow_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
 
 
 @main.command()
@@ -65,7 +79,7 @@ def main() -> None:
 @click.option(
     "--ledger",
     "ledger_url",
-    help="sqlite:///path (default: eidflow-ledger.db here) or postgresql://…",
+    help="sqlite:///path or postgresql://… (default: [ledger] url, else the per-user ledger).",
 )
 @click.option(
     "--out",
@@ -89,6 +103,11 @@ def main() -> None:
     " with another file); what was handed off stays already_registered.",
 )
 @click.option(
+    "--new-ledger",
+    is_flag=True,
+    help="The output root holds runs of another ledger and a new ledger is meant: go on.",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Show a progress bar on stderr (default: when stderr is a terminal).",
@@ -102,6 +121,7 @@ def ingest(
     config_file: Path | None,
     oem_profile: str | None,
     reprocess: bool,
+    new_ledger: bool,
     progress: bool | None,
 ) -> None:
     """Validate, deduplicate and reconcile MANIFEST files; write the run folder."""
@@ -121,6 +141,7 @@ def ingest(
             ledger_url=ledger_url,
             oem_profile=oem_profile,
             reprocess=reprocess,
+            new_ledger=new_ledger,
         )
         try:
             result = ingest_manifests(parameters)
@@ -140,7 +161,7 @@ def ingest(
         overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
         settings = load_settings(config_file, **overrides)
         request = IngestRequest(
-            list(manifests), inventory, entra_devices, out_dir, oem_profile, reprocess
+            list(manifests), inventory, entra_devices, out_dir, oem_profile, reprocess, new_ledger
         )
         if progress if progress is not None else sys.stderr.isatty():
             from eidflow.progress import ProgressSteps
@@ -178,16 +199,20 @@ def ingest(
 def _one_line_summary(summary: dict[str, Any], run_dir: Path) -> str:
     by_status = summary["counts"]["by_status"]
     parts = ", ".join(f"{count} {status}" for status, count in by_status.items()) or "no rows"
-    return f"run {summary['run_id']}: {summary['counts']['rows']} rows ({parts}) -> {run_dir}"
+    return (
+        f"run {summary['run_id']}: {summary['counts']['rows']} rows ({parts}) -> {run_dir}"
+        f" (ledger {summary.get('ledger', '')})"
+    )
 
 
 def _register_optional_commands() -> None:
     """Commands that live beside the code they drive."""
     try:
-        from eidflow.cli_ledger import history, resend, show
+        from eidflow.cli_ledger import history, ledger_group, resend, show
     except ImportError:
         pass
     else:
+        main.add_command(ledger_group)
         main.add_command(history)
         main.add_command(show)
         main.add_command(resend)

@@ -15,21 +15,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from eidflow import __version__
 from eidflow.errors import EXIT_INPUT_UNREADABLE, ConfigError
 from eidflow.identifiers import InvalidChecksum, ValidationError
 from eidflow.identifiers import eid as eid_rules
-from eidflow.ledger import SqlLedger, open_ledger, queries
-from eidflow.ledger import resend as resending
-from eidflow.settings import Settings, load_settings
+from eidflow.ledger import LedgerUrl, parse, queries
 
+# Imported where used: --help, history and show start without pandas (or the settings'
+# libraries, for --help).
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
 
+    from eidflow.ledger import SqlLedger
+    from eidflow.ledger import resend as resending
+    from eidflow.ledger.db import Connection
     from eidflow.pipeline import RunInProgress
+    from eidflow.settings import Settings
     from exporters.config import OperatorProfile
 
 ledger_option = click.option(
@@ -41,19 +44,30 @@ config_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 
 
-def _open(
-    config_file: Path | None, ledger_url: str | None, *, runs: bool = False
-) -> tuple[Settings, SqlLedger]:
-    """Settings and the ledger; ``runs``: this command begins a run, which settles dead
-    runs, so the ledger asks where a dead run delivered whether it handed its files off."""
-    overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
-    settings = load_settings(config_file, **overrides)
-    target = None
-    if runs:
-        from eidflow.pipeline import reached_target
+def _settings(config_file: Path | None, ledger_url: str | None) -> Settings:
+    from eidflow.settings import load_settings
 
-        target = reached_target(settings)
+    overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
+    return load_settings(config_file, **overrides)
+
+
+def _open(config_file: Path | None, ledger_url: str | None) -> tuple[Settings, SqlLedger]:
+    """Settings and the ledger, for a command that begins a run: that settles dead runs,
+    so the ledger asks where a dead run delivered whether it handed its files off."""
+    from eidflow.ledger import open_ledger
+    from eidflow.pipeline import reached_target
+
+    settings = _settings(config_file, ledger_url)
+    target = reached_target(settings)
     return settings, open_ledger(settings.ledger.url, target=target, create=False)
+
+
+def _ask(config_file: Path | None, ledger_url: str | None) -> Connection:
+    """A connection to the ledger, for a question (nothing is written, nothing created)."""
+    from eidflow.ledger.connect import open_database
+
+    settings = _settings(config_file, ledger_url)
+    return open_database(parse(settings.ledger.url), create=False).connection
 
 
 def _print_json(value: Any) -> None:
@@ -73,12 +87,15 @@ def _print_json(value: Any) -> None:
 )
 def history(ledger_url: str | None, config_file: Path | None, as_json: bool, limit: int) -> None:
     """Runs, the manifests they received and their hand-offs, newest first."""
-    _, ledger = _open(config_file, ledger_url)
+    from rich.console import Console
+    from rich.table import Table
+
+    connection = _ask(config_file, ledger_url)
     try:
-        with ledger.read() as connection:
+        with connection.transaction():
             runs = queries.history(connection, limit)
     finally:
-        ledger.close()
+        connection.close()
     if as_json:
         _print_json({"runs": runs})
         return
@@ -114,17 +131,19 @@ def history(ledger_url: str | None, config_file: Path | None, as_json: bool, lim
 @json_option
 def show(key: str, ledger_url: str | None, config_file: Path | None, as_json: bool) -> None:
     """Where an EID or serial number came from, to whom it went, its Intune state and groups."""
-    _, ledger = _open(config_file, ledger_url)
+    connection = _ask(config_file, ledger_url)
     try:
-        with ledger.read() as connection:
+        with connection.transaction():
             stories = [
                 queries.device_story(connection, eid) for eid in queries.find_eids(connection, key)
             ]
     finally:
-        ledger.close()
+        connection.close()
     if as_json:
         _print_json({"key": key, "devices": stories})
     elif stories:
+        from rich.console import Console
+
         console = Console()
         for story in stories:
             _print_story(console, story)
@@ -136,6 +155,8 @@ def show(key: str, ledger_url: str | None, config_file: Path | None, as_json: bo
 
 
 def _print_story(console: Console, story: dict[str, Any]) -> None:
+    from rich.table import Table
+
     device = story["device"]
     facts = Table(title=f"EID {device['eid']}", show_header=False)
     facts.add_column("field", style="bold")
@@ -191,6 +212,8 @@ def _print_lines(
     if not lines:
         console.print(f"{title}: none")
         return
+    from rich.table import Table
+
     table = Table(title=title)
     for key in keys:
         table.add_column(key.replace("_", " "), overflow="fold")
@@ -223,7 +246,7 @@ def resend(
     """Hand EIDs (or serial numbers) to an operator again, on purpose, with a reason."""
     if not reason.strip():
         raise click.UsageError("a re-send needs --reason TEXT; it is recorded in the ledger.")
-    settings, ledger = _open(config_file, ledger_url, runs=True)
+    settings, ledger = _open(config_file, ledger_url)
     try:
         summary = _resend(
             settings,
@@ -257,6 +280,7 @@ def _resend(
     """Write the re-send run and deliver it like an ingest's hand-off: the re-send lines
     are staged first, delivered once the receipt and summary.json are written, released
     if the delivery fails; a re-send killed midway is settled like any dead run."""
+    from eidflow.ledger import resend as resending
     from eidflow.pipeline import RunInProgress
     from eidflow.runfolder import new_run_id, prepare_run_dir
     from exporters.delivery import destination_of
@@ -373,3 +397,43 @@ def _refuse_mistyped_eid(key: str) -> None:
             f"{key!r} looks like an EID, but is not one: {error}.",
             todo="Copy the EID again from the manifest or the hand-off file.",
         ) from None
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """Back the ledger up, or restore it from a backup (SQLite; PostgreSQL: pg_dump)."""
+
+
+def _ledger_url(config_file: Path | None, ledger_url: str | None) -> LedgerUrl:
+    return parse(_settings(config_file, ledger_url).ledger.url)
+
+
+@ledger_group.command("backup")
+@click.argument("file", type=click.Path(path_type=Path))
+@ledger_option
+@config_option
+def backup_command(file: Path, ledger_url: str | None, config_file: Path | None) -> None:
+    """Copy the ledger to FILE (a new file), while runs may go on; the copy is checked."""
+    from eidflow.ledger import backup
+
+    url = _ledger_url(config_file, ledger_url)
+    written = backup.backup(url, file)
+    click.echo(f"ledger {url.where} backed up to {written} ({written.stat().st_size:,} bytes)")
+
+
+@ledger_group.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@ledger_option
+@config_option
+def restore_command(file: Path, ledger_url: str | None, config_file: Path | None) -> None:
+    """Replace the ledger with the backup FILE (the replaced ledger is kept beside it)."""
+    from eidflow.ledger import backup
+
+    url = _ledger_url(config_file, ledger_url)
+    kept = backup.restore(url, file)
+    click.echo(
+        f"ledger {url.where} restored from {file}"
+        + (f"; the ledger it replaced is kept as {kept}" if kept else "")
+        + ". Runs made after this backup are unknown to it now: the next ingest refuses an"
+        " output root holding them until you point it at the right ledger."
+    )

@@ -35,6 +35,7 @@ from eidflow.ledger import DeadRun, Ledger, SqlLedger, Target, open_ledger, sett
 from eidflow.runfolder import (
     InputRecord,
     build_summary,
+    complete_run_ids,
     new_run_id,
     prepare_run_dir,
     release_run_dir,
@@ -69,6 +70,7 @@ class IngestRequest:
     out_dir: Path | None = None
     oem_profile: str | None = None
     reprocess: bool = False  # read manifests the ledger has processed before, again
+    new_ledger: bool = False  # the output root's earlier runs are not this ledger's, on purpose
 
 
 @dataclass
@@ -278,6 +280,7 @@ def run_ingest(
     # The ledger first: a ledger that cannot be opened leaves no empty run folder behind.
     ledger = open_ledger(settings.ledger.url, target=reached_target(settings))
     try:
+        check_output_root(ledger, settings.output.runs_dir, request.new_ledger)
         run_dir = prepare_run_dir(request.out_dir, settings.output.runs_dir, run_id)
         destination = delivery.destination_of(settings.delivery, run_dir, run_id)
         ledger.begin_run(run_id, str(run_dir.resolve()), destination=destination)
@@ -378,6 +381,28 @@ def check_request(request: IngestRequest, settings: Settings) -> None:
             f" (profiles defined: {known}).",
             todo=f"Fix the name, or add [parsers.profiles.{request.oem_profile}] to eidflow.toml.",
         )
+
+
+def check_output_root(ledger: SqlLedger, runs_dir: Path, new_ledger: bool) -> None:
+    """Refuse a ledger that has never seen the complete runs of the output root: the wrong
+    ledger (another folder's, a new one made by mistake) would hand every EID off again.
+    ``new_ledger``: a new ledger is meant; those runs are recorded as another ledger's."""
+    unknown = ledger.unknown_runs(complete_run_ids(runs_dir))
+    if not unknown:
+        return
+    if new_ledger:
+        ledger.record_foreign_runs(unknown)
+        return
+    if ledger.created:  # made just now by this run: it holds nothing, leave no trace of it
+        ledger.discard()
+    raise ConfigError(
+        f"{runs_dir.resolve()} holds {len(unknown)} complete run(s) that the ledger at"
+        f" {ledger.url.where}"
+        f" has never seen (e.g. {unknown[-1]}): it is probably not the ledger those runs used,"
+        " and EIDs they handed off would be handed off again.",
+        todo="Point --ledger / [ledger] url at the ledger they used (eidflow history shows a"
+        " ledger's runs); if a new ledger is meant, run again with --new-ledger.",
+    )
 
 
 def _count_claimed_by_running_runs(frame: pd.DataFrame, records: list[InputRecord]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +64,22 @@ def prepare_run_dir(out: Path | None, runs_dir: Path, run_id: str) -> Path:
 def release_run_dir(run_dir: Path) -> None:
     """Let the run folder go (its ``RUN_MARKER``): the run is over, complete or not."""
     (run_dir / RUN_MARKER).unlink(missing_ok=True)
+
+
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
+
+
+def complete_run_ids(runs_dir: Path) -> list[str]:
+    """The ids of the complete runs in ``runs_dir`` (folders named by their run id), sorted."""
+    try:
+        entries = list(os.scandir(runs_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(
+        entry.name
+        for entry in entries
+        if RUN_ID.fullmatch(entry.name) and (Path(entry.path) / SUMMARY_FILE).is_file()
+    )
 
 
 def is_complete(run_dir: Path) -> bool:

@@ -28,16 +28,27 @@ from flows.config import FlowSettings
 from parsers.config import ParserSettings
 
 DEFAULT_CONFIG_FILE = "eidflow.toml"
-DEFAULT_LEDGER_URL = "sqlite:///eidflow-ledger.db"
+LEDGER_FILE = "ledger.db"  # in the per-user data folder, when no setting names a ledger
 ENV_PREFIX = "EIDFLOW_"
 # EIDFLOW_* variables that are not settings: where a Prefect worker finds the checkout.
 ENV_NOT_SETTINGS = frozenset({"EIDFLOW_HOME"})
 
 
+def default_ledger_url() -> str:
+    """The per-user ledger (``~/.local/share/eidflow/ledger.db`` on Linux): the same one
+    from whichever folder eidflow runs, never a new one in the current folder."""
+    import platformdirs
+
+    folder = Path(platformdirs.user_data_dir("eidflow", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / LEDGER_FILE}"
+
+
 class LedgerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = DEFAULT_LEDGER_URL
+    # A relative sqlite:/// path in eidflow.toml is relative to that file's folder.
+    url: str = Field(default_factory=default_ledger_url)
 
 
 class OutputSettings(BaseModel):
@@ -107,7 +118,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         path = Path(DEFAULT_CONFIG_FILE)
     file_values: dict[str, Any] = {}
     if path is not None:
-        file_values = _read_toml(path)
+        file_values = relative_to_file(_read_toml(path), path.resolve().parent)
     _check_environment_names()
     try:
         return _build(file_values, overrides)
@@ -118,6 +129,38 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             f"{path or 'the environment'}: invalid settings: {_describe(error)}",
             todo="Fix these entries; README 'Configuration' lists every setting.",
         ) from None
+
+
+# Settings that name files or folders: relative values in eidflow.toml are relative to
+# the folder of eidflow.toml (as given on the command line or in the environment: to the
+# current folder), so that one config means one ledger and one output root from anywhere.
+PATH_SETTINGS = (
+    ("output", "runs_dir"),
+    ("delivery", "folder"),
+    ("flows", "inbox"),
+    ("flows", "inventory"),
+    ("flows", "entra_devices"),
+    ("graph", "certificate_path"),
+)
+
+
+def relative_to_file(values: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``values`` read from a config file in ``folder``, with its relative paths anchored there."""
+    for section, entry in PATH_SETTINGS:
+        table = values.get(section)
+        if not isinstance(table, dict):
+            continue
+        value = table.get(entry)
+        relative = isinstance(value, str) and value and "://" not in value
+        if relative and not Path(str(value)).expanduser().is_absolute():
+            table[entry] = str(folder / str(value))
+    ledger = values.get("ledger")
+    url = ledger.get("url") if isinstance(ledger, dict) else None
+    if isinstance(ledger, dict) and isinstance(url, str) and url.lower().startswith("sqlite:///"):
+        rest = url[len("sqlite:///") :]
+        if rest and not rest.startswith(("/", "~")) and rest != ":memory:":
+            ledger["url"] = f"sqlite:///{folder / rest}"
+    return values
 
 
 def _check_environment_names() -> None:

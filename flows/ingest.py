@@ -41,6 +41,7 @@ class IngestParameters(BaseModel):
     ledger_url: str | None = None
     oem_profile: str | None = None
     reprocess: bool = False
+    new_ledger: bool = False  # the output root holds another ledger's runs, on purpose
 
 
 def run_as_task(name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T:
@@ -93,5 +94,6 @@ def ingest_manifests(parameters: IngestParameters) -> RunResult:
         out_dir=Path(parameters.out_dir) if parameters.out_dir else None,
         oem_profile=parameters.oem_profile,
         reprocess=parameters.reprocess,
+        new_ledger=parameters.new_ledger,
     )
     return ingest_with_artifacts(request, settings, FLOW_NAME)

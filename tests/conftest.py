@@ -1,7 +1,9 @@
 """Settings for the whole test suite."""
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # CI shares two cores with PostgreSQL, moto and Prefect: a slow example is not a failure.
@@ -14,3 +16,14 @@ settings.register_profile(
     derandomize=bool(os.environ.get("CI")),
 )
 settings.load_profile("eidflow")
+
+
+@pytest.fixture(autouse=True)
+def user_data_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test its own per-user data folder (where the default ledger lives), for it and
+    for the eidflow processes it starts: no test reads or writes the real one."""
+    folder = tmp_path_factory.mktemp("xdg-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder / "eidflow"

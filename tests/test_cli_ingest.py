@@ -45,6 +45,8 @@ def sample_run(
         SAMPLES / "eidflow.toml",
         "--out",
         work / "run1",
+        "--ledger",
+        f"sqlite:///{work / 'ledger.db'}",  # the module's tests share it
         cwd=work,
     )
     return done, work
@@ -176,6 +178,8 @@ def test_rerun_on_the_same_bytes_is_recognised(
         SAMPLES / "eidflow.toml",
         "--out",
         work / "run2",
+        "--ledger",
+        f"sqlite:///{work / 'ledger.db'}",
         cwd=work,
     )
     assert again.returncode == 0, again.stderr

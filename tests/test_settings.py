@@ -111,7 +111,42 @@ def test_eidflow_home_is_not_a_setting_but_allowed(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EIDFLOW_HOME", str(tmp_path))  # prefect.yaml's checkout on a worker
-    assert load_settings().ledger.url == "sqlite:///eidflow-ledger.db"
+    assert load_settings().ledger.url.startswith("sqlite:///")
+
+
+def test_without_a_setting_the_ledger_is_the_users_own_whatever_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_data_folder: Path
+) -> None:
+    for folder in (tmp_path / "a", tmp_path / "b"):
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        assert load_settings().ledger.url == f"sqlite:///{user_data_folder / 'ledger.db'}"
+
+
+def test_relative_paths_in_the_config_file_are_relative_to_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "etc"
+    home.mkdir()
+    path = config(
+        home,
+        '[ledger]\nurl = "sqlite:///state/ledger.db"\n[output]\nruns_dir = "runs"\n'
+        '[delivery]\nfolder = "../outbox"\n[flows]\ninbox = "s3://bucket/inbox/"\n',
+    )
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(path.relative_to(tmp_path))
+    assert settings.ledger.url == f"sqlite:///{home / 'state' / 'ledger.db'}"
+    assert settings.output.runs_dir == home / "runs"
+    assert settings.delivery.folder == str(home / "../outbox")
+    assert settings.flows.inbox == "s3://bucket/inbox/"  # a URL stays as it is
+
+
+def test_relative_paths_from_the_environment_are_relative_to_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = config(tmp_path, '[ledger]\nurl = "sqlite:///in-file.db"\n')
+    monkeypatch.setenv("EIDFLOW_LEDGER__URL", "sqlite:///from-env.db")
+    assert load_settings(path).ledger.url == "sqlite:///from-env.db"
 
 
 @pytest.mark.parametrize("version", ["banana", "", " ", "10", "10.0.22621.1.2", "10.0.x", "v10.0"])

@@ -3,15 +3,43 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from eidflow.ledger.base import Ledger, ManifestRecord
-from eidflow.ledger.connect import open_database
-from eidflow.ledger.settle import DeadRun, Target
-from eidflow.ledger.sql import SqlLedger
 from eidflow.ledger.url import LedgerUrl, parse
 
-__all__ = ["DeadRun", "Ledger", "LedgerUrl", "ManifestRecord", "SqlLedger", "Target", "open_ledger"]
+if TYPE_CHECKING:
+    from eidflow.ledger.base import Ledger, ManifestRecord
+    from eidflow.ledger.settle import DeadRun, Target
+    from eidflow.ledger.sql import SqlLedger
+
+# Imported on first use (PEP 562): ``history`` and ``show`` read the ledger without pandas.
+_WHERE = {
+    "Ledger": "base",
+    "ManifestRecord": "base",
+    "DeadRun": "settle",
+    "Target": "settle",
+    "SqlLedger": "sql",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"eidflow.ledger.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'eidflow.ledger' has no attribute {name!r}")
+
+
+__all__ = [
+    "DeadRun",
+    "Ledger",
+    "LedgerUrl",
+    "ManifestRecord",
+    "SqlLedger",
+    "Target",
+    "open_ledger",
+    "parse",
+]
 
 
 def open_ledger(
@@ -30,6 +58,9 @@ def open_ledger(
     A relative SQLite path is taken relative to ``base`` (default: the current folder).
     Raises ConfigError for a bad URL or what is not a ledger, LedgerLost for a server gone.
     """
+    from eidflow.ledger.connect import open_database
+    from eidflow.ledger.sql import SqlLedger
+
     parsed = url if isinstance(url, LedgerUrl) else parse(url, base)
     opened = open_database(parsed, create=create)
     return SqlLedger(opened.connection, parsed, target, created=opened.created)

@@ -12,14 +12,15 @@ import io
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from eidflow.ledger.db import Connection, pg_sql, translate_errors
+from eidflow.ledger.db import Connection, as_datetime, pg_sql, translate_errors
+
+__all__ = ["as_datetime", "create_temp", "drop_temp", "fetch", "insert"]
 
 SQLITE_SLICE_ROWS = 100_000
 PACK_FROM_ROWS = 5_000  # fewer rows than this go through executemany
@@ -310,10 +311,3 @@ def _read_csv(data: bytes, names: Sequence[str]) -> pa.Table:
 
 def _empty(names: Sequence[str]) -> pa.Table:
     return pa.table({name: pa.array([], pa.string()) for name in names})
-
-
-def as_datetime(value: Any) -> datetime:
-    """A stored time as an aware UTC datetime (SQLite gives text, PostgreSQL a datetime)."""
-    if not isinstance(value, datetime):
-        value = datetime.fromisoformat(str(value))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

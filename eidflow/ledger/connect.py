@@ -56,11 +56,6 @@ def open_database(url: LedgerUrl, *, create: bool) -> Opened:
     except BaseException:
         connection.close()
         raise
-    if revision is None:
-        LOG.warning(
-            "created a new ledger at %s (it remembers every hand-off; keep it, back it up)",
-            url.where,
-        )
     return Opened(connection, created=revision is None)
 
 

@@ -18,6 +18,7 @@ import functools
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from eidflow.errors import ConfigError, EidflowError, LedgerBusy, LedgerFull, LedgerLost
@@ -277,3 +278,10 @@ def pg_sql(sql: str) -> str:
         part = part.replace("%", "%%").replace("?", "%s")
         out.append(re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", part))
     return "".join(out)
+
+
+def as_datetime(value: Any) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives text, PostgreSQL a datetime)."""
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

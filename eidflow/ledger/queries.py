@@ -13,8 +13,7 @@ from typing import Any
 
 from eidflow.identifiers import eid as eid_rules
 from eidflow.ledger import states as s
-from eidflow.ledger.bulk import as_datetime
-from eidflow.ledger.db import Connection
+from eidflow.ledger.db import Connection, as_datetime
 
 DESCRIPTIVE = (
     "manufacturer",
@@ -216,9 +215,9 @@ def history(connection: Connection, limit: int) -> list[dict[str, Any]]:
     runs = _rows(
         connection,
         "SELECT run_id, run_no, kind, state, started_at, finished_at, host, run_dir,"
-        " destination, error, counts FROM runs ORDER BY started_at DESC, run_id DESC"
-        " LIMIT :limit",
-        {"limit": limit},
+        " destination, error, counts FROM runs WHERE state <> :foreign"
+        " ORDER BY started_at DESC, run_id DESC LIMIT :limit",
+        {"limit": limit, "foreign": s.FOREIGN},
     )
     numbers = {int(run["run_no"]): run for run in runs}
     wanted = ", ".join(str(number) for number in numbers) or "0"

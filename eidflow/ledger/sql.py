@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +21,11 @@ from eidflow.errors import EidflowError, RunLost
 from eidflow.ledger import claims, enrolment, liveness, settle
 from eidflow.ledger import states as s
 from eidflow.ledger.base import Claim, ManifestRecord
-from eidflow.ledger.db import Connection, connect
+from eidflow.ledger.db import Connection, as_datetime, connect
 from eidflow.ledger.manifests import manifest_ids, record_manifests
 from eidflow.ledger.url import LedgerUrl
+
+LOG = logging.getLogger("eidflow.ledger")
 
 
 class SqlLedger:
@@ -42,6 +45,7 @@ class SqlLedger:
         self.created = created
         self._run_locks: dict[str, Connection] = {}
         self._runs: set[str] = set()  # begun by this object and not ended
+        self._announced = False  # that the ledger is new (said once, when a run begins)
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -86,6 +90,12 @@ class SqlLedger:
 
         ``destination``: where its files go (default: its run folder, delivered in place).
         """
+        if self.created and not self._announced:
+            self._announced = True
+            LOG.warning(
+                "created a new ledger at %s (it remembers every hand-off: keep it, back it up)",
+                self.url.where,
+            )
         self._runs.add(run_id)
         if not self.url.sqlite:
             self._take_run_lock(run_id)
@@ -231,6 +241,43 @@ class SqlLedger:
             )
         self._end_run(run_id)
 
+    def unknown_runs(self, run_ids: list[str]) -> list[str]:
+        """Those of ``run_ids`` this ledger has never recorded, in the order given."""
+        if not run_ids:
+            return []
+        with self.read() as connection:
+            known: set[str] = set()
+            for start in range(0, len(run_ids), 500):
+                part = run_ids[start : start + 500]
+                marks = ", ".join(f":r{n}" for n in range(len(part)))
+                known |= {
+                    str(row[0])
+                    for row in connection.all(
+                        f"SELECT run_id FROM runs WHERE run_id IN ({marks})",
+                        {f"r{n}": run_id for n, run_id in enumerate(part)},
+                    )
+                }
+        return [run_id for run_id in run_ids if run_id not in known]
+
+    def record_foreign_runs(self, run_ids: list[str]) -> None:
+        """Runs of another ledger found in the output root, acknowledged (``--new-ledger``):
+        recorded as such, so that they are not taken for this ledger's next time."""
+        now = self.now()
+        with self.write(claim_lock=True) as connection:
+            for run_id in run_ids:
+                connection.execute(
+                    "INSERT INTO runs (run_id, run_no, kind, started_at, finished_at, state,"
+                    " error) VALUES (:run_id, (SELECT COALESCE(MAX(run_no), 0) + 1 FROM runs),"
+                    " :kind, :now, :now, :state, :error)",
+                    {
+                        "run_id": run_id,
+                        "kind": s.FOREIGN,
+                        "now": now,
+                        "state": s.FOREIGN,
+                        "error": "found in the output root; run with another ledger",
+                    },
+                )
+
     # -- manifests and claims -----------------------------------------------------------------
 
     def manifest_seen(self, sha256: str) -> ManifestRecord | None:
@@ -250,8 +297,6 @@ class SqlLedger:
         if not found:
             return None
         sha, name, run_id, received_at, rows = found[0]
-        from eidflow.ledger.bulk import as_datetime
-
         return ManifestRecord(sha, name, run_id, as_datetime(received_at), int(rows))
 
     def known_devices(self, eids: pd.Series, serials: pd.Series) -> pd.DataFrame:
@@ -310,6 +355,14 @@ class SqlLedger:
     def record_memberships(self, run_id: str, group_id: str, object_ids: pd.DataFrame) -> None:
         with self.write() as connection:
             enrolment.record_memberships(connection, run_id, group_id, object_ids, self.now())
+
+    def discard(self) -> None:
+        """Close and delete a SQLite ledger this object has just created (it holds nothing)."""
+        assert self.created and self.url.path is not None
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            self.url.path.with_name(self.url.path.name + suffix).unlink(missing_ok=True)
+        self.created = False
 
     def close(self) -> None:
         for run_id in list(self._runs):

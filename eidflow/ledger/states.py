@@ -21,6 +21,8 @@ RECOVERED: Final = "recovered"  # died after its files reached their target: its
 ABORTED: Final = "aborted"  # failed cleanly: its claims were released
 ABANDONED: Final = "abandoned"  # died before its files reached their target: claims released
 FINISHED_STATES: Final = (COMPLETE, RECOVERED)
+# A run folder of another ledger, found in the output root and acknowledged (--new-ledger).
+FOREIGN: Final = "foreign"
 
 # A run's delivery (``runs.delivery``): nothing has left yet, or its files are on their way
 # to ``runs.destination`` (recorded before the first one leaves).
