@@ -25,6 +25,7 @@ __all__ = ["as_datetime", "create_temp", "drop_temp", "fetch", "insert"]
 SQLITE_SLICE_ROWS = 100_000
 PACK_FROM_ROWS = 5_000  # fewer rows than this go through executemany
 PACK_SLICE_ROWS = 200_000  # rows per packed statement (a few tens of MB of text)
+JSON_ESCAPED = r'["\\\x00-\x1f]'  # what a JSON string cannot hold as it is
 # A column: an Arrow array, a pandas Series, or one value for every row.
 Column = Any
 
@@ -122,10 +123,20 @@ def _sqlite_insert_packed(
     statement = (
         f"INSERT INTO {table} ({names}) SELECT {selected} FROM json_each(?) WHERE true {suffix}"
     )
+    plain = not pc.any(pc.match_substring_regex(packed, JSON_ESCAPED)).as_py()
     for start in range(0, rows, PACK_SLICE_ROWS):
-        part = packed.slice(start, PACK_SLICE_ROWS).to_pylist()
-        connection.execute(statement, (json.dumps(part, ensure_ascii=False),))
+        part = packed.slice(start, PACK_SLICE_ROWS)
+        connection.execute(
+            statement, (_json_array(part) if plain else json.dumps(part.to_pylist()),)
+        )
     return True
+
+
+def _json_array(texts: pa.Array) -> str:
+    """``texts`` as a JSON array, built by Arrow (they hold nothing JSON escapes)."""
+    quoted = pc.binary_join_element_wise(pa.scalar('"'), texts, pa.scalar('"'), "")
+    whole = pa.ListArray.from_arrays(pa.array([0, len(quoted)], pa.int32()), quoted)
+    return "[" + pc.binary_join(whole, ",")[0].as_py() + "]"
 
 
 def _layout(columns: dict[str, Column]) -> tuple[dict[str, str], pa.Array] | None:
@@ -152,10 +163,7 @@ def _layout(columns: dict[str, Column]) -> tuple[dict[str, str], pa.Array] | Non
             padded.append((name, text, int(pc.max(pc.utf8_length(text)).as_py()), True))
         elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             text = array.cast(pa.string())
-            if (
-                pc.any(pc.ends_with(text, " ")).as_py()
-                or pc.any(pc.match_substring(text, "\x00")).as_py()
-            ):
+            if pc.any(pc.ends_with(text, " ")).as_py():
                 free.append((name, text))
             else:
                 padded.append((name, text, int(pc.max(pc.utf8_length(text)).as_py() or 0), False))
@@ -185,6 +193,8 @@ def _layout(columns: dict[str, Column]) -> tuple[dict[str, str], pa.Array] | Non
     if not parts:
         return None
     packed = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
+    if pc.any(pc.match_substring(packed, "\x00")).as_py():  # SQLite's text functions stop there
+        return None
     return fields, packed
 
 
@@ -227,7 +237,9 @@ def _table(columns: Mapping[str, Column], rows: int) -> pa.Table:
     arrays = {}
     for name, values in columns.items():
         if _is_scalar(values):
-            arrays[name] = pa.array([values] * rows) if values is not None else pa.nulls(rows)
+            arrays[name] = (
+                pa.repeat(pa.scalar(values), rows) if values is not None else pa.nulls(rows)
+            )
         else:
             arrays[name] = _arrow(values)
     return pa.table(arrays)

@@ -23,11 +23,15 @@ SAME = " AND ".join(f"d.{name} = t.{name}" for name in FIELDS)
 
 def ids(connection: Connection, devices: pd.DataFrame, take: pa.Array) -> pa.Array | int:
     """The description number of each row ``take`` picks from ``devices`` (0: no fields)."""
-    if not any(name in devices for name in FIELDS):
+    present = [name for name in FIELDS if name in devices]
+    if not present:
         return 0
-    columns = {name: _text(devices, name).take(take) for name in FIELDS}
+    columns = {name: _text(devices, name).take(take) for name in present}
     codes, firsts = _distinct_rows(list(columns.values()))
-    distinct = {name: values.take(pa.array(firsts)) for name, values in columns.items()}
+    blank = pa.repeat(pa.scalar("", pa.string()), len(firsts))
+    distinct = {
+        name: columns[name].take(pa.array(firsts)) if name in columns else blank for name in FIELDS
+    }
     numbers = _numbers(connection, distinct)
     if len(numbers) == 1:
         return int(numbers[0])
@@ -70,7 +74,7 @@ def _numbers(connection: Connection, distinct: dict[str, pa.Array]) -> list[int]
 
 def _text(devices: pd.DataFrame, column: str) -> pa.Array:
     if column not in devices:
-        return pa.array([""] * len(devices), pa.string())
+        return pa.repeat(pa.scalar("", pa.string()), len(devices))
     values = pa.Array.from_pandas(devices[column].astype("str")).cast(pa.string())
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     return pc.fill_null(values, "") if values.null_count else values

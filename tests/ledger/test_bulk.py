@@ -28,10 +28,16 @@ COLUMNS = {
 
 # Two columns whose values end with a space cannot both be packed: bound one by one.
 UNPACKABLE = {"also ends with a space": lambda n: [f"w{i % 3}  " for i in range(n)]}
+# Packed rows holding what JSON escapes go through json.dumps instead of Arrow.
+ESCAPED = {"varying quotes": lambda n: [f'a"{i % 3}\\\t' for i in range(n)]}
 
 
 @pytest.mark.parametrize("rows", [1, 3, SLICE + 2])
-@pytest.mark.parametrize("columns", [COLUMNS, COLUMNS | UNPACKABLE], ids=["packed", "bound"])
+@pytest.mark.parametrize(
+    "columns",
+    [COLUMNS, COLUMNS | ESCAPED, COLUMNS | UNPACKABLE],
+    ids=["packed", "packed-escaped", "bound"],
+)
 def test_insert_stores_every_value_as_given(url: str, rows: int, columns: dict) -> None:
     names = [f"c{i}" for i in range(len(columns))]
     frame = pd.DataFrame(

@@ -235,7 +235,7 @@ def test_both_ways_of_looking_up_claims_agree(
     )
 
     def lookup(factor: float) -> list[tuple[str, ...]]:
-        monkeypatch.setattr(claims, "SCAN_FACTOR", factor)
+        monkeypatch.setattr(claims, "SCAN_FACTOR", {"sqlite": factor, "postgresql": factor})
         with ledger.read() as connection:
             found = claims.claims_on(connection, eids, serials)
         return sorted(zip(*(found.column(n).to_pylist() for n in found.column_names), strict=True))
@@ -286,3 +286,30 @@ def test_a_claim_names_the_other_operators_holding_each_eid(
         ["already_registered"],
         ["op-b"],
     )
+
+
+@pytest.mark.postgres
+def test_a_small_claim_against_a_large_postgresql_ledger_uses_the_indexes(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """After a bulk claim the ledger is analysed: the lookup of 1,000 keys probes the
+    primary keys of claims and serials instead of reading 1,000,000 claims."""
+    ledger = open_ledger(pg_url)
+    try:
+        ledger.begin_run("big", str(tmp_path / "big"))
+        big = devices(*((n, f"S{n}") for n in range(1_000_000)))
+        assert (ledger.claim_handoff("big", "op", big) == "").all()
+        ledger.finish_run("big")
+        keys = devices(*((n, f"S{n}") for n in range(999_500, 1_000_500)))
+        with ledger.write() as connection:
+            claims.bulk.create_temp(
+                connection, "tmp_keys", {"eid": "TEXT", "serial_number": "TEXT"}
+            )
+            claims.bulk.insert(
+                connection, "tmp_keys", {"eid": keys["eid"], "serial_number": keys["serial_number"]}
+            )
+            plan = "\n".join(line[0] for line in connection.all("EXPLAIN " + claims.LOOKUP_SQL))
+        assert "Seq Scan on claims" not in plan and "Seq Scan on serials" not in plan, plan
+        assert "claims_pkey" in plan and "serials_pkey" in plan, plan
+    finally:
+        ledger.close()

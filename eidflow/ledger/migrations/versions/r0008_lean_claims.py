@@ -116,7 +116,6 @@ def _tables() -> None:
     )
     op.create_index("uq_descriptions", "descriptions", list(DESCRIPTIVE), unique=True)
     op.create_table("claims", *_claim_columns(key=True), sqlite_with_rowid=False)
-    op.create_index("ix_claims_run_no", "claims", ["run_no"])
     op.create_table(
         "serials",
         sa.Column("serial_number", sa.Text, primary_key=True),
