@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import parsers
 from eidflow import schema
@@ -215,14 +218,12 @@ def dedupe_against_ledger(
     frame.loc[accepted, schema.OPERATOR] = operator.route(
         frame.loc[accepted, routed_by], settings.operators
     )
-    claimed = (*schema.CLAIMED_TEXT, schema.ROW, *schema.CLAIMED_STATE)
-    claim = [column for column in claimed if column in frame]
     manifests = [
         {"name": r.path, "sha256": r.sha256, "rows": r.rows, "error": r.error}
         for r in records or []
         if not r.already_processed_by and (r.sha256 or r.error)
     ]
-    verdict = ledger.claim(run_id, frame.loc[accepted, claim], manifests)
+    verdict = ledger.claim(run_id, frame, manifests, np.flatnonzero(accepted.to_numpy(dtype=bool)))
     frame = dedupe.apply_reasons(frame, verdict.reasons)
     elsewhere = verdict.held_by_others[verdict.reasons == ""] != ""
     if elsewhere.any():  # handed to this operator now, held by another already
@@ -254,15 +255,21 @@ def emit_files(
 ) -> list[OutputFile]:
     """Operator hand-off files and Entra membership lists, written atomically."""
     outputs: list[OutputFile] = []
-    accepted = frame[frame[schema.STATUS] == Status.ACCEPTED]
-    profiles = {profile.name: profile for profile in settings.operators}
-    for name, handoff in accepted.groupby(schema.OPERATOR, sort=True):
-        outputs += operator.write_operator_files(handoff, profiles[str(name)], run_dir, run_id)
-    members = accepted[
-        (accepted[schema.INTUNE_STATE] == IntuneState.ENROLLED)
-        & (accepted[schema.ENTRA_OBJECT_ID] != "")
-    ]
-    outputs += entra.write_entra_files(members, settings.entra, run_dir)
+    accepted = (frame[schema.STATUS] == Status.ACCEPTED).to_numpy(dtype=bool, na_value=False)
+    routed = pa.array(frame[schema.OPERATOR].astype("str"))
+    for profile in sorted(settings.operators, key=lambda profile: profile.name):
+        mine = accepted & pc.equal(routed, profile.name).to_numpy(zero_copy_only=False)
+        if mine.any():  # only the columns its template reads are copied
+            fields = [c.field for c in profile.columns if c.field and c.field in frame.columns]
+            handoff = frame[list(dict.fromkeys(fields))].iloc[np.flatnonzero(mine)]
+            outputs += operator.write_operator_files(handoff, profile, run_dir, run_id)
+    members = accepted & (
+        (frame[schema.INTUNE_STATE] == IntuneState.ENROLLED) & (frame[schema.ENTRA_OBJECT_ID] != "")
+    ).to_numpy(dtype=bool, na_value=False)
+    listed = frame[[schema.EID, schema.SERIAL_NUMBER, schema.ENTRA_OBJECT_ID]]
+    outputs += entra.write_entra_files(
+        listed.iloc[np.flatnonzero(members)], settings.entra, run_dir
+    )
     outputs.append(decisions_file.write_decisions(frame, run_dir))
     return outputs
 

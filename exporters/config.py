@@ -291,7 +291,8 @@ MAX_REPORT_ROWS_PER_SHEET = 1_048_576 - 3
 class ReportSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_rows_per_sheet: int = Field(default=100_000, ge=1)  # decisions.csv always has every row
+    # decisions.csv always has every row; 100,000 rows a sheet took 0.9 s of each run
+    max_rows_per_sheet: int = Field(default=20_000, ge=1)
 
     @field_validator("max_rows_per_sheet")
     @classmethod

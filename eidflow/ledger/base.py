@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 
@@ -58,7 +59,11 @@ class Ledger(Protocol):
         """
 
     def claim(
-        self, run_id: str, devices: pd.DataFrame, manifests: list[dict[str, Any]] | None = None
+        self,
+        run_id: str,
+        devices: pd.DataFrame,
+        manifests: list[dict[str, Any]] | None = None,
+        rows: np.ndarray | None = None,
     ) -> Claim:
         """Atomically judge and claim (operator, eid) for each line of ``devices``.
 
@@ -68,7 +73,8 @@ class Ledger(Protocol):
         One lookup under the claim lock decides, for every operator at once
         (``eidflow.core.dedupe.reasons``): ``""`` where this run got the claim, or the
         reason code, the final word also when runs race; and who else holds each EID.
-        ``manifests``: the run's manifests, recorded in the same transaction.
+        ``manifests``: the run's manifests, recorded in the same transaction. ``rows``: the
+        positions of the lines to judge (default: every line).
         """
 
     def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:

@@ -295,16 +295,23 @@ def fetch(connection: Connection, sql: str, names: Sequence[str], params: Any = 
             for block in copy:
                 buffer.write(block)
         return _read_csv(buffer.getvalue(), names)
-    found = connection.all(sql, params)
-    if not found:
-        return _empty(names)
-    columns = list(zip(*found, strict=True))
-    return pa.table(
-        {
-            name: pa.array(["" if value is None else str(value) for value in values], pa.string())
-            for name, values in zip(names, columns, strict=True)
-        }
-    )
+    cursor = connection.execute(sql, params)
+    columns: list[list[Any]] = [[] for _ in names]
+    while block := cursor.fetchmany(100_000):  # column lists, not a list of row tuples
+        for values, column in zip(zip(*block, strict=True), columns, strict=True):
+            column.extend(values)
+    return pa.table({name: _as_text(values) for name, values in zip(names, columns, strict=True)})
+
+
+def _as_text(values: list[Any]) -> pa.Array:
+    """SQLite's values of one column (text, numbers, NULL) as text, NULL as ``""``."""
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds in one column
+        array = pa.array([None if value is None else str(value) for value in values], pa.string())
+    if not pa.types.is_string(array.type):
+        array = array.cast(pa.string())
+    return pc.fill_null(array, "") if array.null_count else array
 
 
 def _read_csv(data: bytes, names: Sequence[str]) -> pa.Table:

@@ -27,9 +27,11 @@ from eidflow.ledger.base import Claim
 from eidflow.ledger.db import Connection
 
 FOUND = ("eid", "serial_number", "operator", "run_no")
+# UNION ALL: a claim found by its EID and by its serial comes twice, and Arrow keeps one
+# (a UNION's sort of the lines in SQLite cost more than the look-up itself).
 LOOKUP_SQL = """
 SELECT c.eid, c.serial_number, c.operator, c.run_no FROM tmp_keys k JOIN claims c ON c.eid = k.eid
-UNION
+UNION ALL
 SELECT c.eid, c.serial_number, c.operator, c.run_no FROM tmp_keys k
 JOIN serials s ON s.serial_number = k.serial_number JOIN claims c ON c.eid = s.eid
 WHERE k.serial_number <> ''
@@ -56,30 +58,39 @@ class Run:
 
 
 def claim(
-    connection: Connection, run: Run, devices: pd.DataFrame, manifest_ids: dict[str, int]
+    connection: Connection,
+    run: Run,
+    devices: pd.DataFrame,
+    manifest_ids: dict[str, int],
+    rows: np.ndarray | None = None,
 ) -> Claim:
     """Judge ``devices`` (``eid``, ``serial_number``, ``operator``, and what else a claim
-    stores) and claim the winners for ``run``; the reasons of the rest, and who else
-    holds each EID. Returns the verdict aligned with ``devices``."""
-    eids, serials = _text(devices, schema.EID), _text(devices, schema.SERIAL_NUMBER)
+    stores; only the lines at positions ``rows``, if given) and claim the winners for
+    ``run``; the reasons of the rest, and who else holds each EID. Returns the verdict
+    aligned with the lines judged. Columns are read where they are, never copied first."""
+    chosen = np.arange(len(devices)) if rows is None else np.asarray(rows, dtype=np.int64)
+    picked = pa.array(chosen)
+    eids = _text(devices, schema.EID).take(picked)
+    serials = _text(devices, schema.SERIAL_NUMBER).take(picked)
     found = claims_on(connection, eids, serials)
     known = _known(found, run)
-    rows = pd.DataFrame(
+    judged = pd.DataFrame(
         {
             schema.EID: _series(eids),
             schema.SERIAL_NUMBER: _series(serials),
-            schema.OPERATOR: _series(_text(devices, schema.OPERATOR)),
+            schema.OPERATOR: _series(_text(devices, schema.OPERATOR).take(picked)),
         }
     )
-    reasons = dedupe.reasons(rows, known)
-    others = dedupe.held_by_others(rows, known)
-    winners = np.flatnonzero((reasons == "").to_numpy(dtype=bool))
+    reasons = dedupe.reasons(judged, known)
+    others = dedupe.held_by_others(judged, known)
+    winners = chosen[(reasons == "").to_numpy(dtype=bool)]
     if len(winners):
         known_eids = found.column("eid")
         _store(connection, run, devices, winners, manifest_ids, known_eids)
+    index = devices.index[chosen]
     return Claim(
-        pd.Series(reasons.to_numpy(), index=devices.index, dtype="str"),
-        pd.Series(others.to_numpy(), index=devices.index, dtype="str"),
+        pd.Series(reasons.to_numpy(), index=index, dtype="str"),
+        pd.Series(others.to_numpy(), index=index, dtype="str"),
     )
 
 
@@ -111,7 +122,7 @@ def claims_on(connection: Connection, eids: pa.Array, serials: pa.Array) -> pa.T
         bulk.insert(connection, "tmp_keys", {"eid": keys, "serial_number": keyed_serials})
         found = bulk.fetch(connection, LOOKUP_SQL, FOUND)
         bulk.drop_temp(connection, "tmp_keys")
-        return found
+        return found.group_by(list(FOUND)).aggregate([]).select(list(FOUND))  # once each
     every = bulk.fetch(connection, SCAN_SQL, FOUND)
     wanted_serials = serials.filter(pc.not_equal(serials, ""))
     hit = pc.or_(
@@ -138,7 +149,8 @@ def _store(
     manifest_ids: dict[str, int],
     known_eids: pa.ChunkedArray,
 ) -> None:
-    """Insert the winners' claims (EID order) and their serials (serial order)."""
+    """Insert the winners' claims (EID order) and their serials (serial order); ``winners``
+    are positions of ``devices``."""
     eids = _text(devices, schema.EID).take(pa.array(winners))
     order = winners[byte_order(eids)]
     take = pa.array(order)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from eidflow import schema
@@ -312,11 +313,16 @@ class SqlLedger:
         return pd.DataFrame({name: pd.array(found.column(name), dtype="str") for name in names})
 
     def claim(
-        self, run_id: str, devices: pd.DataFrame, manifests: list[dict[str, Any]] | None = None
+        self,
+        run_id: str,
+        devices: pd.DataFrame,
+        manifests: list[dict[str, Any]] | None = None,
+        rows: np.ndarray | None = None,
     ) -> Claim:
         """Judge and claim, atomically, for every operator at once (see ``claims``); the
         run's manifests (``name``/``path``, ``sha256``, ``rows``, ``error``) are recorded in
-        the same transaction, those with rows held by a running run as ``held``."""
+        the same transaction, those with rows held by a running run as ``held``. ``rows``:
+        the positions of the lines of ``devices`` to judge (default: all)."""
         with self.write(claim_lock=True) as connection:
             run_no, state = self._run(connection, run_id)
             if state != s.LIVE:
@@ -328,9 +334,10 @@ class SqlLedger:
             sources = devices.get(schema.SOURCE_FILE)
             ids = manifest_ids(connection, run_id, manifests or [], sources, self.now())
             run = claims.Run(run_no, frozenset(int(line[0]) for line in live))
-            verdict = claims.claim(connection, run, devices, ids)
+            verdict = claims.claim(connection, run, devices, ids, rows)
             if sources is not None:
-                held = sources[verdict.reasons == "claimed_by_running_run"].unique().tolist()
+                running = verdict.reasons.index[verdict.reasons == "claimed_by_running_run"]
+                held = sources.loc[running].unique().tolist()
                 if held:
                     _mark_held(connection, run_id, [str(name) for name in held])
         return verdict
