@@ -10,6 +10,8 @@ ledger written by a newer eidflow.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,14 +43,17 @@ def open_database(url: LedgerUrl, *, create: bool) -> Opened:
     ``create=False`` (commands that only ask) refuses a place holding no ledger yet,
     rather than create one there.
     """
+    created = False
     if url.sqlite:
         _check_file(url, create)
+        created = _create_sqlite(url)
     connection = db.connect(url)
     try:
         revision = current_revision(connection)
         if revision is None:
             _refuse_new(connection, url, create)
-        elif url.sqlite:
+            created = True
+        elif url.sqlite and not created:
             quick_check(connection, url)
         if revision != HEAD_REVISION:
             _check_known(url, revision)
@@ -56,7 +61,35 @@ def open_database(url: LedgerUrl, *, create: bool) -> Opened:
     except BaseException:
         connection.close()
         raise
-    return Opened(connection, created=revision is None)
+    return Opened(connection, created=created)
+
+
+def _create_sqlite(url: LedgerUrl) -> bool:
+    """A new SQLite ledger appears whole: built under a temporary name, then linked into
+    place (``os.link`` fails if the name exists). So a run never meets a half-made ledger,
+    and an empty file at the ledger's path is never one being made: it is refused.
+    False when the ledger exists already, or another run made it first."""
+    path = url.path
+    assert path is not None
+    if path.exists():
+        return False
+    draft = path.with_name(f".{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        draft_url = LedgerUrl("sqlite", f"sqlite:///{draft}", path=draft)
+        upgrade_schema(draft_url)
+        db.connect(draft_url).close()  # WAL set in its header; the last close folds the WAL in
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: a rename, checked first
+            if path.exists():
+                return False
+            os.rename(draft, path)
+        return True
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            draft.with_name(draft.name + suffix).unlink(missing_ok=True)
 
 
 def _check_file(url: LedgerUrl, create: bool) -> None:
