@@ -1,7 +1,8 @@
 """``python -m eidflow`` and the ``eidflow`` command.
 
-Importing the command line takes about a second (SQLAlchemy, Prefect's CLI parts): Ctrl-C
-in that second ends with one line, not a traceback, like Ctrl-C later on.
+The command line is the application's (``app/cli``); this module only enters it. Ctrl-C
+while a command imports its libraries (pandas, Prefect) ends with one line, not a
+traceback, like Ctrl-C later on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 def run() -> None:
     try:
-        from eidflow.cli import main
+        from app.cli import main
     except KeyboardInterrupt:
         sys.stderr.write("\neidflow: interrupted while starting: nothing was done.\n")
         sys.exit(130)

@@ -11,13 +11,35 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
+from pydantic import BaseModel, ConfigDict, Field
 
 from eidflow.errors import ManifestError
-from exporters.config import S3Settings
+
+
+class S3Settings(BaseModel):
+    """An S3 bucket (or S3-compatible store). Credentials: the standard AWS chain, never here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str = ""
+    prefix: str = "eidflow"  # objects go under <prefix>/<run_id>/
+    region: str = ""  # "" = the AWS chain's default region
+    endpoint_url: str = ""  # S3-compatible stores, moto in tests
+    sse: Literal["AES256", "aws:kms", "none"] = "AES256"
+    kms_key_id: str = ""  # with sse = "aws:kms"; "" = the bucket's default KMS key
+    max_attempts: int = Field(default=5, ge=1)
+    retry_mode: Literal["standard", "adaptive"] = "standard"
+    # checksum: compare the SHA-256 S3 returns with ours (AWS S3 checks the body against it);
+    # read_back: also download each object and hash it, for stores that do not check
+    # (moto does not); auto: read_back when endpoint_url is set, else checksum.
+    verify: Literal["auto", "checksum", "read_back"] = "auto"
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=60.0, gt=0)
+
 
 NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
 DENIED = {"403", "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
@@ -64,7 +86,7 @@ def parse_url(url: str) -> tuple[str, str]:
 def read_object(url: str, settings: Any = None, *, client: Any = None) -> bytes:
     """The bytes of a manifest on S3; a missing or unreadable object is a ManifestError.
 
-    ``settings``: the S3 settings, or the whole ``eidflow.settings.Settings`` (its
+    ``settings``: the S3 settings, or the whole ``app.settings.Settings`` (its
     ``delivery.s3`` section gives region, endpoint and retries; the bucket is the URL's).
     """
     try:

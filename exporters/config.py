@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from eidflow import schema
+from eidflow.s3 import S3Settings
 
 DEFAULT_OPERATOR_COLUMNS = ("EID", "IMEI", "Serial Number", "Manufacturer", "Model", "PO Number")
 
@@ -303,27 +304,6 @@ class ReportSettings(BaseModel):
                 f"use at most {MAX_REPORT_ROWS_PER_SHEET:,} (decisions.csv has every row)"
             )
         return value
-
-
-class S3Settings(BaseModel):
-    """An S3 bucket (or S3-compatible store). Credentials: the standard AWS chain, never here."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    bucket: str = ""
-    prefix: str = "eidflow"  # objects go under <prefix>/<run_id>/
-    region: str = ""  # "" = the AWS chain's default region
-    endpoint_url: str = ""  # S3-compatible stores, moto in tests
-    sse: Literal["AES256", "aws:kms", "none"] = "AES256"
-    kms_key_id: str = ""  # with sse = "aws:kms"; "" = the bucket's default KMS key
-    max_attempts: int = Field(default=5, ge=1)
-    retry_mode: Literal["standard", "adaptive"] = "standard"
-    # checksum: compare the SHA-256 S3 returns with ours (AWS S3 checks the body against it);
-    # read_back: also download each object and hash it, for stores that do not check
-    # (moto does not); auto: read_back when endpoint_url is set, else checksum.
-    verify: Literal["auto", "checksum", "read_back"] = "auto"
-    connect_timeout: float = Field(default=10.0, gt=0)
-    read_timeout: float = Field(default=60.0, gt=0)
 
 
 class DeliverySettings(BaseModel):

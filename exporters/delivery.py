@@ -20,7 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from eidflow import s3
 from eidflow.errors import DeliveryError
-from exporters.config import DeliverySettings, S3Settings
+from eidflow.s3 import S3Settings
+from exporters.config import DeliverySettings
 from exporters.files import OutputFile, atomic_path, sha256_file, write_bytes_atomic
 
 RECEIPT_FILE = "receipt.json"

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from eidflow import s3
 from eidflow.errors import ConfigError, ManifestError
-from exporters.config import S3Settings
+from eidflow.s3 import S3Settings
 
 ARCHIVE = "archive"
 QUARANTINE = "quarantine"

@@ -15,8 +15,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
-from eidflow.pipeline import IngestRequest, RunResult, run_ingest
-from eidflow.settings import Settings
+from app.pipeline import IngestRequest, RunResult, run_ingest
+from app.settings import Settings
 from exporters import delivery
 from flows import artifacts
 from flows.retries import IO_RETRIES

@@ -18,6 +18,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
+from app.runfolder import new_run_id, prepare_run_dir, write_summary
+from app.settings import Settings
 from eidflow import __version__, schema
 from eidflow.errors import ConfigError
 from eidflow.graph import (
@@ -28,8 +30,6 @@ from eidflow.graph import (
     list_managed_devices,
 )
 from eidflow.ledger import open_ledger
-from eidflow.runfolder import new_run_id, prepare_run_dir, write_summary
-from eidflow.settings import Settings
 from exporters.entra import write_entra_files
 from exporters.files import OutputFile
 from flows import artifacts, pending
@@ -83,7 +83,7 @@ def load_inventory(
     """A fresh Intune inventory and Entra device list: from export files, or from Graph."""
     if inventory:
         import parsers
-        from eidflow.pipeline import load_input
+        from app.pipeline import load_input
 
         frame = parsers.read_intune_inventory(Path(inventory).name, load_input(inventory, settings))
         entra = None

@@ -22,7 +22,7 @@ import click
 from eidflow.errors import EXIT_USAGE, EidflowError
 
 if TYPE_CHECKING:  # imported where used: eidflow --help does not pay for them
-    from eidflow.settings import Settings
+    from app.settings import Settings
 
 NO_SERVER = """\
 eidflow serve: {problem}
@@ -54,7 +54,7 @@ def config_parameter(config_file: Path | None) -> str | None:
     """The config file the scheduled runs read, as an absolute path (they may run elsewhere)."""
     if config_file is not None:
         return str(config_file.resolve())
-    from eidflow.settings import DEFAULT_CONFIG_FILE
+    from app.settings import DEFAULT_CONFIG_FILE
 
     default = Path(DEFAULT_CONFIG_FILE)
     return str(default.resolve()) if default.is_file() else None
@@ -122,7 +122,7 @@ def serve(config_file: Path | None, limit: int | None) -> None:
         click.echo(NO_SERVER.format(problem=problem), err=True)
         sys.exit(EXIT_USAGE)
     try:
-        from eidflow.settings import load_settings
+        from app.settings import load_settings
 
         settings = load_settings(config_file)
         deployments = build_deployments(settings, config_parameter(config_file))

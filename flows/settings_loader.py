@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eidflow.settings import Settings, load_settings
+from app.settings import Settings, load_settings
 
 
 def load_flow_settings(config_file: str | None, ledger_url: str | None = None) -> Settings:

@@ -18,9 +18,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
+from app.pipeline import IngestRequest, RunResult
+from app.settings import Settings
 from eidflow.ledger import open_ledger
-from eidflow.pipeline import IngestRequest, RunResult
-from eidflow.settings import Settings
 from flows import inbox
 from flows.ingest import ingest_with_artifacts
 from flows.retries import IO_RETRIES

@@ -27,7 +27,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from exporters.config import S3Settings
+from eidflow.s3 import S3Settings
 
 REGION = "us-east-1"
 _bucket_numbers = itertools.count(1)

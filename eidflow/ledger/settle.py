@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from eidflow.errors import EidflowError
 from eidflow.ledger import enrolment, liveness
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
-
-if TYPE_CHECKING:
-    from eidflow.ledger.sql import SqlLedger
+from eidflow.ledger.url import LedgerUrl
 
 LOG = logging.getLogger("eidflow.ledger")
-SUMMARY_FILE = "summary.json"  # the run folder's commit point (eidflow.runfolder)
+SUMMARY_FILE = "summary.json"  # the run folder's commit point (app.runfolder)
 RECEIPT_FILE = "receipt.json"  # a delivery's proof at its target (exporters.delivery)
 
 
@@ -48,8 +47,23 @@ class DeadRun:
 Target = Callable[[DeadRun], bool]
 
 
+class Ledger(Protocol):
+    """What settling needs of the ledger (``sql.SqlLedger`` is one)."""
+
+    url: LedgerUrl
+    target: Target
+
+    def read(self) -> AbstractContextManager[Connection]: ...
+
+    def write(self, *, claim_lock: bool = False) -> AbstractContextManager[Connection]: ...
+
+    def connect(self) -> Connection: ...
+
+    def now(self) -> Any: ...
+
+
 def reached_target(run: DeadRun) -> bool:
-    """The proof at a folder target; S3 needs credentials (``eidflow.pipeline``)."""
+    """The proof at a folder target; S3 needs credentials (``app.pipeline``)."""
     if run.destination.startswith("s3://"):
         raise EidflowError(
             f"run {run.run_id} delivered to {run.destination}: S3 not configured here."
@@ -66,7 +80,7 @@ def reached_target(run: DeadRun) -> bool:
     return False
 
 
-def settle_dead_runs(ledger: SqlLedger) -> list[str]:
+def settle_dead_runs(ledger: Ledger) -> list[str]:
     """Settle every live run whose process is gone; returns their ids."""
     with ledger.read() as connection:
         candidates = connection.all(
@@ -90,7 +104,7 @@ def settle_dead_runs(ledger: SqlLedger) -> list[str]:
     return settled
 
 
-def _settle_if_unlocked(ledger: SqlLedger, run: DeadRun) -> bool:
+def _settle_if_unlocked(ledger: Ledger, run: DeadRun) -> bool:
     """PostgreSQL: the run's owner is dead if its session-level advisory lock is free."""
     key = f"{liveness.RUN_LOCK_CLASS}, {liveness.run_lock_key(run.run_id)}"
     connection = ledger.connect()
@@ -102,7 +116,7 @@ def _settle_if_unlocked(ledger: SqlLedger, run: DeadRun) -> bool:
         connection.close()  # the lock goes with the session
 
 
-def settle_run(ledger: SqlLedger, run: DeadRun) -> bool:
+def settle_run(ledger: Ledger, run: DeadRun) -> bool:
     """Let the claims of a dead run stand or release them; False if another process settled
     it first, or if its target cannot be asked now (it stays live, its claims held)."""
     try:

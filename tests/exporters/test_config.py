@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from app.settings import load_settings
 from eidflow.errors import ConfigError
-from eidflow.settings import load_settings
 from exporters.config import DEFAULT_OPERATOR_COLUMNS, DeliverySettings, OperatorProfile
-from tests.test_settings import assert_config_error, config, ingest
+from tests.app.test_settings import assert_config_error, config, ingest
 
 WORKED_PROFILE = """
 [[operators]]

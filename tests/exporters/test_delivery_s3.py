@@ -12,7 +12,8 @@ import boto3
 import pytest
 
 from eidflow.errors import DeliveryError
-from exporters.config import DeliverySettings, S3Settings
+from eidflow.s3 import S3Settings
+from exporters.config import DeliverySettings
 from exporters.delivery import RECEIPT_FILE, deliver, destination_of, object_prefix, receipt_at
 from exporters.files import OutputFile, write_bytes_atomic
 from tests.s3_server import S3Proxy

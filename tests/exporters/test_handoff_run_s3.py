@@ -14,9 +14,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from app.pipeline import IngestRequest, run_ingest
+from app.settings import Settings
 from eidflow.errors import DeliveryError
-from eidflow.pipeline import IngestRequest, run_ingest
-from eidflow.settings import Settings
 from exporters import delivery
 from exporters.config import DeliverySettings
 from tests.s3_server import S3Proxy
@@ -114,8 +114,8 @@ def test_ingest_reads_manifests_from_s3_and_names_a_missing_one(
 DIES_AFTER_THE_S3_RECEIPT = """
 import os, signal, sys
 from pathlib import Path
-from eidflow.pipeline import IngestRequest, run_ingest
-from eidflow.settings import Settings
+from app.pipeline import IngestRequest, run_ingest
+from app.settings import Settings
 from exporters import delivery
 
 def killed(run_dir, data):  # the S3 receipt is up; the local one is never written

@@ -9,9 +9,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from app.settings import load_settings
 from eidflow import schema
 from eidflow.errors import ConfigError
-from eidflow.settings import load_settings
 from exporters import report
 from exporters.config import MAX_REPORT_ROWS_PER_SHEET, ReportSettings
 from exporters.report import write_report

@@ -15,9 +15,9 @@ import boto3
 import pytest
 from click.testing import CliRunner, Result
 
-from eidflow.cli import main
+from app.cli import main
 from eidflow.ledger import open_ledger
-from exporters.config import S3Settings
+from eidflow.s3 import S3Settings
 from tests.ledger.helpers import devices, eid
 from tests.s3_server import S3Proxy
 
@@ -153,7 +153,7 @@ def test_a_failed_resend_delivery_exits_3_and_can_be_run_again(
 DIES_DELIVERING = """
 import os, signal, sys
 from exporters import delivery
-from eidflow.cli import main
+from app.cli import main
 
 def killed(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)

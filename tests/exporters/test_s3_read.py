@@ -5,10 +5,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from app.settings import Settings
 from eidflow.errors import ManifestError
-from eidflow.s3 import parse_url, read_object
-from eidflow.settings import Settings
-from exporters.config import DeliverySettings, S3Settings
+from eidflow.s3 import S3Settings, parse_url, read_object
+from exporters.config import DeliverySettings
 from tests.s3_server import S3Proxy
 
 

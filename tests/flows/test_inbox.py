@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from eidflow.errors import ConfigError
-from exporters.config import S3Settings
+from eidflow.s3 import S3Settings
 from flows import artifacts, inbox
 from flows.inbox import archive, inbox_lock, list_arrivals, quarantine
 from tests.s3_server import S3Proxy

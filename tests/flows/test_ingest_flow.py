@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from prefect.artifacts import Artifact
 
-from eidflow.pipeline import IngestRequest, run_ingest
-from eidflow.settings import load_settings
+from app.pipeline import IngestRequest, run_ingest
+from app.settings import load_settings
 from flows.ingest import IngestParameters, ingest_manifests
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.pipeline import IngestRequest, run_ingest
+from app.settings import load_settings
 from eidflow.ledger import open_ledger
-from eidflow.pipeline import IngestRequest, run_ingest
-from eidflow.settings import load_settings
 from flows.reconcile import ReconcileParameters, reconcile_pending
 from tests.flows.tenant import (
     GROUP_ID,

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from eidflow.settings import load_settings
+from app.settings import load_settings
 from flows.serve import build_deployments, serve, server_problem
 from tests.flows.tenant import Device, manifest_csv, write_config
 

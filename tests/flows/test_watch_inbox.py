@@ -12,7 +12,7 @@ import pytest
 from prefect.artifacts import Artifact
 
 from eidflow.ledger import open_ledger
-from exporters.config import S3Settings
+from eidflow.s3 import S3Settings
 from flows.inbox import inbox_lock
 from flows.watch import WatchParameters, watch_inbox
 from tests.flows.tenant import GROUP_ID, Device, manifest_csv, write_config

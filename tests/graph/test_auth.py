@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.settings import load_settings
 from eidflow import schema
 from eidflow.errors import ConfigError
 from eidflow.graph import (
@@ -16,7 +17,6 @@ from eidflow.graph import (
     list_entra_devices,
     msal_token_provider,
 )
-from eidflow.settings import load_settings
 from tests.entra_emulator import EntraEmulator, make_app_certificate
 from tests.graph_emulator import GraphEmulator
 

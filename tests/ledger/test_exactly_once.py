@@ -153,7 +153,7 @@ def test_concurrent_ingests_on_overlapping_manifests(
 
 DIES_BEFORE_ITS_SUMMARY = """
 import os, signal, sys
-from eidflow import cli, pipeline
+from app import cli, pipeline
 
 def killed(run_dir, summary):  # files written, receipt written; summary.json never is
     os.kill(os.getpid(), signal.SIGKILL)
@@ -201,7 +201,7 @@ def test_a_run_killed_before_its_summary_is_void_whatever_its_folder_path(
 
 STOPS_AFTER_ITS_CLAIM = """
 import os, signal, sys
-from eidflow import cli, pipeline
+from app import cli, pipeline
 
 emit = pipeline.emit_files
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from eidflow.cli import main
+from app.cli import main
 from eidflow.ledger import claims, db
 from tests.ledger.helpers import eid
 

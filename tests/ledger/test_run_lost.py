@@ -108,8 +108,8 @@ def test_a_run_settled_while_its_files_were_copied_writes_no_receipt(
     """The session drops while the files go to the outbox, and another run settles this
     one and takes its EIDs: the receipt, which would make the copied files count, is not
     written, and the run stops."""
-    from eidflow.pipeline import IngestRequest, run_ingest
-    from eidflow.settings import Settings
+    from app.pipeline import IngestRequest, run_ingest
+    from app.settings import Settings
     from exporters import delivery
 
     (tmp_path / "m.csv").write_text(f"Serial Number,EID\nS1,{eid(1)}\n")

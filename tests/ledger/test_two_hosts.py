@@ -22,7 +22,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from exporters.config import S3Settings
+from eidflow.s3 import S3Settings
 from tests.cli import user_env
 from tests.ledger.helpers import eid
 from tests.s3_server import aws_credentials, moto_server, s3_bucket, s3_endpoint
@@ -34,7 +34,7 @@ DEVICES = 120
 # The child is ``eidflow`` with one function wrapped to SIGKILL the process at a boundary.
 KILLED_AT = """
 import os, signal, sys
-from eidflow import cli, pipeline
+from app import cli, pipeline
 from exporters import delivery
 
 def kill():

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from app.settings import load_settings
 from eidflow import schema
 from eidflow.errors import ManifestError
-from eidflow.settings import load_settings
 from parsers import ManifestProfile, ParserSettings, read_manifest
 from parsers.columns import normalise_header
 from tests.parsers.fixtures import VALID_EID, xlsx_bytes

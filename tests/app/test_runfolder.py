@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from eidflow.errors import ConfigError
-from eidflow.runfolder import (
+from app.runfolder import (
     is_complete,
     new_run_id,
     prepare_run_dir,
     release_run_dir,
     write_summary,
 )
+from eidflow.errors import ConfigError
 
 
 def test_a_folder_is_complete_only_with_its_summary(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from app.settings import load_settings
 from eidflow.errors import ConfigError
-from eidflow.settings import load_settings
 from tests.cli import eidflow
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 GROUP = "3f1c7a52-8d4e-4b2a-9c61-0e5d7b8a4f20"
 
 

@@ -21,57 +21,24 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from eidflow.core.config import ReconcileSettings
 from eidflow.errors import ConfigError
 from eidflow.graph.config import GraphSettings
+from eidflow.ledger.config import LedgerSettings
 from exporters.config import DeliverySettings, EntraSettings, OperatorProfile, ReportSettings
 from flows.config import FlowSettings
 from parsers.config import ParserSettings
 
 DEFAULT_CONFIG_FILE = "eidflow.toml"
-LEDGER_FILE = "ledger.db"  # in the per-user data folder, when no setting names a ledger
 ENV_PREFIX = "EIDFLOW_"
 # EIDFLOW_* variables that are not settings: where a Prefect worker finds the checkout.
 ENV_NOT_SETTINGS = frozenset({"EIDFLOW_HOME"})
-
-
-def default_ledger_url() -> str:
-    """The per-user ledger (``~/.local/share/eidflow/ledger.db`` on Linux): the same one
-    from whichever folder eidflow runs, never a new one in the current folder."""
-    import platformdirs
-
-    folder = Path(platformdirs.user_data_dir("eidflow", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / LEDGER_FILE}"
-
-
-class LedgerSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # A relative sqlite:/// path in eidflow.toml is relative to that file's folder.
-    url: str = Field(default_factory=default_ledger_url)
 
 
 class OutputSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     runs_dir: Path = Path("runs")
-
-
-class ReconcileSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # eSIM provisioning through Intune needs Windows 11 22H2 (build 22621) or later.
-    min_os_version: str = "10.0.22621"
-
-    @field_validator("min_os_version")
-    @classmethod
-    def _windows_version(cls, value: str) -> str:
-        # Compared part by part as at most four numbers (core/reconcile.py version_key).
-        if not re.fullmatch(r"\d+(\.\d+){1,3}", value.strip()):
-            raise ValueError(
-                f"{value!r} is not a Windows version; write dotted numbers, e.g. 10.0.22621"
-            )
-        return value.strip()
 
 
 class Settings(BaseSettings):

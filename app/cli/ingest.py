@@ -1,11 +1,7 @@
-"""The ``eidflow`` command line. Exit codes: 0 ok, 1 a manifest was unreadable, 2 usage, 3 run failed.
-
-User mistakes are printed as one line each on stderr, never as a traceback.
-"""
+"""``eidflow ingest``: manifests in, a complete run folder out."""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -13,64 +9,10 @@ from typing import Any
 
 import click
 
-from eidflow.errors import (
-    EXIT_INTERRUPTED,
-    EXIT_RUN_FAILED,
-    EXIT_USAGE,
-    ConfigError,
-    EidflowError,
-)
-
-VOID = (
-    "A run folder with summary.json is complete (its files count as handed off); one"
-    " without it is void: the next run hands its EIDs off."
-)
+from eidflow.errors import ConfigError
 
 
-class EidflowGroup(click.Group):
-    """Turns every :class:`EidflowError` into its message and exit code; so too a file
-    that cannot be written (a full disk, permissions) and Ctrl-C, which stop a run."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except EidflowError as error:
-            click.echo(f"eidflow: {error}", err=True)
-            ctx.exit(error.exit_code)
-        except OSError as error:
-            where = f"{error.filename}: " if error.filename else ""
-            what = error.strerror or str(error)
-            click.echo(
-                f"eidflow: {where}{what}. The command stopped. {VOID} Free space or fix the"
-                " permissions, then run it again.",
-                err=True,
-            )
-            ctx.exit(EXIT_RUN_FAILED)
-        except KeyboardInterrupt:
-            click.echo(f"\neidflow: interrupted. {VOID}", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
-
-
-@click.group(cls=EidflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="eidflow")
-def main() -> None:
-    """From eSIM PC shipment manifests to operator hand-off files and Entra static groups."""
-    _log_to_stderr()
-
-
-def _log_to_stderr() -> None:
-    """What eidflow's modules log for people (a new ledger, a dead run settled) goes to
-    stderr as one line each, like its errors."""
-    logger = logging.getLogger("eidflow")
-    if not any(getattr(handler, "eidflow_cli", False) for handler in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("eidflow: %(message)s"))
-        handler.eidflow_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
-
-
-@main.command()
+@click.command()
 @click.argument("manifests", nargs=-1, required=True)
 @click.option(
     "--inventory", help='Intune "All devices" export (DevicesWithInventory CSV, or its zip).'
@@ -125,8 +67,8 @@ def ingest(
     progress: bool | None,
 ) -> None:
     """Validate, deduplicate and reconcile MANIFEST files; write the run folder."""
-    from eidflow.pipeline import IngestRequest
-    from eidflow.settings import load_settings
+    from app.pipeline import IngestRequest
+    from app.settings import load_settings
 
     if os.environ.get("PREFECT_API_URL"):
         # A Prefect server is configured: run as a flow so that the run shows in its UI.
@@ -156,7 +98,7 @@ def ingest(
             ) from None
     else:
         # No server: call the same steps directly; an ephemeral Prefect server costs seconds.
-        from eidflow.pipeline import run_ingest
+        from app.pipeline import run_ingest
 
         overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
         settings = load_settings(config_file, **overrides)
@@ -164,7 +106,7 @@ def ingest(
             list(manifests), inventory, entra_devices, out_dir, oem_profile, reprocess, new_ledger
         )
         if progress if progress is not None else sys.stderr.isatty():
-            from eidflow.progress import ProgressSteps
+            from app.progress import ProgressSteps
 
             with ProgressSteps() as steps:
                 result = run_ingest(request, settings, steps=steps)
@@ -203,27 +145,3 @@ def _one_line_summary(summary: dict[str, Any], run_dir: Path) -> str:
         f"run {summary['run_id']}: {summary['counts']['rows']} rows ({parts}) -> {run_dir}"
         f" (ledger {summary.get('ledger', '')})"
     )
-
-
-def _register_optional_commands() -> None:
-    """Commands that live beside the code they drive."""
-    try:
-        from eidflow.cli_ledger import history, ledger_group, resend, show
-    except ImportError:
-        pass
-    else:
-        main.add_command(ledger_group)
-        main.add_command(history)
-        main.add_command(show)
-        main.add_command(resend)
-    try:
-        from flows.serve import serve
-    except ImportError:
-        pass
-    else:
-        main.add_command(serve)
-
-
-_register_optional_commands()
-
-__all__ = ["EXIT_USAGE", "main"]

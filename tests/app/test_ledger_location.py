@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.cli import eidflow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def quick_start_arguments() -> list[str]:

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from eidflow import schema
 from tests.cli import eidflow, user_env
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 DELL = SAMPLES / "dell-asn-PO-2026-1187.xlsx"
 LENOVO = SAMPLES / "lenovo-shipment-4401190.csv"
 INVENTORY = SAMPLES / "DevicesWithInventory_2026-11-27.csv"
@@ -261,7 +261,7 @@ def test_a_bad_run_setting_exits_2_and_leaves_no_run_folder(
 DISK_FILLS_UP = """
 import errno, os, sys
 from exporters import files
-from eidflow import cli
+from app import cli
 
 real = files.atomic_path
 
@@ -444,7 +444,7 @@ from eidflow import __main__ as entry
 real = builtins.__import__
 
 def interrupted(name, *args, **kwargs):
-    if name == "eidflow.cli":  # Ctrl-C lands while the command line is being imported
+    if name == "app.cli":  # Ctrl-C lands while the command line is being imported
         raise KeyboardInterrupt
     return real(name, *args, **kwargs)
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy
 from click.testing import CliRunner, Result
 
-from eidflow.cli import main
+from app.cli import main
 from eidflow.identifiers.eid import format as printed
 from eidflow.ledger import liveness, open_ledger, queries
 from eidflow.ledger import resend as resending

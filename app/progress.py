@@ -16,7 +16,7 @@ STEPS = ("read-references", "read", "validate", "reconcile", "dedupe", "emit", "
 
 
 class ProgressSteps:
-    """A step runner (see ``eidflow.pipeline.StepRunner``) that shows each step as it runs."""
+    """A step runner (see ``app.pipeline.StepRunner``) that shows each step as it runs."""
 
     def __init__(self) -> None:
         self._progress = Progress(

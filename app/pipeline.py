@@ -23,6 +23,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import parsers
+from app.runfolder import (
+    InputRecord,
+    build_summary,
+    complete_run_ids,
+    new_run_id,
+    prepare_run_dir,
+    release_run_dir,
+    write_summary,
+)
+from app.settings import Settings
 from eidflow import schema
 from eidflow.codes import IntuneState, Reason, Status, WarningCode
 from eidflow.core import dedupe, reconcile, validate
@@ -35,16 +45,6 @@ from eidflow.errors import (
     ManifestError,
 )
 from eidflow.ledger import DeadRun, Ledger, SqlLedger, Target, open_ledger, settle
-from eidflow.runfolder import (
-    InputRecord,
-    build_summary,
-    complete_run_ids,
-    new_run_id,
-    prepare_run_dir,
-    release_run_dir,
-    write_summary,
-)
-from eidflow.settings import Settings
 from exporters import decisions as decisions_file
 from exporters import delivery, entra, operator, report
 from exporters.files import OutputFile

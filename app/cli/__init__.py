@@ -1,0 +1,88 @@
+"""The ``eidflow`` command line. Exit codes: 0 ok, 1 a manifest was unreadable, 2 usage, 3 run failed.
+
+User mistakes are printed as one line each on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from eidflow.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_RUN_FAILED,
+    EXIT_USAGE,
+    EidflowError,
+)
+
+VOID = (
+    "A run folder with summary.json is complete (its files count as handed off); one"
+    " without it is void: the next run hands its EIDs off."
+)
+
+
+class EidflowGroup(click.Group):
+    """Turns every :class:`EidflowError` into its message and exit code; so too a file
+    that cannot be written (a full disk, permissions) and Ctrl-C, which stop a run."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EidflowError as error:
+            click.echo(f"eidflow: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            what = error.strerror or str(error)
+            click.echo(
+                f"eidflow: {where}{what}. The command stopped. {VOID} Free space or fix the"
+                " permissions, then run it again.",
+                err=True,
+            )
+            ctx.exit(EXIT_RUN_FAILED)
+        except KeyboardInterrupt:
+            click.echo(f"\neidflow: interrupted. {VOID}", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=EidflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="eidflow")
+def main() -> None:
+    """From eSIM PC shipment manifests to operator hand-off files and Entra static groups."""
+    _log_to_stderr()
+
+
+def _log_to_stderr() -> None:
+    """What eidflow's modules log for people (a new ledger, a dead run settled) goes to
+    stderr as one line each, like its errors."""
+    logger = logging.getLogger("eidflow")
+    if not any(getattr(handler, "eidflow_cli", False) for handler in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("eidflow: %(message)s"))
+        handler.eidflow_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+
+
+def _register_optional_commands() -> None:
+    """Commands that live beside the code they drive."""
+    from app.cli.ingest import ingest
+    from app.cli.ledger import ledger_group
+    from app.cli.questions import history, show
+    from app.cli.resend import resend
+
+    for command in (ingest, history, show, resend, ledger_group):
+        main.add_command(command)
+    try:
+        from flows.serve import serve
+    except ImportError:
+        pass
+    else:
+        main.add_command(serve)
+
+
+_register_optional_commands()
+
+__all__ = ["EXIT_USAGE", "main"]

@@ -1,0 +1,58 @@
+"""What the ledger commands share: their options, and how they reach settings and ledger.
+
+Heavy libraries are imported where used: ``--help``, ``history`` and ``show`` start
+without pandas (and ``--help`` without the settings' libraries).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from eidflow.ledger import parse
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+    from eidflow.ledger import SqlLedger
+    from eidflow.ledger.db import Connection
+
+ledger_option = click.option(
+    "--ledger", "ledger_url", help="sqlite:///path or postgresql://… (default: from eidflow.toml)."
+)
+config_option = click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="eidflow.toml."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+
+
+def settings_from(config_file: Path | None, ledger_url: str | None) -> Settings:
+    from app.settings import load_settings
+
+    overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
+    return load_settings(config_file, **overrides)
+
+
+def open_for_run(config_file: Path | None, ledger_url: str | None) -> tuple[Settings, SqlLedger]:
+    """Settings and the ledger, for a command that begins a run: that settles dead runs,
+    so the ledger asks where a dead run delivered whether it handed its files off."""
+    from app.pipeline import reached_target
+    from eidflow.ledger import open_ledger
+
+    settings = settings_from(config_file, ledger_url)
+    target = reached_target(settings)
+    return settings, open_ledger(settings.ledger.url, target=target, create=False)
+
+
+def ask(config_file: Path | None, ledger_url: str | None) -> Connection:
+    """A connection to the ledger, for a question (nothing is written, nothing created)."""
+    from eidflow.ledger.connect import open_database
+
+    settings = settings_from(config_file, ledger_url)
+    return open_database(parse(settings.ledger.url), create=False).connection
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))

@@ -1,0 +1,164 @@
+"""``eidflow history`` and ``eidflow show``: asking the ledger, as tables or ``--json``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from app.cli.options import ask, config_option, json_option, ledger_option, print_json
+from eidflow.errors import EXIT_INPUT_UNREADABLE
+from eidflow.ledger import queries
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@click.command()
+@ledger_option
+@config_option
+@json_option
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many runs, newest first.",
+)
+def history(ledger_url: str | None, config_file: Path | None, as_json: bool, limit: int) -> None:
+    """Runs, the manifests they received and their hand-offs, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    connection = ask(config_file, ledger_url)
+    try:
+        with connection.transaction():
+            runs = queries.history(connection, limit)
+    finally:
+        connection.close()
+    if as_json:
+        print_json({"runs": runs})
+        return
+    table = Table(title="eidflow runs (newest first)")
+    for header in ("run", "started (UTC)", "kind", "state", "manifests", "rows", "hand-offs"):
+        table.add_column(header, overflow="fold")
+    for run in runs:
+        manifests = "\n".join(
+            f"{Path(item['name']).name} ({item['rows']} rows, sha256 {item['sha256'][:12]})"
+            for item in run["manifests"]
+        )
+        handoffs = "\n".join(
+            f"{operator}: " + ", ".join(f"{count} {state}" for state, count in states.items())
+            for operator, states in run["handoffs"].items()
+        )
+        rows = run["counts"].get("rows", "")
+        table.add_row(
+            run["run_id"],
+            run["started_at"][:19],
+            run["kind"],
+            run["state"],
+            manifests or "-",
+            str(rows),
+            handoffs or "-",
+        )
+    Console().print(table)
+
+
+@click.command()
+@click.argument("key")
+@ledger_option
+@config_option
+@json_option
+def show(key: str, ledger_url: str | None, config_file: Path | None, as_json: bool) -> None:
+    """Where an EID or serial number came from, to whom it went, its Intune state and groups."""
+    connection = ask(config_file, ledger_url)
+    try:
+        with connection.transaction():
+            stories = [
+                queries.device_story(connection, eid) for eid in queries.find_eids(connection, key)
+            ]
+    finally:
+        connection.close()
+    if as_json:
+        print_json({"key": key, "devices": stories})
+    elif stories:
+        from rich.console import Console
+
+        console = Console()
+        for story in stories:
+            _print_story(console, story)
+    if not stories:
+        click.echo(
+            f"eidflow: {key!r} is not in the ledger (no such EID or serial number).", err=True
+        )
+        sys.exit(EXIT_INPUT_UNREADABLE)
+
+
+def _print_story(console: Console, story: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    device = story["device"]
+    facts = Table(title=f"EID {device['eid']}", show_header=False)
+    facts.add_column("field", style="bold")
+    facts.add_column("value")
+    for label, value in (
+        ("serial number", device.get("serial_number", "")),
+        ("IMEI", device.get("imei", "")),
+        ("model", " ".join(filter(None, (device.get("manufacturer"), device.get("model"))))),
+        ("first seen", f"{device.get('source_file', '')} row {device.get('row', '')}"),
+        ("first run", f"{device.get('first_run', '')} at {device.get('first_seen_at', '')}"),
+        ("manifest sha256", device.get("manifest_sha256") or ""),
+        ("Intune state", f"{device.get('intune_state', '')} {device.get('entra_object_id', '')}"),
+    ):
+        facts.add_row(label, str(value))
+    console.print(facts)
+    _print_lines(
+        console,
+        "hand-offs",
+        [_handoff_line(line) for line in story["handoffs"]],
+        ("operator", "state", "run", "when", "file", "re-send"),
+    )
+    _print_lines(
+        console,
+        "Intune state history",
+        story["intune_states"],
+        ("recorded_at", "intune_state", "entra_object_id", "run_id"),
+    )
+    _print_lines(
+        console, "group memberships", story["groups"], ("group_id", "entra_object_id", "added_at")
+    )
+
+
+def _handoff_line(line: dict[str, Any]) -> dict[str, str]:
+    when = f"staged {line['staged_at']}"
+    if line["delivered_at"]:
+        when += f"\ndelivered {line['delivered_at']}"
+    if line["released_at"]:
+        when += f"\nreleased {line['released_at']}"
+    again = f"{line['resend_reason']} ({line['requested_by']})" if line["resend_reason"] else ""
+    return {
+        "operator": line["operator"],
+        "state": line["state"],
+        "run": line["run_id"],
+        "when": when,
+        "file": "\n".join(Path(path).name for path in line["file"].split("; ") if path),
+        "re-send": again,
+    }
+
+
+def _print_lines(
+    console: Console, title: str, lines: list[dict[str, Any]], keys: tuple[str, ...]
+) -> None:
+    if not lines:
+        console.print(f"{title}: none")
+        return
+    from rich.table import Table
+
+    table = Table(title=title)
+    for key in keys:
+        table.add_column(key.replace("_", " "), overflow="fold")
+    for line in lines:
+        table.add_row(*(str(line.get(key) or "") for key in keys))
+    console.print(table)

@@ -1,0 +1,204 @@
+"""``eidflow resend``: hand devices to an operator again, on purpose, with a reason."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from app.cli.options import config_option, json_option, ledger_option, open_for_run, print_json
+from eidflow import __version__
+from eidflow.errors import ConfigError
+from eidflow.identifiers import InvalidChecksum, ValidationError
+from eidflow.identifiers import eid as eid_rules
+from eidflow.ledger import queries
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from app.pipeline import RunInProgress
+    from app.settings import Settings
+    from eidflow.ledger import SqlLedger
+    from eidflow.ledger import resend as resending
+    from exporters.config import OperatorProfile
+
+
+@click.command()
+@click.argument("keys", nargs=-1, required=True)
+@click.option(
+    "--operator", "operator_name", required=True, help="The operator profile to re-send to."
+)
+@click.option("--reason", default="", help="Why (recorded in the ledger). Required.")
+@click.option("--by", "requested_by", default="", help="Who asks (default: the login name).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="The run folder.")
+@ledger_option
+@config_option
+@json_option
+def resend(
+    keys: tuple[str, ...],
+    operator_name: str,
+    reason: str,
+    requested_by: str,
+    out_dir: Path | None,
+    ledger_url: str | None,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Hand EIDs (or serial numbers) to an operator again, on purpose, with a reason."""
+    if not reason.strip():
+        raise click.UsageError("a re-send needs --reason TEXT; it is recorded in the ledger.")
+    settings, ledger = open_for_run(config_file, ledger_url)
+    try:
+        summary = _resend(
+            settings,
+            ledger,
+            keys,
+            operator_name,
+            reason.strip(),
+            requested_by or getpass.getuser(),
+            out_dir,
+        )
+    finally:
+        ledger.close()
+    if as_json:
+        print_json(summary)
+    else:
+        click.echo(
+            f"run {summary['run_id']}: re-sent {summary['counts']['rows']} EID(s) to "
+            f"{operator_name} -> {summary['run_dir']}"
+        )
+
+
+def _resend(
+    settings: Settings,
+    ledger: SqlLedger,
+    keys: tuple[str, ...],
+    operator_name: str,
+    reason: str,
+    requested_by: str,
+    out_dir: Path | None,
+) -> dict[str, Any]:
+    """Write the re-send run and deliver it like an ingest's hand-off: the re-send lines
+    are staged first, delivered once the receipt and summary.json are written, released
+    if the delivery fails; a re-send killed midway is settled like any dead run."""
+    from app.pipeline import RunInProgress
+    from app.runfolder import new_run_id, prepare_run_dir
+    from eidflow.ledger import resend as resending
+    from exporters.delivery import destination_of
+
+    profiles = {profile.name: profile for profile in settings.operators}
+    if operator_name not in profiles:
+        raise ConfigError(
+            f"no operator profile {operator_name!r}.",
+            todo=f"Choose one of: {', '.join(sorted(profiles))} ([[operators]] in eidflow.toml).",
+        )
+    with ledger.read() as connection:
+        eids = _resolve(connection, keys)
+        handoff = resending.handoff_frame(connection, eids, operator_name)
+    started_at = datetime.now(UTC)
+    run_id = new_run_id(started_at)
+    run_dir = prepare_run_dir(out_dir, settings.output.runs_dir, run_id)
+    destination = destination_of(settings.delivery, run_dir, run_id)
+    ledger.begin_run(run_id, str(run_dir.resolve()), kind="resend", destination=destination)
+    run = RunInProgress(ledger, run_id, run_dir, destination, started_at)
+    request = resending.Request(operator_name, reason, requested_by)
+    try:
+        resending.claim_resend(ledger, run_id, request, handoff)
+        summary, handed = _write_and_deliver(
+            settings, handoff, profiles[operator_name], request, run
+        )
+    except Exception as error:  # released, unless its file reached S3 or the outbox
+        run.fail(settings, error)
+        raise
+    ledger.mark_delivered(run_id, operator_name, handed)
+    ledger.finish_run(run_id)
+    return summary | {"run_dir": str(run_dir)}
+
+
+def _write_and_deliver(
+    settings: Settings,
+    handoff: pd.DataFrame,
+    profile: OperatorProfile,
+    request: resending.Request,
+    run: RunInProgress,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The operator files, delivered (``receipt.json``), then ``summary.json`` last.
+
+    Returns the summary and the operator files handed off."""
+    from app.runfolder import write_summary
+    from eidflow.errors import DeliveryError
+    from exporters import delivery
+    from exporters.operator import write_operator_files
+
+    run_dir, run_id, started_at = run.run_dir, run.run_id, run.started_at
+    outputs = write_operator_files(handoff, profile, run_dir, run_id)
+    handed = [output.as_dict() for output in outputs]
+    counts = {"rows": len(handoff), "by_operator": {request.operator: len(handoff)}}
+    run.ledger.start_delivery(run_id, counts)
+    run.delivering = True
+    try:
+        still_live = functools.partial(run.ledger.confirm_live, run_id)
+        outputs += delivery.deliver(run_dir, outputs, run_id, settings.delivery, still_live)
+    except DeliveryError as error:
+        raise DeliveryError(
+            error.what,
+            todo="No receipt was written: this re-send is void and the ledger records it as"
+            " not delivered. Fix the cause (network, credentials, bucket policy), then run"
+            " the same eidflow resend again.",
+        ) from None
+    summary: dict[str, Any] = {
+        "run_id": run_id,
+        "kind": "resend",
+        "eidflow_version": __version__,
+        "started_at": started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "exit_status": 0,
+        "resend": {
+            "operator": request.operator,
+            "reason": request.reason,
+            "requested_by": request.requested_by,
+        },
+        "inputs": [],
+        "counts": counts,
+        "outputs": [output.as_dict() for output in outputs],
+    }
+    run.ledger.confirm_live(run_id)
+    write_summary(run_dir, summary)
+    return summary, handed
+
+
+def _resolve(connection: Any, keys: tuple[str, ...]) -> list[str]:
+    eids: list[str] = []
+    for key in keys:
+        _refuse_mistyped_eid(key)
+        found = queries.find_eids(connection, key)
+        if not found:
+            raise ConfigError(
+                f"{key!r} is not in the ledger.", todo="Check the EID or serial number."
+            )
+        eids += [eid for eid in found if eid not in eids]
+    return eids
+
+
+def _refuse_mistyped_eid(key: str) -> None:
+    """32 digits are taken for an EID (``queries.find_eids``): say so when they cannot be one."""
+    number = eid_rules.compact(key)
+    if len(number) != eid_rules.LENGTH or not number.isdigit():
+        return
+    try:
+        eid_rules.validate(key)
+    except InvalidChecksum:
+        raise ConfigError(
+            f"{key!r} looks like an EID, but its check digits ({number[-2:]}) do not match"
+            " its other 30 digits: a digit is mistyped.",
+            todo="Copy the EID again from the manifest or the hand-off file.",
+        ) from None
+    except ValidationError as error:
+        raise ConfigError(
+            f"{key!r} looks like an EID, but is not one: {error}.",
+            todo="Copy the EID again from the manifest or the hand-off file.",
+        ) from None
