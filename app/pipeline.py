@@ -74,6 +74,7 @@ class IngestRequest:
     oem_profile: str | None = None
     reprocess: bool = False  # read manifests the ledger has processed before, again
     new_ledger: bool = False  # the output root's earlier runs are not this ledger's, on purpose
+    run_id: str | None = None  # chosen by the caller (a flow names its run after it); else new
 
 
 @dataclass
@@ -283,7 +284,7 @@ def run_ingest(
     inventory, entra_devices, references = steps(
         "read-references", read_references, request, settings, io=True
     )
-    run_id = new_run_id(started_at)
+    run_id = request.run_id or new_run_id(started_at)
     # The ledger first: a ledger that cannot be opened leaves no empty run folder behind.
     ledger = open_ledger(settings.ledger.url, target=reached_target(settings))
     try:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.runfolder import new_run_id, prepare_run_dir, write_summary
 from app.settings import Settings
@@ -32,7 +32,7 @@ from eidflow.graph import (
 from eidflow.ledger import open_ledger
 from exporters.entra import write_entra_files
 from exporters.files import OutputFile
-from flows import artifacts, pending
+from flows import artifacts, pending, runs
 from flows.retries import IO_RETRIES
 from flows.settings_loader import load_flow_settings
 
@@ -50,6 +50,11 @@ class ReconcileParameters(BaseModel):
     inventory: str | None = None  # an Intune export instead of [flows] inventory / Graph
     entra_devices: str | None = None
     apply_memberships: bool | None = None  # None: [graph] apply_memberships
+
+    @field_validator("ledger_url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        return runs.refuse_secret_url(value, "ledger_url")
 
 
 @dataclass
@@ -137,10 +142,24 @@ def record_in_ledger(
 
 
 @flow(name=FLOW_NAME)
-def reconcile_pending(parameters: ReconcileParameters | None = None) -> ReconcileOutcome:
-    """Check handed-off devices against a fresh inventory; list and add the enrolled ones."""
+def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
+    """Check handed-off devices against a fresh inventory; list and add the enrolled ones.
+    Ends Failed when Graph refused some memberships (they come back the next day)."""
     parameters = parameters or ReconcileParameters()
     settings = load_flow_settings(parameters.config_file, parameters.ledger_url)
+    with runs.logs_in_run():
+        outcome = _reconcile(parameters, settings)
+    if outcome.membership_failures:
+        return runs.failed_state(
+            f"run {outcome.run_id}: Graph refused {len(outcome.membership_failures)} of"
+            f" {len(outcome.new_members)} group membership(s); they are tried again on the"
+            " next run. The flow run's log says why for each.",
+            outcome,
+        )
+    return outcome
+
+
+def _reconcile(parameters: ReconcileParameters, settings: Settings) -> ReconcileOutcome:
     apply = (
         settings.graph.apply_memberships
         if parameters.apply_memberships is None
@@ -154,6 +173,7 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Reconcil
         )
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
+    runs.name_run(run_id)
     log = get_run_logger()
     progress = artifacts.Progress(FLOW_NAME, steps=5)
     waiting: pd.DataFrame = load_pending(settings)

@@ -65,6 +65,7 @@ def build_deployments(settings: Settings, config_file: str | None) -> list[Any]:
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron, Interval
 
+    from flows.automations import RETRY_TAG
     from flows.ingest import ingest_manifests
     from flows.reconcile import reconcile_pending
     from flows.watch import watch_inbox
@@ -99,7 +100,7 @@ def build_deployments(settings: Settings, config_file: str | None) -> list[Any]:
         ),
         ingest_manifests.to_deployment(
             "manual",
-            tags=["eidflow"],
+            tags=["eidflow", RETRY_TAG],
             description="Ingest the manifests given as parameters (bulk purchases)",
         ),
     ]
@@ -129,8 +130,12 @@ def serve(config_file: Path | None, limit: int | None) -> None:
     except EidflowError as error:
         click.echo(f"eidflow: {error}", err=True)
         sys.exit(error.exit_code)
+    import os
+
     import prefect
 
+    # The flow runs are subprocesses of this one: they send heartbeats at this pace.
+    os.environ["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = str(settings.flows.heartbeat_seconds)
     prefect.serve(*deployments, limit=limit)
 
 

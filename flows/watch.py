@@ -16,12 +16,13 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.pipeline import IngestRequest, RunResult
+from app.runfolder import new_run_id
 from app.settings import Settings
 from eidflow.ledger import open_ledger
-from flows import inbox
+from flows import inbox, runs
 from flows.ingest import ingest_with_artifacts
 from flows.retries import IO_RETRIES
 from flows.settings_loader import load_flow_settings
@@ -39,6 +40,11 @@ class WatchParameters(BaseModel):
     config_file: str | None = None
     ledger_url: str | None = None
 
+    @field_validator("ledger_url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        return runs.refuse_secret_url(value, "ledger_url")
+
 
 @dataclass
 class InboxOutcome:
@@ -50,6 +56,27 @@ class InboxOutcome:
     left_for_next_run: list[str] = field(default_factory=list)  # unreadable for now
     already_processed: list[str] = field(default_factory=list)
     skipped_busy: bool = False  # another run held the inbox
+    held_rows: int = 0  # rows another run not finished had claimed (their files stay)
+    unreadable_for_now: int = 0  # files left in the inbox because they could not be read
+
+    def left_undone(self) -> list[str]:
+        """What this run could not do, one phrase each: why its flow run ends Failed."""
+        undone = []
+        if self.quarantined:
+            undone.append(f"{len(self.quarantined)} file(s) quarantined")
+        if self.unreadable_for_now:
+            undone.append(
+                f"{self.unreadable_for_now} file(s) unreadable for now, left in the inbox"
+            )
+        if self.held_rows:
+            undone.append(f"{self.held_rows} row(s) held back for a run not finished yet")
+        return undone
+
+    def line(self) -> str:
+        return (
+            f"{len(self.archived)} archived, {len(self.quarantined)} quarantined,"
+            f" {len(self.left_for_next_run)} left for the next run"
+        )
 
 
 @task(name="list-arrivals", **IO)
@@ -83,11 +110,24 @@ def file_away(
 
 
 @flow(name=FLOW_NAME)
-def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
+def watch_inbox(parameters: WatchParameters | None = None) -> Any:
     """Ingest what is new in the inbox, then archive or quarantine each file."""
     parameters = parameters or WatchParameters()
     settings = load_flow_settings(parameters.config_file, parameters.ledger_url)
     inbox_url = parameters.inbox or settings.flows.inbox
+    with runs.logs_in_run():
+        outcome = _watch(inbox_url, settings)
+    undone = outcome.left_undone()
+    if undone:
+        return runs.failed_state(
+            f"run {outcome.run_id or '-'} on {inbox_url}: {'; '.join(undone)} ({outcome.line()});"
+            " the flow run's log says why for each file.",
+            outcome,
+        )
+    return outcome
+
+
+def _watch(inbox_url: str, settings: Settings) -> InboxOutcome:
     log = get_run_logger()
     outcome = InboxOutcome(inbox_url)
     with inbox.inbox_lock(inbox_url) as free:
@@ -108,6 +148,7 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
             return outcome
         result = _ingest(new, settings)
         outcome.run_id, outcome.exit_code = result.run_id, result.exit_code
+        outcome.held_rows = sum(record.claimed_by_running_runs for record in result.inputs)
         records = {record.path: record for record in result.inputs if record.kind == "manifest"}
         for arrival in new:
             record = records.get(arrival.source)
@@ -125,6 +166,7 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
                 continue
             if record is not None and record.transient:
                 outcome.left_for_next_run.append(arrival.source)
+                outcome.unreadable_for_now += 1
                 log.warning(
                     "[run %s] left %s in the inbox for the next run: %s",
                     result.run_id,
@@ -138,13 +180,7 @@ def watch_inbox(parameters: WatchParameters | None = None) -> InboxOutcome:
             _filed(outcome, outcome.quarantined if error else outcome.archived, moved, arrival)
             if error and not inbox.left_in_inbox(arrival, moved):
                 log.warning("[run %s] quarantined %s: %s", result.run_id, arrival.name, error)
-    log.info(
-        "[run %s] %d archived, %d quarantined, %d left for the next run",
-        outcome.run_id,
-        len(outcome.archived),
-        len(outcome.quarantined),
-        len(outcome.left_for_next_run),
-    )
+    log.info("[run %s] %s", outcome.run_id, outcome.line())
     return outcome
 
 
@@ -180,6 +216,7 @@ def _unreadable(arrivals: list[inbox.Arrival], settings: Settings, outcome: Inbo
                 log.warning("quarantined %s: %s", arrival.name, arrival.error)
                 continue
         outcome.left_for_next_run.append(arrival.source)
+        outcome.unreadable_for_now += 1
         log.warning("left %s in the inbox for the next run: %s", arrival.name, arrival.error)
 
 
@@ -190,5 +227,6 @@ def _ingest(new: list[inbox.Arrival], settings: Settings) -> RunResult:
         manifests=[arrival.source for arrival in new],
         inventory=(settings.flows.inventory or None) if file_inventory else None,
         entra_devices=(settings.flows.entra_devices or None) if file_inventory else None,
+        run_id=new_run_id(),
     )
     return ingest_with_artifacts(request, settings, FLOW_NAME)

@@ -67,12 +67,13 @@ def ingest(
     progress: bool | None,
 ) -> None:
     """Validate, deduplicate and reconcile MANIFEST files; write the run folder."""
-    from app.pipeline import IngestRequest
+    from app.pipeline import IngestRequest, RunResult
     from app.settings import load_settings
 
     if os.environ.get("PREFECT_API_URL"):
         # A Prefect server is configured: run as a flow so that the run shows in its UI.
         from flows.ingest import IngestParameters, ingest_manifests
+        from flows.runs import outcome_of
 
         parameters = IngestParameters(
             manifests=list(manifests),
@@ -86,7 +87,7 @@ def ingest(
             new_ledger=new_ledger,
         )
         try:
-            result = ingest_manifests(parameters)
+            result = outcome_of(ingest_manifests(parameters, return_state=True), RunResult)
         except RuntimeError as error:
             if "Failed to reach API" not in str(error):
                 raise

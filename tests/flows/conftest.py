@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.databases import pg_server, pg_url
 from tests.graph_emulator import graph_emulator
 from tests.s3_server import aws_credentials, moto_server, s3_bucket, s3_endpoint, s3_proxy
 
@@ -14,6 +15,8 @@ __all__ = [
     "aws_credentials",
     "graph_emulator",
     "moto_server",
+    "pg_server",
+    "pg_url",
     "s3_bucket",
     "s3_endpoint",
     "s3_proxy",

@@ -12,6 +12,7 @@ from app.pipeline import IngestRequest, run_ingest
 from app.settings import load_settings
 from eidflow.ledger import open_ledger
 from flows.reconcile import ReconcileParameters, reconcile_pending
+from tests.flows.runs import finished
 from tests.flows.tenant import (
     GROUP_ID,
     Device,
@@ -67,7 +68,7 @@ def test_newly_enrolled_devices_join_the_group_through_graph(
     hand_off(tmp_path, config)
     assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED)
 
-    outcome = reconcile_pending(ReconcileParameters(config_file=str(config)))
+    outcome = finished(reconcile_pending, ReconcileParameters(config_file=str(config)))
 
     joined = sorted(d.object_id for d in ENROLLED)
     assert sorted(outcome.recorded_members) == joined
@@ -81,7 +82,7 @@ def test_newly_enrolled_devices_join_the_group_through_graph(
     assert sorted(summary["recorded_members"]) == joined and summary["inventory"] == "graph"
 
     # The next day nothing new has enrolled: nothing is added, the ledger is unchanged.
-    again = reconcile_pending(ReconcileParameters(config_file=str(config)))
+    again = finished(reconcile_pending, ReconcileParameters(config_file=str(config)))
     assert again.new_members == [] and again.recorded_members == []
     assert graph_emulator.groups[GROUP_ID] == {BYSTANDER.object_id, *joined}
     assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED if d not in ENROLLED)
@@ -102,7 +103,7 @@ def test_after_the_group_changes_the_devices_join_the_new_group(
     config = write_config(tmp_path, flows={"inventory_source": "graph"}, graph=graph)
     hand_off(tmp_path, config)
     everyone = sorted(d.object_id for d in SHIPPED)
-    first = reconcile_pending(ReconcileParameters(config_file=str(config)))
+    first = finished(reconcile_pending, ReconcileParameters(config_file=str(config)))
     assert sorted(first.recorded_members) == everyone
     assert graph_emulator.groups[GROUP_ID] == set(everyone)
 
@@ -112,7 +113,7 @@ def test_after_the_group_changes_the_devices_join_the_new_group(
     )
     assert pending_eids(tmp_path, new_group) == sorted(d.eid for d in SHIPPED)
 
-    moved = reconcile_pending(ReconcileParameters(config_file=str(config)))
+    moved = finished(reconcile_pending, ReconcileParameters(config_file=str(config)))
 
     assert moved.pending == len(SHIPPED)
     assert moved.membership == {"added": 4, "already_members": 0, "missing": 0, "failed": 0}
@@ -134,7 +135,7 @@ def test_without_apply_the_lists_are_written_and_devices_stay_pending(tmp_path: 
     )
     hand_off(tmp_path, config)
 
-    outcome = reconcile_pending(ReconcileParameters(config_file=str(config)))
+    outcome = finished(reconcile_pending, ReconcileParameters(config_file=str(config)))
 
     assert sorted(outcome.new_members) == sorted(d.object_id for d in ENROLLED)
     assert listed_members(Path(outcome.run_dir)) == sorted(d.object_id for d in ENROLLED)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +17,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from app.settings import load_settings
 from flows.serve import build_deployments, serve, server_problem
+from tests.flows.prefect_server import clean_env, running_prefect_server, stop
 from tests.flows.tenant import Device, manifest_csv, write_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,64 +70,10 @@ def test_deployments_take_their_schedules_from_the_config(
     assert by_name["ingest-manifests/manual"].schedules in (None, [])
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "EIDFLOW_"))}
-    return (
-        env | {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"} | extra
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``prefect server start`` on a free loopback port, with its own PREFECT_HOME (SQLite)."""
-    tmp_path = tmp_path_factory.mktemp("prefect-server")
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=clean_env(PREFECT_HOME=str(tmp_path / "prefect-home")),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    api_url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + 60
-        while server_problem(api_url, timeout=1):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"prefect server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}"
-                )
-            time.sleep(0.25)
+    with running_prefect_server(tmp_path_factory.mktemp("prefect-server")) as api_url:
         yield api_url
-    finally:
-        stop(process)
-        log.close()
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ from eidflow.ledger import open_ledger
 from eidflow.s3 import S3Settings
 from flows.inbox import inbox_lock
 from flows.watch import WatchParameters, watch_inbox
+from tests.flows.runs import finished
 from tests.flows.tenant import GROUP_ID, Device, manifest_csv, write_config
 from tests.s3_server import REGION, S3Proxy
 
@@ -41,7 +42,12 @@ def test_good_manifest_handed_off_and_archived_bad_one_quarantined(tmp_path: Pat
     (inbox / "dell-asn.xlsx").write_bytes(b"this is not a workbook at all\n")
     config = write_config(tmp_path, flows={"inbox": str(inbox)})
 
-    first = watch_inbox(WatchParameters(config_file=str(config)))
+    first = finished(
+        watch_inbox,
+        WatchParameters(config_file=str(config)),
+        "Failed",  # a person must look at the quarantined file
+        says="1 file(s) quarantined (1 archived, 1 quarantined, 0 left for the next run)",
+    )
 
     assert first.archived == [str(inbox / "archive" / "lenovo-4401190.csv")]
     assert first.quarantined == [str(inbox / "quarantine" / "dell-asn.xlsx")]
@@ -72,13 +78,13 @@ def test_good_manifest_handed_off_and_archived_bad_one_quarantined(tmp_path: Pat
     finally:
         ledger.close()
 
-    second = watch_inbox(WatchParameters(config_file=str(config)))
+    second = finished(watch_inbox, WatchParameters(config_file=str(config)))
     assert (second.run_id, second.archived, second.quarantined) == ("", [], [])
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [first.run_id]
 
     # The same bytes dropped again are recognised by their sha256: archived, no second run.
     (inbox / "lenovo-4401190-resent.csv").write_bytes(good)
-    third = watch_inbox(WatchParameters(config_file=str(config)))
+    third = finished(watch_inbox, WatchParameters(config_file=str(config)))
     assert third.run_id == ""
     assert third.already_processed == [str(inbox / "archive" / "lenovo-4401190-resent.csv")]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [first.run_id]
@@ -94,7 +100,12 @@ def test_s3_inbox(tmp_path: Path, s3_bucket: S3Settings) -> None:
         **{"delivery.s3": {"endpoint_url": s3_bucket.endpoint_url, "region": s3_bucket.region}},
     )
 
-    outcome = watch_inbox(WatchParameters(config_file=str(config)))
+    outcome = finished(
+        watch_inbox,
+        WatchParameters(config_file=str(config)),
+        "Failed",
+        says="1 file(s) quarantined",
+    )
 
     assert outcome.archived == [f"s3://{s3_bucket.bucket}/inbox/archive/ship.csv"]
     assert outcome.quarantined == [f"s3://{s3_bucket.bucket}/inbox/quarantine/empty.csv"]
@@ -124,7 +135,12 @@ def test_a_manifest_s3_fails_to_serve_for_now_stays_in_the_inbox(
     )
     s3_proxy.fail_reads_of, s3_proxy.fail_reads_after = "inbox/flaky.csv", 1  # listed, then 503
 
-    first = watch_inbox(WatchParameters(config_file=str(config)))
+    first = finished(
+        watch_inbox,
+        WatchParameters(config_file=str(config)),
+        "Failed",
+        says="1 file(s) unreadable for now, left in the inbox",
+    )
 
     assert first.archived == [f"s3://{bucket}/inbox/archive/ship.csv"]
     assert (first.quarantined, first.left_for_next_run) == ([], [f"s3://{bucket}/inbox/flaky.csv"])
@@ -134,7 +150,7 @@ def test_a_manifest_s3_fails_to_serve_for_now_stays_in_the_inbox(
     assert flaky[0]["transient"] is True and "SlowDown" in flaky[0]["error"]
 
     s3_proxy.heal()
-    second = watch_inbox(WatchParameters(config_file=str(config)))
+    second = finished(watch_inbox, WatchParameters(config_file=str(config)))
 
     assert second.archived == [f"s3://{bucket}/inbox/archive/flaky.csv"]
     assert sorted(operator_eids(tmp_path / "runs" / second.run_id)) == sorted(d.eid for d in later)
@@ -149,6 +165,6 @@ def test_a_second_run_while_one_holds_the_inbox_leaves_it_alone(tmp_path: Path) 
     config = write_config(tmp_path, flows={"inbox": str(inbox)})
     with inbox_lock(str(inbox)) as mine:
         assert mine
-        outcome = watch_inbox(WatchParameters(config_file=str(config)))
+        outcome = finished(watch_inbox, WatchParameters(config_file=str(config)))
     assert outcome.skipped_busy and outcome.run_id == ""
     assert (inbox / "ship.csv").is_file() and not (tmp_path / "runs").exists()

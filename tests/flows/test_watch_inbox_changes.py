@@ -9,6 +9,7 @@ import pytest
 
 from flows import watch
 from flows.watch import WatchParameters, watch_inbox
+from tests.flows.runs import finished
 from tests.flows.tenant import Device, manifest_csv, write_config
 from tests.flows.test_watch_inbox import operator_eids
 
@@ -31,14 +32,14 @@ def test_a_manifest_rewritten_during_the_run_is_left_for_the_next(
         return result
 
     monkeypatch.setattr(watch, "_ingest", ingest_while_the_oem_rewrites)
-    first = watch_inbox(WatchParameters(config_file=str(config)))
+    first = finished(watch_inbox, WatchParameters(config_file=str(config)))
     monkeypatch.setattr(watch, "_ingest", ingest)
 
     assert (first.archived, first.left_for_next_run) == ([], [str(inbox / "daily.csv")])
     assert sorted(operator_eids(tmp_path / "runs" / first.run_id)) == sorted(
         d.eid for d in first_three
     )
-    second = watch_inbox(WatchParameters(config_file=str(config)))
+    second = finished(watch_inbox, WatchParameters(config_file=str(config)))
     assert second.archived == [str(inbox / "archive" / "daily.csv")]
     assert sorted(operator_eids(tmp_path / "runs" / second.run_id)) == sorted(
         d.eid for d in all_six[3:]
@@ -62,7 +63,9 @@ def test_an_unreadable_file_is_quarantined_and_the_others_go_on(
         return real(path)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    outcome = watch_inbox(WatchParameters(config_file=str(config)))
+    outcome = finished(
+        watch_inbox, WatchParameters(config_file=str(config)), "Failed", says="quarantined"
+    )
 
     assert outcome.archived == [str(inbox / "archive" / "a-good.csv")]
     assert outcome.quarantined == [str(inbox / "quarantine" / "b-locked.csv")]
@@ -89,13 +92,18 @@ def test_a_manifest_another_run_still_holds_stays_until_that_run_ends(tmp_path: 
         held = devices(*((d.n, d.serial) for d in shipment)).assign(eid=[d.eid for d in shipment])
         assert other.claim_handoff("manual", "operator", held).tolist() == ["", "", ""]
 
-        first = watch_inbox(WatchParameters(config_file=str(config)))
+        first = finished(
+            watch_inbox,
+            WatchParameters(config_file=str(config)),
+            "Failed",
+            says="3 row(s) held back for a run not finished yet",
+        )
         assert (first.archived, first.left_for_next_run) == ([], [str(inbox / "ship.csv")])
 
         other.abort_run("manual", "it failed")  # its claims are released
     finally:
         other.close()
-    second = watch_inbox(WatchParameters(config_file=str(config)))
+    second = finished(watch_inbox, WatchParameters(config_file=str(config)))
     assert second.archived == [str(inbox / "archive" / "ship.csv")]
     assert sorted(operator_eids(tmp_path / "runs" / second.run_id)) == sorted(
         d.eid for d in shipment
