@@ -1,9 +1,13 @@
 """User-facing errors: each names what is wrong, where, and what to do; each maps to an exit code.
 
 Anything that is not an :class:`EidflowError` is a bug in eidflow and may show a traceback.
+Every message is one line that shows as written: the names and texts it carries (a file
+name, a server's answer) are passed through :func:`printable`.
 """
 
 from __future__ import annotations
+
+import re
 
 EXIT_OK = 0
 EXIT_INPUT_UNREADABLE = 1  # the run finished, but at least one manifest could not be read
@@ -12,6 +16,25 @@ EXIT_RUN_FAILED = (
     3  # the run stopped (ledger busy, delivery failed): nothing was handed off twice; rerun
 )
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+
+
+# What would break a one-line message or change how a terminal shows it: C0 controls (line
+# breaks, ESC of ANSI sequences), DEL, C1 controls (CSI, NEL), the bidirectional marks,
+# embeddings, overrides and isolates (U+202E shows what follows reversed), line separators.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with those characters escaped as Python writes them (``\n``, ``\x1b``, ``\u202e``).
+
+    >>> print(printable("ship.csv\neidflow: ok\x1b[2J\u202e"))
+    ship.csv\neidflow: ok\x1b[2J\u202e
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    return found.group().encode("unicode_escape").decode("ascii")
 
 
 class EidflowError(Exception):
@@ -25,7 +48,7 @@ class EidflowError(Exception):
         self.todo = todo
 
     def __str__(self) -> str:
-        return f"{self.what} {self.todo}".strip()
+        return printable(f"{self.what} {self.todo}".strip())
 
 
 class ConfigError(EidflowError):
@@ -68,7 +91,7 @@ class InputError(EidflowError):
         return ", ".join(parts)
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.what} {self.todo}".strip()
+        return printable(f"{self.where}: {self.what} {self.todo}".strip())
 
 
 class ManifestError(InputError):

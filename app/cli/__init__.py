@@ -15,6 +15,7 @@ from eidflow.errors import (
     EXIT_RUN_FAILED,
     EXIT_USAGE,
     EidflowError,
+    printable,
 )
 
 VOID = (
@@ -37,8 +38,10 @@ class EidflowGroup(click.Group):
             where = f"{error.filename}: " if error.filename else ""
             what = error.strerror or str(error)
             click.echo(
-                f"eidflow: {where}{what}. The command stopped. {VOID} Free space or fix the"
-                " permissions, then run it again.",
+                printable(
+                    f"eidflow: {where}{what}. The command stopped. {VOID} Free space or fix the"
+                    " permissions, then run it again."
+                ),
                 err=True,
             )
             ctx.exit(EXIT_RUN_FAILED)
@@ -60,10 +63,17 @@ def _log_to_stderr() -> None:
     logger = logging.getLogger("eidflow")
     if not any(getattr(handler, "eidflow_cli", False) for handler in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("eidflow: %(message)s"))
+        handler.setFormatter(_OneLine("eidflow: %(message)s"))
         handler.eidflow_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.WARNING)
+
+
+class _OneLine(logging.Formatter):
+    """A log record as one line that shows as written (names in it are escaped)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
 
 
 def _register_optional_commands() -> None:

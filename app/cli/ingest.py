@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from eidflow.errors import ConfigError
+from eidflow.errors import ConfigError, printable
 
 
 @click.command()
@@ -115,28 +115,30 @@ def ingest(
             result = run_ingest(request, settings)
     for record in result.inputs:
         if record.error:
-            click.echo(f"eidflow: {record.error}", err=True)
+            _say(f"eidflow: {record.error}")
         elif record.claimed_by_running_runs:
-            click.echo(
+            _say(
                 f"eidflow: {record.path}: {record.claimed_by_running_runs} row(s) are being"
                 " handed off by another run not finished yet (claimed_by_running_run). Run"
                 " this again once it ends: if it failed, those rows are handed off then.",
-                err=True,
             )
         elif record.already_processed_by == "this run":
-            click.echo(
+            _say(
                 f"eidflow: {record.path}: the same bytes as another manifest given; read once.",
-                err=True,
             )
         elif record.already_processed_by:
-            click.echo(
+            _say(
                 f"eidflow: {record.path}: already processed by run {record.already_processed_by};"
                 " nothing to do. To judge its rows again (after fixing a conflict with another"
                 " file), add --reprocess.",
-                err=True,
             )
-    click.echo(_one_line_summary(result.summary, result.run_dir))
+    click.echo(printable(_one_line_summary(result.summary, result.run_dir)))
     sys.exit(result.exit_code)
+
+
+def _say(message: str) -> None:
+    """One line on stderr, names in it escaped (a file name cannot forge a second line)."""
+    click.echo(printable(message), err=True)
 
 
 def _one_line_summary(summary: dict[str, Any], run_dir: Path) -> str:
