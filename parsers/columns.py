@@ -90,6 +90,10 @@ def normalise_header(text: str) -> str:
 _ALIAS_FIELD: dict[str, str] = {
     normalise_header(alias): field for field, aliases in ALIASES.items() for alias in aliases
 }
+# header key -> eidflow's name for it (the first alias with that key: "S/N" for "sn")
+_ALIAS_NAME: dict[str, str] = {
+    normalise_header(alias): alias for aliases in ALIASES.values() for alias in reversed(aliases)
+}
 
 PROFILE_HINT = (
     "Name the columns in a profile in eidflow.toml, e.g. [parsers.profiles.myoem] "
@@ -182,8 +186,8 @@ def map_columns(
         except ValueError:
             raise ManifestError(
                 file,
-                f"the profile names column {header!r} for {field}, but the header row has "
-                f"{_list(headers)}.",
+                f"the profile names column {header!r} for {field}, but the header row has no "
+                f"column of that name ({_header_row(headers)}).",
                 todo="Fix the column name in the profile.",
                 sheet=sheet,
                 row=row or None,
@@ -196,10 +200,10 @@ def map_columns(
     for field in ("eid", "serial"):
         found = candidates.get(field, [])
         if len(found) > 1:
-            names = " and ".join(repr(headers[i]) for i in found)
+            names = " and ".join(repr(_ALIAS_NAME[normalised[i]]) for i in found)
             raise ManifestError(
                 file,
-                f"two columns could hold the {_label(field)}: {names} (headers: {_list(headers)}).",
+                f"two columns could hold the {_label(field)}: {names} ({_header_row(headers)}).",
                 todo=PROFILE_HINT,
                 sheet=sheet,
                 row=row or None,
@@ -209,7 +213,7 @@ def map_columns(
     if "eid" not in fields:
         raise NoEidColumn(
             file,
-            f"no EID column found (headers: {_list(headers)}).",
+            f"no EID column found ({_header_row(headers)}).",
             todo=PROFILE_HINT,
             sheet=sheet,
             row=row or None,
@@ -226,10 +230,13 @@ def _label(field: str) -> str:
     return {"eid": "EID", "serial": "serial number"}.get(field, field)
 
 
-def _list(headers: Sequence[str]) -> str:
-    shown = [repr(_short(str(cell))) for cell in headers if str(cell).strip()][:40]
-    return ", ".join(shown) if shown else "none"
+def known_headers(cells: Sequence[str]) -> str:
+    """The cells named like a field, by eidflow's own name for each (``'Serial Number'``,
+    ``'S/N'``), or "": a message describes a file's header, it never quotes a cell."""
+    keys = dict.fromkeys(normalise_header(str(cell)) for cell in cells)
+    return ", ".join(repr(_ALIAS_NAME[key]) for key in keys if key in _ALIAS_NAME)
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _header_row(headers: Sequence[str]) -> str:
+    count = sum(1 for cell in headers if str(cell).strip())
+    return f"the header row has {count} named column(s); known: {known_headers(headers) or 'none'}"

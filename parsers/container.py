@@ -51,8 +51,7 @@ def sniff(file: str, data: bytes) -> str:
     if extension(file) in _WORKBOOK_EXTENSIONS and _looks_binary(data):
         raise ManifestError(
             file,
-            f"is not a workbook: the content is neither an Excel/ODS file nor text "
-            f"(it starts with {data[:8]!r}).",
+            "is not a workbook: the content is neither an Excel/ODS file nor text.",
             todo=RESAVE,
         )
     return "text"

@@ -128,12 +128,19 @@ def _read_export(
     except ManifestError as error:  # not text: the advice is to export it again, as CSV
         raise InputError(error.file, error.what, todo=_todo(what), row=error.row) from None
     if table is None:
-        seen = text.first_records(name, data)[:1]
-        headers = ", ".join(repr(cell) for cell in (seen[0] if seen else []))[:600] or "none"
+        # Its lines are never quoted (the file may hold anything): only the known headers.
+        seen = {
+            normalise_header(cell) for row in text.first_records(name, data)[:5] for cell in row
+        }
+        named: dict[str, str] = {}  # an export header by its key, the first alias given
+        for alias in (alias for aliases in wanted.values() for alias in aliases):
+            named.setdefault(normalise_header(alias), alias)
+        known = [repr(alias) for key, alias in named.items() if key in seen]
         names = ", ".join(repr(wanted[column][0]) for column in required)
         raise InputError(
             name,
-            f"is not an {what} export: the columns {names} are required (headers seen: {headers}).",
+            f"is not an {what} export: the columns {names} are required; its first lines hold"
+            f" {'only the export headers ' + ', '.join(known) if known else 'no export header'}.",
             todo=_todo(what),
         )
     normalised = [normalise_header(cell) for cell in table.headers]

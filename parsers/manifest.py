@@ -11,7 +11,14 @@ import pandas as pd
 from eidflow.errors import ManifestError
 from parsers import container, isolate, text, workbook
 from parsers.base import ManifestRead, Skipped, empty_rows
-from parsers.columns import PROFILE_HINT, NoEidColumn, find_header, map_columns, pick_profile
+from parsers.columns import (
+    PROFILE_HINT,
+    NoEidColumn,
+    find_header,
+    known_headers,
+    map_columns,
+    pick_profile,
+)
 from parsers.config import ParserSettings
 from parsers.rows import TableBody, check_cell_sizes, shape_rows
 
@@ -177,12 +184,17 @@ def _no_table(
     settings: ParserSettings,
     sheet_names: Sequence[str] = (),
 ) -> ManifestError:
-    seen = next((row for row in first_rows if any(str(c).strip() for c in row)), [])
-    shown = ", ".join(repr(c) for c in seen if str(c).strip())[:400] or "nothing"
+    # What the file holds is never quoted: it may be no manifest at all (a password or key
+    # file given by mistake, or through a link), and this message reaches summary.json,
+    # report.xlsx and quarantine reasons. What eidflow looked for is said instead.
+    known = known_headers([cell for row in first_rows for cell in row])
+    seen = (
+        f"of the headers eidflow knows, they hold {known}" if known else "nor any header it knows"
+    )
     where = f" on any sheet ({', '.join(repr(s) for s in sheet_names)})" if sheet_names else ""
     return ManifestError(
         name,
         f"has no device table{where}: no header row with an EID column in the first "
-        f"{settings.header_search_rows} rows (first line seen: {shown}).",
+        f"{settings.header_search_rows} rows ({seen}).",
         todo=PROFILE_HINT,
     )

@@ -42,11 +42,21 @@ def test_two_candidate_columns_is_an_error_listing_headers(headers: str) -> None
     assert "[parsers.profiles." in message
 
 
-def test_no_device_table_names_what_was_seen() -> None:
+def test_no_device_table_names_the_known_headers_seen_never_the_cells() -> None:
     with pytest.raises(ManifestError) as caught:
         read_manifest("notes.csv", b"Hello,World\n1,2\n")
     assert "no device table" in str(caught.value)
-    assert "'Hello'" in str(caught.value)
+    assert "Hello" not in str(caught.value)  # the file's text is never quoted
+    with pytest.raises(ManifestError) as caught:
+        read_manifest("models.csv", b"Hello,mo-del\n1,2\n")
+    assert "no device table" in str(caught.value)
+    assert "'Model'" in str(caught.value)  # by eidflow's name for it, not the cell's text
+    assert "Hello" not in str(caught.value) and "mo-del" not in str(caught.value)
+    with pytest.raises(ManifestError) as caught:
+        read_manifest("returns.csv", b"s/n,MODEL,Hello\nX1,M,1\n")
+    assert "no EID column" in str(caught.value)
+    assert "'S/N', 'Model'" in str(caught.value)
+    assert "Hello" not in str(caught.value)
 
 
 def test_workbook_without_any_table_names_its_sheets() -> None:
