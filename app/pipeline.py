@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -91,24 +93,63 @@ class RunResult:
 
 
 def load_input(source: str, settings: Settings) -> bytes:
-    """The bytes of a local file or an ``s3://`` object."""
+    """The bytes of a local file or an ``s3://`` object.
+
+    A local path that is a link is read through it, and errors name its target. What is
+    not a regular file is refused before a byte is read: a named pipe would keep the run
+    waiting for a writer, a device (``/dev/zero``) never ends.
+    """
     if source.startswith("s3://"):
         from eidflow import s3
 
         return s3.read_object(source, settings)
-    path = Path(source)
+    shown = shown_name(source)
     try:
-        return path.read_bytes()
+        handle = os.open(source, os.O_RDONLY | _NONBLOCK)
     except FileNotFoundError:
-        raise InputError(source, "file not found.", todo="Check the path.") from None
-    except IsADirectoryError:
-        raise InputError(
-            source, "is a folder, not a file.", todo="Name the files inside it."
-        ) from None
+        link = shown != source
+        what = "the file it points to does not exist." if link else "file not found."
+        raise InputError(shown, what, todo="Check the path.") from None
     except PermissionError:
         raise InputError(
-            source, "cannot be read (permission denied).", todo="Check its permissions."
+            shown, "cannot be read (permission denied).", todo="Check its permissions."
         ) from None
+    except OSError as error:  # a loop of links, a name too long
+        raise InputError(
+            shown, f"cannot be opened ({error.strerror}).", todo="Check the path."
+        ) from None
+    try:
+        kind = _not_a_file(os.fstat(handle).st_mode)
+        if kind:
+            todo = "Name the files inside it." if kind == "a folder" else "Name a manifest file."
+            raise InputError(shown, f"is {kind}, not a file.", todo=todo)
+        with os.fdopen(handle, "rb", closefd=False) as file:
+            return file.read()
+    finally:
+        os.close(handle)
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a named pipe must not wait for a writer
+
+
+def shown_name(source: str) -> str:
+    """``source`` as messages name it: a link with its target, ``in.csv (a link to /x/y.csv)``."""
+    if source.startswith("s3://") or not os.path.islink(source):
+        return source
+    return f"{source} (a link to {os.path.realpath(source)})"
+
+
+def _not_a_file(mode: int) -> str:
+    """What a path that is not a regular file is ("" for a file)."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket" if stat.S_ISSOCK(mode) else "a special file"
 
 
 def read_references(
@@ -142,6 +183,7 @@ def _read_reference(
         data = load_input(source, settings)
         frame = reader(source, data)
     except InputError as error:
+        error.file = shown_name(source) if error.file == source else error.file
         raise ConfigError(str(error), todo="Nothing was read or handed off.") from None
     records.append(InputRecord(source, kind, _sha256(data), len(frame)))
     return frame
@@ -174,6 +216,7 @@ def read_manifests(
                 source, data, settings.parsers, profile=request.oem_profile, sha256=record.sha256
             )
         except ManifestError as error:
+            error.file = shown_name(source) if error.file == source else error.file
             record.error = str(error)
             continue
         seen[record.sha256] = "this run"
