@@ -43,7 +43,7 @@ class IngestParameters(BaseModel):
     entra_devices: str | None = None
     out_dir: str | None = None
     config_file: str | None = None
-    ledger_url: str | None = None
+    ledger_url: str | None = runs.ledger_url_field()
     oem_profile: str | None = None
     reprocess: bool = False
     new_ledger: bool = False  # the output root holds another ledger's runs, on purpose

@@ -46,7 +46,7 @@ class ReconcileParameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     config_file: str | None = None
-    ledger_url: str | None = None
+    ledger_url: str | None = runs.ledger_url_field()
     inventory: str | None = None  # an Intune export instead of [flows] inventory / Graph
     entra_devices: str | None = None
     apply_memberships: bool | None = None  # None: [graph] apply_memberships

@@ -33,6 +33,26 @@ SECRET_PARAMETER = (
 )
 
 
+# The same rule for the Prefect server, in the parameters' JSON schema: with it, a flow run
+# asked for with a password in ledger_url is refused when created, before it is stored.
+NO_PASSWORD_PATTERN = (
+    r"^(?![A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*:[^/?#@]*@)"
+    r"(?!.*[?&](?:password|passfile|sslpassword|sslkey)=)"
+)
+
+
+def ledger_url_field() -> Any:
+    """The ``ledger_url`` parameter of the flows: a URL without a password, or None."""
+    from pydantic import Field
+
+    return Field(
+        default=None,
+        description="A ledger URL without a password (credentials: environment, ~/.pgpass,"
+        " or [flows.secret_blocks] ledger_url).",
+        json_schema_extra={"pattern": NO_PASSWORD_PATTERN},
+    )
+
+
 def refuse_secret_url(value: str | None, field: str) -> str | None:
     """A pydantic validator's body: a URL with a password (``user:pw@``, ``?password=``)
     is refused, so that it is never stored as a flow-run parameter."""
@@ -136,16 +156,29 @@ def retry_ledger_outages(
     raise AssertionError("unreachable")
 
 
-def failed_state(message: str, data: Any) -> Any:
-    """A Failed end state that keeps the run's result (its artifacts are already written)."""
+class LeftUndone(Exception):
+    """A flow run that did its work but left some of it undone: the Failed state's data.
+
+    Prefect resolves a Failed state's data into an exception (a worker's run raises it at the
+    end), so the run's outcome travels inside one."""
+
+    def __init__(self, message: str, outcome: Any) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+def failed_state(message: str, outcome: Any) -> Any:
+    """A Failed end state that keeps the run's outcome (its artifacts are already written)."""
     from prefect.states import Failed
 
-    return Failed(message=message, data=data)
+    return Failed(message=message, data=LeftUndone(message, outcome))
 
 
 def outcome_of(state: Any, kind: type[T]) -> T:
     """What a flow run called in this process returned, Failed or not; its error if it raised."""
     value = state.result(raise_on_failure=False)
+    if isinstance(value, LeftUndone):
+        value = value.outcome
     if isinstance(value, BaseException):
         raise value
     if not isinstance(value, kind):

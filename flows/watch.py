@@ -38,7 +38,7 @@ class WatchParameters(BaseModel):
 
     inbox: str | None = None  # a folder or s3://bucket/prefix/; None: [flows] inbox
     config_file: str | None = None
-    ledger_url: str | None = None
+    ledger_url: str | None = runs.ledger_url_field()
 
     @field_validator("ledger_url")
     @classmethod

@@ -161,7 +161,12 @@ def _pg_connect_error(url: LedgerUrl, error: Exception) -> EidflowError:
     if (
         any(
             text in message
-            for text in ("could not translate host name", "does not exist", "authentication failed")
+            for text in (
+                "could not translate host name",  # libpq
+                "failed to resolve host",  # psycopg's own resolver
+                "does not exist",
+                "authentication failed",
+            )
         )
         or getattr(error, "sqlstate", None) in PG_SETTING
     ):

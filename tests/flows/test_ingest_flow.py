@@ -68,6 +68,17 @@ def test_flow_parameters_are_validated_before_the_run(tmp_path: Path) -> None:
     assert not (tmp_path / "never").exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://eidflow:hunter2@db/eidflow", "postgresql://db/eidflow?password=hunter2"],
+)
+def test_a_password_in_a_parameter_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="Prefect keeps flow-run parameters in clear") as raised:
+        IngestParameters(manifests=["x.csv"], ledger_url=url)
+    assert "hunter2" not in str(raised.value).split("input_value")[0]
+    assert IngestParameters(manifests=["x.csv"], ledger_url="postgresql://eidflow@db/eidflow")
+
+
 def test_flow_run_publishes_its_counts(tmp_path: Path) -> None:
     ingest_manifests(
         IngestParameters(

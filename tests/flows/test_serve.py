@@ -160,7 +160,11 @@ def test_served_inbox_schedule_picks_up_a_dropped_manifest(
 def test_prefect_yaml_deploys_the_flows_to_a_process_work_pool(
     tmp_path: Path, prefect_server: str
 ) -> None:
-    env = clean_env(PREFECT_HOME=str(tmp_path / "client-home"), PREFECT_API_URL=prefect_server)
+    env = clean_env(
+        PREFECT_HOME=str(tmp_path / "client-home"),
+        PREFECT_API_URL=prefect_server,
+        EIDFLOW_HOME="/home/admin/eidflow",  # the deploying shell's: never frozen for workers
+    )
     prefect = [sys.executable, "-m", "prefect"]
     subprocess.run(
         [*prefect, "work-pool", "create", "eidflow", "--type", "process", "--overwrite"],
@@ -185,5 +189,6 @@ def test_prefect_yaml_deploys_the_flows_to_a_process_work_pool(
     assert by_name["daily"]["schedules"][0]["schedule"]["cron"] == "0 6 * * *"
     assert by_name["inbox"]["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
     assert by_name["manual"]["schedules"] == []
-    pull = by_name["inbox"]["pull_steps"][0]["prefect.deployments.steps.set_working_directory"]
-    assert pull["directory"] == "{{ $EIDFLOW_HOME }}"  # resolved on each worker host
+    # The checkout is found on each worker host, whatever the deploying shell had.
+    assert by_name["inbox"]["pull_steps"] == [{"flows.steps.work_in_checkout": {}}]
+    assert "/home/admin/eidflow" not in json.dumps(found)

@@ -43,9 +43,9 @@ def assert_one_line(result: Result, code: int, *expected: str) -> None:
 class TcpProxy:
     """A loopback TCP forwarder to PostgreSQL that can be pulled out like a cable."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, listen_port: int = 0) -> None:
         self.target = ("127.0.0.1", port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.create_server(("127.0.0.1", listen_port))
         self.port = self.listener.getsockname()[1]
         self.sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
