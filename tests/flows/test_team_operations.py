@@ -299,11 +299,13 @@ def test_a_dead_worker_host_is_recovered_from_without_a_person(
     team.prefect("deployment", "schedule", "clear", "watch-inbox/inbox", "-y")
     team.wait(
         "the inbox schedule's runs gone or ended",
-        lambda: not [
-            run
-            for run in team.flow_runs("watch-inbox/inbox")
-            if state_of(run) in ("Scheduled", "Late", "Pending", "Running")
-        ],
+        lambda: (
+            not [
+                run
+                for run in team.flow_runs("watch-inbox/inbox")
+                if state_of(run) in ("Scheduled", "Late", "Pending", "Running")
+            ]
+        ),
         60,
     )
     (team.inbox / "scan.xlsx").write_bytes(b"%PDF-1.7 not a workbook\n")
