@@ -89,3 +89,28 @@ def test_flow_run_publishes_its_counts(tmp_path: Path) -> None:
     )
     artifact = Artifact.get("ingest-manifests-counts")
     assert artifact is not None and "accepted" in str(artifact.data)
+
+
+def test_eidflow_log_lines_reach_the_flow_runs_log(tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    state = ingest_manifests(
+        IngestParameters(
+            manifests=MANIFESTS[1:],
+            out_dir=str(tmp_path / "run"),
+            ledger_url=f"sqlite:///{tmp_path / 'new-ledger.db'}",
+        ),
+        return_state=True,
+    )
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(flow_run_id)
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    # The ledger's own logger, not the flow's: "created a new ledger at …".
+    assert any("created a new ledger at" in log.message for log in logs), [
+        log.message for log in logs
+    ]
+    run_id = state.result().run_id
+    assert run.name == f"{run_id} lenovo-shipment-4401190.csv"
+    assert f"run:{run_id}" in run.tags
