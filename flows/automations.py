@@ -192,6 +192,7 @@ def apply(settings: FlowSettings, *, dry_run: bool = False) -> list[Change]:
     when no block is configured. Returns what changed (or would)."""
     from prefect.automations import Automation
 
+    check_heartbeats(settings)
     block_id = notify_block_id(settings.notify_block) if settings.notify_block else None
     wanted = {automation.name: automation for automation in build(settings, block_id)}
     existing = {automation.name: automation for automation in _read_all()}
@@ -215,6 +216,33 @@ def apply(settings: FlowSettings, *, dry_run: bool = False) -> list[Change]:
             found_notifier: Any = Automation.read(id=existing[NOTIFY].id)
             found_notifier.delete()
     return changes
+
+
+def check_heartbeats(settings: FlowSettings) -> None:
+    """Refuse when a deployment's runs send heartbeats at another pace than the automation
+    expects: with a slower one, every live run would be taken for dead."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
+
+    with get_client(sync_client=True) as client:
+        deployments = client.read_deployments(
+            deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=[TAG]))
+        )
+    wrong = []
+    for deployment in deployments:
+        env = (deployment.job_variables or {}).get("env") or {}
+        value = str(env.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "")).strip()
+        if value and value != str(settings.heartbeat_seconds):
+            wrong.append(f"{deployment.name} ({value} s)")
+    if wrong:
+        raise ConfigError(
+            f"[flows] heartbeat_seconds = {settings.heartbeat_seconds}, but the runs of"
+            f" {', '.join(sorted(wrong))} send a heartbeat at another pace"
+            " (PREFECT_FLOWS_HEARTBEAT_FREQUENCY in prefect.yaml's job variables): live runs"
+            " would be marked Crashed, or dead ones found late.",
+            todo="Make the two equal (prefect deploy --all again after editing prefect.yaml),"
+            " then run eidflow automations apply again.",
+        )
 
 
 def _read_all() -> list[Any]:

@@ -110,8 +110,8 @@ class Team:
     def prefect(self, *args: str, check: bool = True) -> str:
         return self.run(sys.executable, "-m", "prefect", "--no-prompt", *args, check=check)
 
-    def eidflow(self, *args: str) -> str:
-        return self.run(sys.executable, "-m", "eidflow", *args)
+    def eidflow(self, *args: str, check: bool = True) -> str:
+        return self.run(sys.executable, "-m", "eidflow", *args, check=check)
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         log = (self.tmp_path / f"worker-{len(self.workers)}.log").open("wb")
@@ -213,10 +213,14 @@ def test_a_dead_worker_host_is_recovered_from_without_a_person(
     )
     team.eidflow("automations", "notify-via", "webhook", "--url", receiver.url)
     (tmp_path / "admin").mkdir(exist_ok=True)
+    (tmp_path / "admin-slow").mkdir(exist_ok=True)
     config = write_config(
         tmp_path / "admin",
         flows={"heartbeat_seconds": HEARTBEAT, "notify_block": "custom-webhook/eidflow-alerts"},
     )
+    slower = write_config(tmp_path / "admin-slow", flows={"heartbeat_seconds": 2 * HEARTBEAT})
+    refused = team.eidflow("automations", "apply", "--config", str(slower), check=False)
+    assert "send a heartbeat at another pace" in refused and f"({HEARTBEAT} s)" in refused
     applied = team.eidflow("automations", "apply", "--config", str(config))
     assert "create    eidflow: crash unresponsive runs" in applied
     assert "unchanged" in team.eidflow("automations", "apply", "--config", str(config))
@@ -292,32 +296,24 @@ def test_a_dead_worker_host_is_recovered_from_without_a_person(
     handed = team.handed_off()
     assert sorted(handed) == sorted(d.eid for d in inbox_devices + bulk_devices)  # each once
 
-    # A file that is no manifest: the inbox run ends Failed, a person is told once. (An
-    # inbox run asked for now: Prefect holds the events of a scheduled run created less than
-    # 5 minutes before it started for up to 15 minutes, as it waits for the never-emitted
-    # event of its Scheduled state; the schedule of this test creates its runs seconds ahead.)
-    team.prefect("deployment", "schedule", "clear", "watch-inbox/inbox", "-y")
-    team.wait(
-        "the inbox schedule's runs gone or ended",
-        lambda: (
-            not [
-                run
-                for run in team.flow_runs("watch-inbox/inbox")
-                if state_of(run) in ("Scheduled", "Late", "Pending", "Running")
-            ]
-        ),
-        60,
-    )
-    (team.inbox / "scan.xlsx").write_bytes(b"%PDF-1.7 not a workbook\n")
-    created = team.prefect("deployment", "run", "watch-inbox/inbox")
+    # A file that is no manifest: the run ends Failed and a person is told, once. (Through a
+    # manual run: the inbox ending Failed for a quarantined file is tests/flows/test_watch_inbox;
+    # Prefect holds the events of a scheduled run created less than 5 minutes before it
+    # started for up to 15 minutes, waiting for the Scheduled state's event it never emits,
+    # and this test's schedule creates its runs seconds ahead.)
+    scan = tmp_path / "scan.xlsx"
+    scan.write_bytes(b"%PDF-1.7 not a workbook\n")
+    parameters = json.dumps({"parameters": {"manifests": [str(scan)]}})
+    created = team.prefect("deployment", "run", "ingest-manifests/manual", "--params", parameters)
     failed_id = created.split("UUID:")[1].split()[0]
 
-    def failed() -> Any:
+    def ended() -> Any:
         run = team.api("GET", f"/flow_runs/{failed_id}")
-        return run if state_of(run) == "Failed" else None
+        return run if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED") else None
 
-    failed_run = team.wait("the inbox run Failed for the quarantined file", failed, 180)
-    assert "1 file(s) quarantined" in failed_run["state"]["message"]
+    failed_run = team.wait("the run of a PDF named .xlsx", ended, 180)
+    assert state_of(failed_run) == "Failed", failed_run["state"]
+    assert "1 of 1 manifest(s) unreadable or missing" in failed_run["state"]["message"]
     team.wait("its notification", lambda: receiver.about(failed_id), 60)
     time.sleep(5)  # a second notification would come now
     assert len(receiver.about(failed_id)) == 1
