@@ -85,6 +85,18 @@ def build(settings: FlowSettings, notify_block_id: Any = None) -> list[Automatio
             )
         ]
 
+    def on_each(tag: str, *events: str) -> Any:
+        """Fires once for each event of ``events`` about a flow run tagged ``tag``."""
+        return EventTrigger(
+            match=flow_runs,
+            match_related=tagged(tag),
+            expect=set(events),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Reactive,
+            threshold=1,
+            within=timedelta(0),
+        )
+
     automations = [
         Automation(
             name=CRASH,
@@ -122,15 +134,7 @@ def build(settings: FlowSettings, notify_block_id: Any = None) -> list[Automatio
                 "manual) is scheduled again, so the EIDs its crash released are handed off"
                 " without a person; the flow refuses runs crashed too often."
             ),
-            trigger=EventTrigger(
-                match=flow_runs,
-                match_related=tagged(RETRY_TAG),
-                expect={"prefect.flow-run.Crashed"},
-                for_each={"prefect.resource.id"},
-                posture=Posture.Reactive,
-                threshold=1,
-                within=timedelta(0),
-            ),
+            trigger=on_each(RETRY_TAG, "prefect.flow-run.Crashed"),
             actions=[
                 ChangeFlowRunState(
                     state=StateType.SCHEDULED,
@@ -146,15 +150,7 @@ def build(settings: FlowSettings, notify_block_id: Any = None) -> list[Automatio
             Automation(
                 name=NOTIFY,
                 description="Tell a person of every Failed or Crashed eidflow run.",
-                trigger=EventTrigger(
-                    match=flow_runs,
-                    match_related=tagged(TAG),
-                    expect={"prefect.flow-run.Failed", "prefect.flow-run.Crashed"},
-                    for_each={"prefect.resource.id"},
-                    posture=Posture.Reactive,
-                    threshold=1,
-                    within=timedelta(0),
-                ),
+                trigger=on_each(TAG, "prefect.flow-run.Failed", "prefect.flow-run.Crashed"),
                 actions=[
                     SendNotification(
                         block_document_id=notify_block_id,
