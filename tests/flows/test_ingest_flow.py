@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -104,9 +105,16 @@ def test_eidflow_log_lines_reach_the_flow_runs_log(tmp_path: Path) -> None:
         return_state=True,
     )
     flow_run_id = state.state_details.flow_run_id
+    deadline = time.monotonic() + 20  # log lines reach the API in batches, every 2 s
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(flow_run_id)
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+        while True:
+            logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+            if any("created a new ledger at" in log.message for log in logs):
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
     # The ledger's own logger, not the flow's: "created a new ledger at …".
     assert any("created a new ledger at" in log.message for log in logs), [
         log.message for log in logs
