@@ -3,6 +3,9 @@
 Files directly in the inbox are arrivals; a processed one moves to ``archive/`` beside them,
 an unreadable one to ``quarantine/`` with ``<name>.reason.txt`` saying why. Names a person or
 a program leaves while still writing (``.*``, ``~$*``, ``*.tmp``, ``*.part``) are not arrivals.
+Only a file put in the inbox is read: a link is never followed (it could point anywhere:
+a key file, a device), and it is quarantined as it is, with a named pipe, a device or a
+socket found there.
 
 A file is filed away only if it still holds the bytes the run read: one rewritten under
 the same name meanwhile (an OEM portal sending a corrected manifest) stays in the inbox,
@@ -11,8 +14,11 @@ a new arrival for the next run, so that no row is archived unread.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import itertools
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +28,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from eidflow import s3
-from eidflow.errors import ConfigError, ManifestError
+from eidflow.errors import ConfigError, ManifestError, printable
 from eidflow.s3 import S3Settings
 
 ARCHIVE = "archive"
@@ -62,19 +68,60 @@ def list_arrivals(inbox: str, s3_settings: S3Settings) -> list[Arrival]:
             f"{inbox}: the inbox folder does not exist.",
             todo="Create it, or set [flows] inbox in eidflow.toml.",
         )
-    return [
-        _folder_arrival(path)
-        for path in sorted(folder.iterdir())
-        if path.is_file() and is_arrival(path.name)
-    ]
+    arrivals = []
+    for path in sorted(folder.iterdir()):
+        if not is_arrival(path.name):
+            continue
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:  # taken away meanwhile
+            continue
+        if not stat.S_ISDIR(mode):  # archive/, quarantine/, a person's folders
+            arrivals.append(_folder_arrival(path, mode))
+    return arrivals
 
 
-def _folder_arrival(path: Path) -> Arrival:
+def _folder_arrival(path: Path, mode: int) -> Arrival:
+    """The arrival at ``path`` (of ``mode``, not followed); a link or a special file is
+    listed with the reason it is refused, never read."""
+    refused = _refused(path, mode)
+    if refused:
+        return Arrival(path.name, str(path), "", error=printable(f"{path}: {refused}"))
     try:
-        return Arrival(path.name, str(path), _sha256(path.read_bytes()))
+        return Arrival(path.name, str(path), _sha256(_read_file(path)))
     except OSError as error:  # permissions, a file gone bad: quarantined, the others go on
         reason = f"{path}: cannot be read ({error.strerror or error})."
-        return Arrival(path.name, str(path), "", error=reason)
+        return Arrival(path.name, str(path), "", error=printable(reason))
+
+
+def _refused(path: Path, mode: int) -> str:
+    """Why the inbox refuses what is at ``path``, or "" for a file."""
+    if stat.S_ISLNK(mode):
+        return (
+            f"is a symbolic link (to {os.readlink(path)}), and the inbox never follows one."
+            " Put the manifest itself in the inbox."
+        )
+    if stat.S_ISREG(mode):
+        return ""
+    kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or a socket"
+    return f"is {kind}, not a file; the inbox reads files only. Put the manifest itself there."
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of the regular file at ``path``; a link or a special file put there since
+    it was listed is refused (``OSError``), not followed or waited on."""
+    handle = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file any more", str(path))
+        with os.fdopen(handle, "rb", closefd=False) as file:
+            return file.read()
+    finally:
+        os.close(handle)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 def left_in_inbox(arrival: Arrival, where: str) -> bool:
@@ -132,34 +179,42 @@ def _move(
     if arrival.source.startswith("s3://"):
         return _S3Inbox.move(arrival, subfolder, s3_settings, reason, sha256)
     source = Path(arrival.source)
-    if not source.exists():
+    if not os.path.lexists(source):  # a link is moved itself, dangling or not
         return ""  # taken away meanwhile, by a person or another host
     target_dir = source.parent / subfolder
     target_dir.mkdir(exist_ok=True)
-    target = target_dir / _free_name(arrival, lambda name: (target_dir / name).exists())
+    target = target_dir / _free_name(arrival, lambda name: os.path.lexists(target_dir / name))
     note = target_dir / f"{target.name}.reason.txt"
     if reason is not None:
-        note.write_text(reason.rstrip() + "\n", encoding="utf-8")
+        note.write_text(printable(reason.rstrip()) + "\n", encoding="utf-8")
     os.replace(source, target)  # first moved, then checked: what is checked is what was moved
     held = _sha256(target.read_bytes()) if sha256 else sha256
     if held != sha256:
         # Rewritten since the run read it: back to the inbox, a new arrival for the next run.
         note.unlink(missing_ok=True)
         back = source
-        if back.exists():  # and written once more meanwhile: keep both
+        if os.path.lexists(back):  # and written once more meanwhile: keep both
             moved = Arrival(arrival.name, str(target), held)
-            back = source.parent / _free_name(moved, lambda name: (source.parent / name).exists())
+            back = source.parent / _free_name(
+                moved, lambda name: os.path.lexists(source.parent / name)
+            )
         os.replace(target, back)
         return str(back)
     return str(target)
 
 
 def _free_name(arrival: Arrival, taken: Any) -> str:
-    """The arrival's name, or ``stem.<sha8>.suffix`` when another file already has it."""
+    """The arrival's name, or ``stem.<sha8>.suffix`` when another file already has it
+    (``stem.<n>.suffix`` for one that was never read, or when that is taken too)."""
     if not taken(arrival.name):
         return arrival.name
     name = PurePosixPath(arrival.name)
-    return f"{name.stem}.{arrival.sha256[:8]}{name.suffix}"
+    tags = [arrival.sha256[:8]] if arrival.sha256 else []
+    for tag in itertools.chain(tags, map(str, itertools.count(2))):
+        free = f"{name.stem}.{tag}{name.suffix}"
+        if not taken(free):
+            return free
+    raise AssertionError("unreachable")
 
 
 class _S3Inbox:
@@ -232,9 +287,8 @@ class _S3Inbox:
                 return arrival.source  # a new version since the run read it
             raise
         if reason is not None:
-            client.put_object(
-                Bucket=bucket, Key=f"{target}.reason.txt", Body=(reason.rstrip() + "\n").encode()
-            )
+            note = printable(reason.rstrip()) + "\n"
+            client.put_object(Bucket=bucket, Key=f"{target}.reason.txt", Body=note.encode())
         if sha256 and client.head_object(Bucket=bucket, Key=key).get("ETag") != arrival.etag:
             return arrival.source  # written again just now: archived as read, kept as new
         client.delete_object(Bucket=bucket, Key=key)

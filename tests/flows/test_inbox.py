@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import hashlib
+import os
 from pathlib import Path
 
 import boto3
@@ -137,14 +138,14 @@ def test_an_unreadable_file_is_listed_with_its_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fill(tmp_path, ["a-good.csv", "b-locked.csv"])
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(path: Path) -> bytes:  # as for a file its owner made mode 000
-        if path.name == "b-locked.csv":
+    def open_file(path: str | Path, flags: int, *args: int, **kwargs: object) -> int:
+        if Path(path).name == "b-locked.csv":  # as for a file its owner made mode 000
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
+        return real(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     good, locked = list_arrivals(str(tmp_path), NO_S3)
     assert (good.name, good.error) == ("a-good.csv", "")
     assert (locked.sha256, locked.error) == (
@@ -168,3 +169,59 @@ def test_s3_a_new_version_since_the_read_stays_in_the_inbox(s3_proxy: S3Proxy) -
     assert archive(again, s3_bucket) == f"s3://{s3_bucket.bucket}/in/archive/daily.csv"
     body = client.get_object(Bucket=s3_bucket.bucket, Key="in/archive/daily.csv")["Body"].read()
     assert body == b"6 devices\n"
+
+
+SECRET = "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI-K7MDENG-bPxRfiCYzEXAMPLEKEY"
+
+
+def test_a_link_in_the_inbox_is_quarantined_never_followed(tmp_path: Path) -> None:
+    inbox_dir, elsewhere = tmp_path / "inbox", tmp_path / "home"
+    inbox_dir.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / ".env").write_text(SECRET + "\n")
+    (inbox_dir / "shipment.csv").symlink_to(elsewhere / ".env")
+    [link] = list_arrivals(str(inbox_dir), NO_S3)
+    assert link.name == "shipment.csv" and link.sha256 == ""  # not read
+    assert "symbolic link" in link.error and "never" in link.error
+    assert SECRET not in link.error
+    moved = quarantine(link, link.error, NO_S3)
+    assert moved == str(inbox_dir / "quarantine" / "shipment.csv")
+    assert Path(moved).is_symlink()  # the link itself was moved, not what it points to
+    assert (elsewhere / ".env").read_text() == SECRET + "\n"
+    reason = (inbox_dir / "quarantine" / "shipment.csv.reason.txt").read_text()
+    assert "symbolic link" in reason and SECRET not in reason
+    assert list_arrivals(str(inbox_dir), NO_S3) == []
+
+
+def test_a_dangling_link_and_a_link_to_a_folder_are_quarantined_too(tmp_path: Path) -> None:
+    (tmp_path / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    (tmp_path / "dir.csv").symlink_to(tmp_path)
+    arrivals = list_arrivals(str(tmp_path), NO_S3)
+    assert [(a.name, "symbolic link" in a.error) for a in arrivals] == [
+        ("dir.csv", True),
+        ("gone.csv", True),
+    ]
+    for arrival in arrivals:
+        assert quarantine(arrival, arrival.error, NO_S3) == str(
+            tmp_path / "quarantine" / arrival.name
+        )
+
+
+def test_a_named_pipe_in_the_inbox_is_quarantined_not_read(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "feed.csv")  # reading it would wait for a writer forever
+    fill(tmp_path, ["real.csv"])
+    pipe, real = list_arrivals(str(tmp_path), NO_S3)
+    assert (pipe.name, pipe.sha256) == ("feed.csv", "")
+    assert "named pipe" in pipe.error
+    assert (real.name, real.error) == ("real.csv", "")
+    assert quarantine(pipe, pipe.error, NO_S3) == str(tmp_path / "quarantine" / "feed.csv")
+
+
+def test_a_reason_is_one_line_whatever_the_file_is_called(tmp_path: Path) -> None:
+    name = "ship\neidflow: all good\x1b[2J\u202e.csv"
+    (tmp_path / name).symlink_to(tmp_path / "nowhere")
+    [link] = list_arrivals(str(tmp_path), NO_S3)
+    assert not any(char in link.error for char in "\n\r\x1b\u202e")
+    quarantine(link, link.error, NO_S3)
+    [note] = (tmp_path / "quarantine").glob("*.reason.txt")
+    assert note.read_text().count("\n") == 1 and "\\n" in note.read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +56,14 @@ def test_an_unreadable_file_is_quarantined_and_the_others_go_on(
     (inbox / "a-good.csv").write_bytes(manifest_csv(devices))
     (inbox / "b-locked.csv").write_bytes(manifest_csv([Device(9)]))
     config = write_config(tmp_path, flows={"inbox": str(inbox)})
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(path: Path) -> bytes:  # as for a file its owner made mode 000
-        if path.name == "b-locked.csv" and path.parent == inbox:
+    def open_file(path: str | Path, flags: int, *args: int, **kwargs: object) -> int:
+        if Path(path) == inbox / "b-locked.csv":  # as for a file its owner made mode 000
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
+        return real(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     outcome = finished(
         watch_inbox, WatchParameters(config_file=str(config)), "Failed", says="quarantined"
     )
@@ -108,3 +109,24 @@ def test_a_manifest_another_run_still_holds_stays_until_that_run_ends(tmp_path: 
     assert sorted(operator_eids(tmp_path / "runs" / second.run_id)) == sorted(
         d.eid for d in shipment
     )
+
+
+def test_a_link_in_the_inbox_is_quarantined_unread_and_the_others_go_on(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    secret = tmp_path / "keys.env"
+    secret.write_text("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI-K7MDENG-bPxRfiCYzEXAMPLEKEY\n")
+    devices = [Device(n) for n in range(1, 3)]
+    (inbox / "a-good.csv").write_bytes(manifest_csv(devices))
+    (inbox / "b-link.csv").symlink_to(secret)
+    config = write_config(tmp_path, flows={"inbox": str(inbox)})
+    outcome = finished(
+        watch_inbox, WatchParameters(config_file=str(config)), "Failed", says="quarantined"
+    )
+    assert outcome.archived == [str(inbox / "archive" / "a-good.csv")]
+    assert outcome.quarantined == [str(inbox / "quarantine" / "b-link.csv")]
+    assert (inbox / "quarantine" / "b-link.csv").is_symlink()
+    reason = (inbox / "quarantine" / "b-link.csv.reason.txt").read_text()
+    assert "symbolic link" in reason and "EXAMPLEKEY" not in reason
+    summary = (tmp_path / "runs" / outcome.run_id / "summary.json").read_text()
+    assert "b-link.csv" not in summary  # never given to the run
