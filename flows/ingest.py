@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipeline import IngestRequest, RunResult, run_ingest
 from app.runfolder import new_run_id
@@ -43,15 +43,10 @@ class IngestParameters(BaseModel):
     entra_devices: str | None = None
     out_dir: str | None = None
     config_file: str | None = None
-    ledger_url: str | None = runs.ledger_url_field()
+    ledger_url: runs.LedgerUrlParameter = None
     oem_profile: str | None = None
     reprocess: bool = False
     new_ledger: bool = False  # the output root holds another ledger's runs, on purpose
-
-    @field_validator("ledger_url")
-    @classmethod
-    def _no_password(cls, value: str | None) -> str | None:
-        return runs.refuse_secret_url(value, "ledger_url")
 
 
 def run_as_task(name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T:

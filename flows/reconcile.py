@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from app.runfolder import new_run_id, prepare_run_dir, write_summary
 from app.settings import Settings
@@ -46,15 +46,10 @@ class ReconcileParameters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     config_file: str | None = None
-    ledger_url: str | None = runs.ledger_url_field()
+    ledger_url: runs.LedgerUrlParameter = None
     inventory: str | None = None  # an Intune export instead of [flows] inventory / Graph
     entra_devices: str | None = None
     apply_memberships: bool | None = None  # None: [graph] apply_memberships
-
-    @field_validator("ledger_url")
-    @classmethod
-    def _no_password(cls, value: str | None) -> str | None:
-        return runs.refuse_secret_url(value, "ledger_url")
 
 
 @dataclass

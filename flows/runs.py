@@ -10,8 +10,10 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
+
+from pydantic import AfterValidator, Field
 
 from eidflow.errors import LedgerBusy, LedgerLost
 
@@ -41,18 +43,6 @@ NO_PASSWORD_PATTERN = (
 )
 
 
-def ledger_url_field() -> Any:
-    """The ``ledger_url`` parameter of the flows: a URL without a password, or None."""
-    from pydantic import Field
-
-    return Field(
-        default=None,
-        description="A ledger URL without a password (credentials: environment, ~/.pgpass,"
-        " or [flows.secret_blocks] ledger_url).",
-        json_schema_extra={"pattern": NO_PASSWORD_PATTERN},
-    )
-
-
 def refuse_secret_url(value: str | None, field: str) -> str | None:
     """A pydantic validator's body: a URL with a password (``user:pw@``, ``?password=``)
     is refused, so that it is never stored as a flow-run parameter."""
@@ -63,6 +53,19 @@ def refuse_secret_url(value: str | None, field: str) -> str | None:
     if parts.password is not None or query_keys & SECRET_QUERY_KEYS:
         raise ValueError(SECRET_PARAMETER.format(field=field))
     return value
+
+
+# The flows' ``ledger_url`` parameter: a URL without a password (checked by the flow's model
+# and, through the JSON schema, by the Prefect server), or None.
+LedgerUrlParameter = Annotated[
+    str | None,
+    AfterValidator(lambda value: refuse_secret_url(value, "ledger_url")),
+    Field(
+        description="A ledger URL without a password (credentials: environment, ~/.pgpass,"
+        " or [flows.secret_blocks] ledger_url).",
+        json_schema_extra={"pattern": NO_PASSWORD_PATTERN},
+    ),
+]
 
 
 def run_name(run_id: str, manifests: list[str]) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from app.pipeline import IngestRequest, RunResult
 from app.runfolder import new_run_id
@@ -38,12 +38,7 @@ class WatchParameters(BaseModel):
 
     inbox: str | None = None  # a folder or s3://bucket/prefix/; None: [flows] inbox
     config_file: str | None = None
-    ledger_url: str | None = runs.ledger_url_field()
-
-    @field_validator("ledger_url")
-    @classmethod
-    def _no_password(cls, value: str | None) -> str | None:
-        return runs.refuse_secret_url(value, "ledger_url")
+    ledger_url: runs.LedgerUrlParameter = None
 
 
 @dataclass
