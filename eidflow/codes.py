@@ -54,6 +54,9 @@ class WarningCode(StrEnum):
     IMEI_INVALID = "imei_invalid"
     IMEI_LEADING_ZERO_LOST = "imei_leading_zero_lost"  # 14 digits: a spreadsheet number ate the 0
     IMEI2_INVALID = "imei2_invalid"
+    # one digit 15 times (000000000000000 passes the Luhn check): filled in for want of one
+    IMEI_PLACEHOLDER = "imei_placeholder"
+    IMEI2_PLACEHOLDER = "imei2_placeholder"
     EID_PREFIX = "eid_prefix"  # not 89: newer (SGP.29) numbering, or a typo worth a look
     OS_VERSION_UNKNOWN = "os_version_unknown"  # enrolled, but no readable OS version in Intune
     SHEET_HIDDEN = "sheet_hidden"  # from a worksheet Excel does not show: is it this shipment?

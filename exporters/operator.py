@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from eidflow import schema
-from eidflow.identifiers.columns import imei_check
+from eidflow.identifiers.columns import imei_check, repeated_digit
 from exporters.config import OperatorMatch, OperatorProfile
 from exporters.files import OutputFile, atomic_path, sha256_file
 from exporters.safe import neutralise, neutralise_text
@@ -142,30 +142,20 @@ def operator_table(handoff: pd.DataFrame, profile: OperatorProfile) -> pd.DataFr
 
 
 def _valid_imeis(values: pd.Series) -> pd.Series:
-    """The IMEIs that are 15 digits with their check digit; the others empty.
+    """The IMEIs that are 15 digits with their check digit and no placeholder; the others empty.
 
     decisions.csv keeps a wrong IMEI with its warning; the operator is never sent one
     (a portal that checks IMEIs would refuse the line, or the file): the EID is what
     the profile is bound to.
     """
-    _, valid, _ = imei_check(values)
-    return values.where(valid.to_numpy(dtype=bool), "")
+    imei, valid, _ = imei_check(values)
+    sendable = valid & ~repeated_digit(imei)  # a placeholder passes the Luhn check
+    return values.where(sendable.to_numpy(dtype=bool), "")
 
 
 def file_name(profile: OperatorProfile, *, run_id: str, date: str, part: int, parts: int) -> str:
-    """The file name from the profile's pattern; ``_{part}`` is added when several parts need it.
-
-    The extension ends the name, the pattern's own (``x.csv``, kept as written) or added.
-    """
-    pattern, extension = profile.file_name, f".{profile.format}"
-    if pattern.lower().endswith(extension):
-        pattern, extension = pattern[: -len(extension)], pattern[-len(extension) :]
-    if parts > 1 and "{part" not in pattern:
-        pattern += "_{part:03d}"
-    name = pattern.format(
-        operator=profile.name, account=profile.account, date=date, run=run_id, part=part
-    )
-    return name + extension
+    """The file name for one part of the run's file (:meth:`OperatorProfile.name_for`)."""
+    return profile.name_for(run_id=run_id, date=date, part=part, parts=parts)
 
 
 def _parts(table: pd.DataFrame, profile: OperatorProfile) -> Iterator[pd.DataFrame]:

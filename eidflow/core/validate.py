@@ -66,6 +66,10 @@ def _warnings(frame: pd.DataFrame) -> pd.Series:
     imei2, imei2_valid, imei2_lost_zero = columns.imei_check(frame[schema.IMEI2_RAW])
     frame[schema.IMEI] = imei
     frame[schema.IMEI2] = imei2
+    imei_placeholder, imei2_placeholder = (
+        columns.repeated_digit(imei),
+        columns.repeated_digit(imei2),
+    )
     accepted = frame[schema.STATUS] == Status.ACCEPTED
     numeric_cell = frame[schema.IMEI_NUMERIC].astype(bool)
     flags = {
@@ -73,8 +77,18 @@ def _warnings(frame: pd.DataFrame) -> pd.Series:
         & ~frame[schema.EID].str.startswith(eid_rules.CLASSIC_PREFIX),
         WarningCode.IMEI_LEADING_ZERO_LOST: accepted
         & (imei_lost_zero | (numeric_cell & (imei.str.len() == 14))),
-        WarningCode.IMEI_INVALID: accepted & (imei != "") & ~imei_valid & ~imei_lost_zero,
-        WarningCode.IMEI2_INVALID: accepted & (imei2 != "") & ~imei2_valid & ~imei2_lost_zero,
+        WarningCode.IMEI_INVALID: accepted
+        & (imei != "")
+        & ~imei_valid
+        & ~imei_lost_zero
+        & ~imei_placeholder,
+        WarningCode.IMEI2_INVALID: accepted
+        & (imei2 != "")
+        & ~imei2_valid
+        & ~imei2_lost_zero
+        & ~imei2_placeholder,
+        WarningCode.IMEI_PLACEHOLDER: accepted & imei_placeholder,
+        WarningCode.IMEI2_PLACEHOLDER: accepted & imei2_placeholder,
     }
     return join_codes(flags, frame.index)
 

@@ -23,7 +23,6 @@ _FORMULA_TEXT_PATTERN = r'(?s)^="(.*)"$'
 _SCIENTIFIC_PATTERN = eid_rules.SCIENTIFIC_PATTERN
 _TRAILING_POINT_ZERO_PATTERN = eid_rules.TRAILING_POINT_ZERO_PATTERN
 _NUMBER_CELL_PATTERN = imei_rules.NUMBER_CELL_PATTERN
-_HIGH_BELOW_2_POW_70 = 2**70 // 10**16 + 1  # first 16 of 32 digits, for numbers under 2**70
 
 
 def text(column: pd.Series) -> pd.Series:
@@ -122,21 +121,6 @@ def _number(digits: np.ndarray) -> np.ndarray:
     return value
 
 
-def _float_exact(numbers: pd.Series, high: np.ndarray, low: np.ndarray) -> np.ndarray:
-    """Which 32-digit strings (``high``, ``low``: their two halves) a float64 holds exactly.
-
-    A number of 70 bits or more held exactly by a float64 (53-bit mantissa) is a
-    multiple of 2**17, so its last 16 digits are a multiple of 2**16 (10**16 is one).
-    That screen, plus the rare small numbers, leaves about one genuine EID in 65,536
-    for the exact test in Python.
-    """
-    candidates = np.flatnonzero(((low % 65536) == 0) | (high < _HIGH_BELOW_2_POW_70))
-    exact = np.zeros(len(numbers), dtype=bool)
-    values = numbers.iloc[candidates]
-    exact[candidates] = [eid_rules._float_exact(value) for value in values]
-    return exact
-
-
 def eid_reasons(raw: pd.Series, numeric_cell: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Normalise EIDs and say what is wrong with each: ``(eid, reason)``.
 
@@ -152,11 +136,11 @@ def eid_reasons(raw: pd.Series, numeric_cell: pd.Series) -> tuple[pd.Series, pd.
     full = compacted.iloc[where_full]
     matrix = digit_matrix(full, eid_rules.LENGTH)
 
-    high, low = _number(matrix[:, :16]), _number(matrix[:, 16:])
+    low = _number(matrix[:, 16:])
     # At most 17 significant digits, then zeros (the last 15 digits are all 0).
     padded = low % 10 ** (eid_rules.LENGTH - eid_rules._FLOAT_SIGNIFICANT_DIGITS) == 0
     lost = numeric_cell.to_numpy(dtype=bool) | _number_notation(values)
-    lost[where_full] |= padded | _float_exact(full, high, low)
+    lost[where_full] |= padded
 
     given = matrix[:, 30].astype(np.int64) * 10 + matrix[:, 31]
     good_check = np.zeros(len(raw), dtype=bool)
@@ -184,8 +168,8 @@ def _number_notation(values: pd.Series) -> np.ndarray:
     return notation
 
 
-def imei_check(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Normalise IMEIs: ``(imei, valid, leading_zero_lost)``, like :mod:`imei_rules`."""
+def imei_normalise(raw: pd.Series) -> pd.Series:
+    """Column-wise :func:`imei_rules.normalise`."""
     values = text(raw)
     number_cell = on_rows(
         values,
@@ -194,7 +178,12 @@ def imei_check(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
             _NUMBER_CELL_PATTERN, r"\1", regex=True
         ),
     )
-    imei = compact(number_cell)
+    return compact(number_cell)
+
+
+def imei_check(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Normalise IMEIs: ``(imei, valid, leading_zero_lost)``, like :mod:`imei_rules`."""
+    imei = imei_normalise(raw)
     digits, lengths = _ascii_digits(imei), _lengths(imei)
     valid = _luhn_valid(imei, digits & (lengths == imei_rules.LENGTH))
     lost_zero = _luhn_valid(imei, digits & (lengths == imei_rules.LENGTH - 1), prefix="0")
@@ -211,3 +200,17 @@ def _luhn_valid(imei: pd.Series, shaped: np.ndarray, prefix: str = "") -> pd.Ser
     valid = np.zeros(len(imei), dtype=bool)
     valid[where] = check == matrix[:, 14]
     return pd.Series(valid, index=imei.index)
+
+
+def imei_placeholder(raw: pd.Series) -> pd.Series:
+    """Column-wise :func:`imei_rules.is_placeholder`."""
+    return repeated_digit(imei_normalise(raw))
+
+
+def repeated_digit(imei: pd.Series) -> pd.Series:
+    """Which normalised IMEIs are 15 times one digit (placeholders)."""
+    shaped = np.flatnonzero(_ascii_digits(imei) & (_lengths(imei) == imei_rules.LENGTH))
+    matrix = digit_matrix(imei.iloc[shaped], imei_rules.LENGTH)
+    placeholder = np.zeros(len(imei), dtype=bool)
+    placeholder[shaped] = (matrix == matrix[:, :1]).all(axis=1)
+    return pd.Series(placeholder, index=imei.index)

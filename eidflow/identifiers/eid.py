@@ -70,11 +70,13 @@ def calc_check_digits(first30: str) -> str:
 def precision_lost(value: str) -> bool:
     """Whether the text shows the value went through a spreadsheet number.
 
-    Scientific notation (also with a decimal comma), a trailing ``.0``, or a 32-digit
-    string that a float64 holds exactly: no genuine EID is exactly representable as a
-    float64, every float-derived one is. Also 15 to 17 significant digits padded with
-    zeros, the way a spreadsheet saves a number as text (a genuine EID never ends in
-    ``00``: its check digits are 02..98).
+    Judged from the form the value has, never from what a float64 can hold (some genuine
+    EIDs are exactly a float64): scientific notation (also with a decimal comma), a
+    trailing ``.0``, or at most 17 significant digits padded with zeros, the way a float
+    prints and a spreadsheet saves a number as text (a genuine EID never ends in ``00``:
+    its check digits are 02..98). A number cell itself is flagged by the reader
+    (``eid_numeric``); a float's exact value written out in 32 digits has no telltale
+    form and fails its check digits instead.
     """
     text = value.strip(WHITESPACE)
     if _SCIENTIFIC_RE.match(text) or _TRAILING_POINT_ZERO_RE.match(text):
@@ -82,13 +84,7 @@ def precision_lost(value: str) -> bool:
     digits = compact(text)
     if len(digits) != LENGTH or not _ASCII_DIGITS_RE.match(digits):
         return False
-    zero_padded = digits.endswith("00") and len(digits.rstrip("0")) <= _FLOAT_SIGNIFICANT_DIGITS
-    return zero_padded or _float_exact(digits)
-
-
-def _float_exact(digits: str) -> bool:
-    number = int(digits)
-    return number == int(float(number))
+    return digits.endswith("00") and len(digits.rstrip("0")) <= _FLOAT_SIGNIFICANT_DIGITS
 
 
 def validate(value: str) -> str:

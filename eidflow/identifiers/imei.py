@@ -9,6 +9,8 @@ IMEISV (16 digits) has no check digit and is not accepted; python-stdnum's
 False
 >>> looks_like_lost_leading_zero('52099001761481')
 False
+>>> is_placeholder('000000000000000'), is_valid('000000000000000')
+(True, True)
 """
 
 from __future__ import annotations
@@ -38,11 +40,16 @@ def calc_check_digit(first14: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def validate(value: str) -> str:
-    """Return the 15-digit IMEI, or raise the error that says what is wrong with it."""
+def normalise(value: str) -> str:
+    """The digits of the IMEI as typed, printed or read back from a number cell."""
     text = value.strip(WHITESPACE)
     number_cell = _NUMBER_CELL_RE.match(text)
-    number = number_cell.group(1) if number_cell else compact(text)
+    return number_cell.group(1) if number_cell else compact(text)
+
+
+def validate(value: str) -> str:
+    """Return the 15-digit IMEI, or raise the error that says what is wrong with it."""
+    number = normalise(value)
     if not number:
         raise Missing()
     if not _ASCII_DIGITS_RE.match(number):
@@ -67,3 +74,10 @@ def looks_like_lost_leading_zero(value: str) -> bool:
     """Whether 14 digits become a valid IMEI with a ``0`` in front (a spreadsheet number ate it)."""
     number = compact(value)
     return len(number) == LENGTH - 1 and number.isdigit() and is_valid("0" + number)
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether the value is 15 times one digit: what a form or a factory fills in when it has
+    no IMEI. ``000000000000000`` even passes the Luhn check; no device has it."""
+    number = normalise(value)
+    return len(number) == LENGTH and number.isdigit() and len(set(number)) == 1

@@ -20,6 +20,13 @@ from tests.frames import device, make_eid, make_imei, manifest_rows
         (device(1, **{schema.EID_RAW: make_eid(1)[:-1] + "0"}), "rejected", "eid_checksum"),
         (device(1, **{schema.EID_RAW: "8.90490E+31"}), "rejected", "eid_precision_lost"),
         (device(1, **{schema.EID_NUMERIC: True}), "rejected", "eid_precision_lost"),
+        # check digits right, and exactly a float64: genuine all the same
+        (device(1, **{schema.EID_RAW: "89000000000000745708095056904192"}), "accepted", ""),
+        (
+            device(1, **{schema.EID_RAW: "89049032123451240000000000000000"}),
+            "rejected",
+            "eid_precision_lost",
+        ),
         (device(1, **{schema.SERIAL_RAW: "  "}), "rejected", "serial_missing"),
         (device(1, **{schema.EID_RAW: "", schema.SERIAL_RAW: ""}), "rejected", "eid_missing"),
     ],
@@ -61,6 +68,15 @@ WRONG_LUHN_IMEI = make_imei(1)[:-1] + str((int(make_imei(1)[-1]) + 1) % 10)
             "imei_leading_zero_lost",
         ),
         ({schema.IMEI2_RAW: WRONG_LUHN_IMEI}, "imei2_invalid"),
+        # placeholders: one digit repeated (all zeros passes the Luhn check)
+        ({schema.IMEI_RAW: "000000000000000"}, "imei_placeholder"),
+        ({schema.IMEI_RAW: "111111111111111"}, "imei_placeholder"),
+        ({schema.IMEI_RAW: "00-000000-000000-0"}, "imei_placeholder"),
+        ({schema.IMEI2_RAW: "000000000000000"}, "imei2_placeholder"),
+        (
+            {schema.IMEI_RAW: "000000000000000", schema.IMEI2_RAW: "999999999999999"},
+            "imei_placeholder;imei2_placeholder",
+        ),
     ],
 )
 def test_imei_problems_are_warnings_not_rejections(extra: dict[str, object], warnings: str) -> None:

@@ -84,15 +84,17 @@ def test_default_profile_columns_and_values(tmp_path: Path) -> None:
 
 
 def test_an_imei_known_to_be_wrong_is_not_sent(tmp_path: Path) -> None:
-    rows = handoff(4)
-    good = make_imei(4)
-    rows["imei"] = ["354098E+14", good[1:], good[:-1] + str((int(good[-1]) + 1) % 10), good]
+    rows = handoff(5)
+    good = make_imei(5)
+    wrong = good[:-1] + str((int(good[-1]) + 1) % 10)
+    rows["imei"] = ["354098E+14", good[1:], wrong, "000000000000000", good]
     columns = [{"header": "EID", "field": "eid"}, {"header": "IMEI", "field": "imei"}]
     [path] = write(rows, tmp_path, columns=columns)
     assert [line[1] for line in read_csv(path)[1:]] == [
         "",  # a spreadsheet number, mangled
         "",  # 14 digits
         "",  # a wrong check digit
+        "",  # a placeholder: its check digit is right, but it is no device's IMEI
         good,
     ]
 

@@ -19,6 +19,8 @@ from eidflow.identifiers import (
 )
 
 GSMA_TEST_EID = "89049032123451234512345678901235"
+# Correct check digits, and a float64 holds it exactly (8.900000000000075e+31): a genuine EID.
+FLOAT_EXACT_EID = "89000000000000745708095056904192"
 
 thirty_digits = st.text(alphabet="0123456789", min_size=30, max_size=30)
 
@@ -65,10 +67,12 @@ def test_typed_and_printed_forms_normalise_without_changing_a_digit(
         ("8.904903212345124e+31", PrecisionLost),
         (f"{GSMA_TEST_EID}.0", PrecisionLost),
         ("89049032123451200000000000000000", PrecisionLost),  # 15 significant digits, zero-padded
-        (
-            "89049032123451238342928097083392",
-            PrecisionLost,
-        ),  # what dtype=str gives for a number cell
+        ("89049032123451240000000000000000", PrecisionLost),  # 16, as a float prints
+        ("89049032123451238000000000000000", PrecisionLost),  # 17, as a float prints
+        ("8904 9032 1234 5124 0000 0000 0000 0000", PrecisionLost),  # printed in groups
+        # A float's exact value in 32 digits is no printed form: judged by its check digits
+        # (a number cell itself is flagged by the reader, eid_numeric).
+        ("89049032123451238342928097083392", InvalidChecksum),
     ],
 )
 def test_bad_values_raise_the_specific_error(value: str, error: type[ValidationError]) -> None:
@@ -83,12 +87,23 @@ def test_gsma_test_eid_and_its_check_digits() -> None:
 
 
 @given(thirty_digits)
+@example(FLOAT_EXACT_EID[:30])
 def test_every_eid_with_computed_check_digits_is_valid(first30: str) -> None:
     check = eid.calc_check_digits(first30)
     assert 2 <= int(check) <= 98
     value = first30 + check
-    if not eid.precision_lost(value):  # float-exact values are rejected on purpose
-        assert eid.validate(value) == value
+    assert not eid.precision_lost(value)
+    assert eid.validate(value) == value
+
+
+def test_a_genuine_eid_that_a_float_holds_exactly_is_accepted() -> None:
+    assert int(float(FLOAT_EXACT_EID)) == int(FLOAT_EXACT_EID)  # what the old rule refused
+    assert eid.calc_check_digits(FLOAT_EXACT_EID[:30]) == FLOAT_EXACT_EID[30:]
+    assert eid.validate(FLOAT_EXACT_EID) == FLOAT_EXACT_EID
+    raw = pd.Series([FLOAT_EXACT_EID, FLOAT_EXACT_EID], dtype="str")
+    normalised, reasons = columns.eid_reasons(raw, pd.Series([False, True]))
+    assert normalised.tolist() == [FLOAT_EXACT_EID, ""]
+    assert reasons.tolist() == ["", "eid_precision_lost"]  # from a number cell it is lost
 
 
 @given(thirty_digits, st.integers(0, 31), st.integers(1, 9))

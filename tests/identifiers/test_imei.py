@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from eidflow.identifiers import ValidationError, columns, imei
@@ -34,9 +34,35 @@ def test_lost_leading_zero_is_recognised() -> None:
     assert not imei.looks_like_lost_leading_zero(full)
 
 
+@pytest.mark.parametrize(
+    ("value", "placeholder"),
+    [
+        ("000000000000000", True),  # Luhn-valid: only this check can tell
+        ("111111111111111", True),
+        ("99-999999-999999-9", True),
+        ("000000000000000.0", True),  # a number cell read back as text
+        ("352099001761481", False),
+        ("00000000000000", False),  # 14 digits: not an IMEI at all
+        ("", False),
+    ],
+)
+def test_placeholder_imeis(value: str, placeholder: bool) -> None:
+    assert imei.is_placeholder(value) is placeholder
+    assert columns.imei_placeholder(pd.Series([value], dtype="str")).tolist() == [placeholder]
+
+
+def test_the_zero_placeholder_passes_the_luhn_check() -> None:
+    assert imei.is_valid("000000000000000")  # so the check digit alone lets it through
+
+
 @given(st.lists(st.text(alphabet="0123456789-. ", max_size=18), max_size=30))
+@example(["000000000000000", "7777777777777777", "5-55555555555555"])
 def test_column_rules_agree_with_scalar_rules(values: list[str]) -> None:
-    _, valid, lost_zero = columns.imei_check(pd.Series(values, dtype="str"))
+    raw = pd.Series(values, dtype="str")
+    _, valid, lost_zero = columns.imei_check(raw)
+    placeholder = columns.imei_placeholder(raw)
+    for value, got_placeholder in zip(values, placeholder, strict=True):
+        assert bool(got_placeholder) == imei.is_placeholder(value), value
     for value, got_valid, got_lost in zip(values, valid, lost_zero, strict=True):
         try:
             imei.validate(value)
