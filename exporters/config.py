@@ -57,6 +57,15 @@ _EXTENSIONS = (".csv", ".xlsx")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+# What a file system takes for one name (ext4, NTFS, APFS: 255 bytes or UTF-16 units).
+MAX_FILE_NAME_BYTES = 255
+# File names are judged at load with the longest parts a run gives them: a run id
+# (``app.runfolder.new_run_id``: UTC time and 6 hex digits) and a part number of 7 digits
+# (ten million files: more than any manifest has rows).
+LONGEST_RUN_ID = "20260101T000000Z-000000"
+LONGEST_PART = 9_999_999
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -222,9 +231,31 @@ class OperatorProfile(BaseModel):
                 f"file_name {self.file_name!r} gives {stem!r}, a device name on Windows; "
                 "add a word to the pattern"
             )
+        longest = self.name_for(run_id=LONGEST_RUN_ID, date="20260101", part=LONGEST_PART, parts=2)
+        if len(longest.encode()) > MAX_FILE_NAME_BYTES:
+            raise ValueError(
+                f"file_name {self.file_name!r} gives names of up to {len(longest.encode())} bytes"
+                f" (with the longest run id and part number: {longest[:40]!r}…); file systems"
+                f" take {MAX_FILE_NAME_BYTES}: shorten the pattern, the name or the account"
+            )
         if self.format == "xlsx" and not self.sheet_name:
             _check_sheet_name(f"sheet_name (the operator's name {self.name!r})", self.name)
         return self
+
+    def name_for(self, *, run_id: str, date: str, part: int, parts: int) -> str:
+        """The file name from the pattern; ``_{part}`` is added when several parts need it.
+
+        The extension ends the name, the pattern's own (``x.csv``, kept as written) or added.
+        """
+        pattern, extension = self.file_name, f".{self.format}"
+        if pattern.lower().endswith(extension):
+            pattern, extension = pattern[: -len(extension)], pattern[-len(extension) :]
+        if parts > 1 and "{part" not in pattern:
+            pattern += "_{part:03d}"
+        name = pattern.format(
+            operator=self.name, account=self.account, date=date, run=run_id, part=part
+        )
+        return name + extension
 
 
 def _file_name_fault(text: str) -> str:

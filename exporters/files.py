@@ -53,7 +53,10 @@ def sha256_file(path: Path) -> str:
 def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; on success fsync it and rename it to ``final``."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    # ".{name}.XXXXXXXX.tmp" is 14 bytes longer than the name: cut so that a name at the
+    # file system's limit (255 bytes) still gets a temporary name.
+    stem = final.name.encode()[: 255 - 14].decode(errors="ignore")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from app.runfolder import new_run_id
 from app.settings import load_settings
 from eidflow.errors import ConfigError
 from exporters.config import DEFAULT_OPERATOR_COLUMNS, DeliverySettings, OperatorProfile
@@ -146,3 +147,43 @@ def test_bad_toml_profile_is_a_config_error(tmp_path: Path) -> None:
     config.write_text('[[operators]]\nname = "x"\ncolumns = ["Colour"]\n')
     with pytest.raises(ConfigError, match=r"operators\.0\.columns"):
         load_settings(config)
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"file_name": "x{part:0300d}"},
+        {"file_name": "{run:>250}"},
+        {"file_name": "{account}_{date}", "account": "a" * 240},
+        {"file_name": "é" * 130},  # 130 characters, 260 bytes
+        {"name": "n" * 240},  # the default pattern starts with {operator}
+    ],
+)
+def test_a_file_name_too_long_for_a_file_system_is_refused(profile: dict[str, object]) -> None:
+    with pytest.raises(ValidationError, match=r"file_name .* bytes"):
+        OperatorProfile.model_validate(profile)
+
+
+def test_the_cli_refuses_a_file_name_too_long_before_the_run(tmp_path: Path) -> None:
+    toml = '[[operators]]\nname = "x"\nfile_name = "x{part:0300d}"\n'
+    done = ingest(tmp_path, "--config", config(tmp_path, toml))
+    assert_config_error(done, "operators.0", "file_name")
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_longest_file_name_accepted_can_be_written(tmp_path: Path) -> None:
+    """At the limit, with the longest parts (many parts, a run id): written, and its temporary
+    name beside it too; one byte more is refused at load."""
+    from exporters.config import MAX_FILE_NAME_BYTES
+    from exporters.operator import write_operator_files
+    from tests.exporters.rows import handoff
+
+    run_id = new_run_id()
+    fixed = len("_") + len(run_id) + len("_") + 9 + len(".csv")  # {run}, {part:09d}, extension
+    limit = MAX_FILE_NAME_BYTES
+    pattern = "f" * (limit - fixed) + "_{run}_{part:09d}"
+    profile = OperatorProfile(file_name=pattern, rows_per_file=1)
+    outputs = write_operator_files(handoff(2), profile, tmp_path, run_id)
+    assert [len(Path(o.path).name.encode()) for o in outputs] == [limit, limit]
+    with pytest.raises(ValidationError, match="file_name"):
+        OperatorProfile(file_name="f" + pattern)
