@@ -76,6 +76,7 @@ class EntraEmulator:
     client_secret: str = "Zx8~emulator-secret-q1w2e3"
     certificate: AppCertificate | None = None
     token: str = "entra-emulator-token"
+    renewed_token: str = ""  # when set, the second and later tokens issued (a token renewed)
     issued: int = 0
     log: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
@@ -155,13 +156,14 @@ class EntraEmulator:
                 ),
             )
         self.issued += 1
+        token = self.renewed_token if self.renewed_token and self.issued > 1 else self.token
         return _json(
             200,
             {
                 "token_type": "Bearer",
                 "expires_in": 3599,
                 "ext_expires_in": 3599,
-                "access_token": self.token,
+                "access_token": token,
             },
         )
 

@@ -7,7 +7,9 @@ Real HTTP (werkzeug), so the client's paging, throttling and batching run as in 
 - ``POST /v1.0/groups/{id}/members/$ref``: 204; 400 with Graph's message when already a member;
   404 when the directory object or group is unknown;
 - ``POST /v1.0/$batch``: up to 20 requests, each answered (and throttled) on its own;
-- a bearer-token check (401), and 429 with a fractional ``Retry-After`` on chosen requests.
+- a bearer-token check (401), and 429 with a fractional ``Retry-After`` on chosen requests;
+  a token in ``expired_tokens`` is answered 401 ``InvalidAuthenticationToken`` "the token is
+  expired", as Graph answers a token past its lifetime.
 
 Use the ``graph_emulator`` fixture (import it into a conftest.py), or ``GraphEmulator`` directly.
 """
@@ -30,6 +32,7 @@ ALREADY_EXISTS_MESSAGE = (
     "One or more added object references already exist for the following modified "
     "properties: 'members'."
 )
+EXPIRED_MESSAGE = "Lifetime validation failed, the token is expired."
 _REF = re.compile(r"^https://graph\.microsoft\.com/v1\.0/directoryObjects/([0-9a-fA-F-]+)$")
 
 Answer = tuple[int, dict[str, Any] | None, dict[str, str]]
@@ -40,6 +43,7 @@ class GraphEmulator:
     """The tenant's state, the emulator's behaviour knobs, and a log of what was asked."""
 
     token: str = "emulator-token"
+    expired_tokens: set[str] = field(default_factory=set)  # refused as past their lifetime
     page_size: int = 2
     managed_devices: list[dict[str, Any]] = field(default_factory=list)
     devices: list[dict[str, Any]] = field(default_factory=list)  # Entra: id, deviceId, displayName
@@ -88,7 +92,10 @@ class GraphEmulator:
         with self._lock:
             self.log.append((request.method, request.path))
             number = len(self.log)
-            if request.headers.get("Authorization") != f"Bearer {self.token}":
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if given in self.expired_tokens:
+                status, body, headers = _error(401, "InvalidAuthenticationToken", EXPIRED_MESSAGE)
+            elif request.headers.get("Authorization") != f"Bearer {self.token}":
                 status, body, headers = _error(
                     401, "InvalidAuthenticationToken", "Access token is empty or invalid."
                 )

@@ -1,18 +1,25 @@
 """Bearer tokens for Graph: MSAL client credentials (secret or certificate), or a fixed token.
 
-A token provider is any ``() -> str``; the client calls it before each request, and MSAL
-answers from its cache until the token nears expiry. Tokens and secrets are never logged.
+A token provider is called before each request, and MSAL answers from its cache until
+the token nears expiry by its own clock. When Graph says a token is expired all the same
+(a clock off, a token revoked), the client asks once with ``renew=True``: a new token from
+Entra, past the cache. Tokens and secrets are never logged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from eidflow.errors import ConfigError
 from eidflow.graph.config import GRAPH_RESOURCE, GraphSettings
 
-TokenProvider = Callable[[], str]
+
+class TokenProvider(Protocol):
+    """Answers a bearer token for Graph; with ``renew``, a new one rather than a cached one."""
+
+    def __call__(self, *, renew: bool = False) -> str: ...
+
+
 SCOPES = [f"{GRAPH_RESOURCE}/.default"]
 
 
@@ -21,8 +28,13 @@ class GraphAuthError(ConfigError):
 
 
 def static_token(token: str) -> TokenProvider:
-    """A provider that always answers ``token`` (tests, or a token obtained elsewhere)."""
-    return lambda: token
+    """A provider that always answers ``token`` (tests, or a token obtained elsewhere):
+    renewing it gives the same token, which Graph refuses again."""
+
+    def fixed(*, renew: bool = False) -> str:
+        return token
+
+    return fixed
 
 
 def msal_token_provider(settings: GraphSettings) -> TokenProvider:
@@ -38,7 +50,10 @@ def msal_token_provider(settings: GraphSettings) -> TokenProvider:
         instance_discovery=False,
     )
 
-    def token() -> str:
+    def token(*, renew: bool = False) -> str:
+        if renew:  # MSAL would answer the cached token until its own clock says it expired
+            for cached in list(app.token_cache.search(app.token_cache.CredentialType.ACCESS_TOKEN)):
+                app.token_cache.remove_at(cached)
         answer: dict[str, Any] = app.acquire_token_for_client(scopes=SCOPES) or {}
         if "access_token" not in answer:
             # error_description names the problem (AADSTS code) and holds no secret.

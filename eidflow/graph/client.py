@@ -53,6 +53,17 @@ class GraphAccessDenied(GraphError, ConfigError):
         )
 
 
+class GraphTokenRefused(GraphError, ConfigError):
+    """401 "token is expired" again with a token just renewed: not the app's permissions."""
+
+    def __init__(self, method: str, url: str, status: int, message: str) -> None:
+        super().__init__(method, url, status, message)
+        self.todo = (
+            "The token was refused as expired, and so was a new one asked of Entra: check this"
+            " machine's clock (and a fixed [graph] access_token, which cannot be renewed)."
+        )
+
+
 @dataclass(frozen=True)
 class BatchAnswer:
     """One request's answer inside a ``$batch`` response."""
@@ -105,14 +116,11 @@ class GraphClient:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send one request, retrying throttled answers; raise :class:`GraphError` on failure."""
         url = self.url(path)
-        retrying = self._retrying(
-            retry_if_result(lambda response: response.status_code in RETRYABLE_STATUS)
-            | retry_if_exception_type(httpx.TransportError)
-        )
-        try:
-            response: httpx.Response = retrying(self._send, method, url, **kwargs)
-        except httpx.TransportError as error:
-            raise GraphError(method, url, 0, f"no answer ({type(error).__name__})") from None
+        response = self._send_retrying(method, url, **kwargs)
+        if _token_expired(response):  # once: a new token, and the request again
+            response = self._send_retrying(method, url, renew=True, **kwargs)
+            if _token_expired(response):
+                raise GraphTokenRefused(method, url, response.status_code, _error_message(response))
         if response.status_code in (401, 403):
             raise GraphAccessDenied(method, url, response.status_code, _error_message(response))
         if response.status_code >= 400:
@@ -162,9 +170,30 @@ class GraphClient:
         self._retrying(retry_if_result(bool))(send_pending)
         return answers
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._token()}", **kwargs.pop("headers", {})}
-        return self._http.request(method, url, headers=headers, **kwargs)
+    def _send_retrying(
+        self, method: str, url: str, *, renew: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """The answer once throttling is over (throttled answers retried), renewing the token
+        first when asked."""
+        retrying = self._retrying(
+            retry_if_result(lambda response: response.status_code in RETRYABLE_STATUS)
+            | retry_if_exception_type(httpx.TransportError)
+        )
+        renew_next = renew  # the first attempt only: retries after throttling reuse the token
+
+        def send() -> httpx.Response:
+            nonlocal renew_next
+            token = self._token(renew=True) if renew_next else self._token()
+            renew_next = False
+            headers = {"Authorization": f"Bearer {token}", **kwargs.get("headers", {})}
+            others = {key: value for key, value in kwargs.items() if key != "headers"}
+            return self._http.request(method, url, headers=headers, **others)
+
+        try:
+            response: httpx.Response = retrying(send)
+        except httpx.TransportError as error:
+            raise GraphError(method, url, 0, f"no answer ({type(error).__name__})") from None
+        return response
 
     def _retrying(self, retry: Any) -> Retrying:
         return Retrying(
@@ -221,6 +250,21 @@ def _batch_entry(request: dict[str, Any]) -> dict[str, Any]:
         entry["body"] = request["body"]
         entry["headers"] = {"Content-Type": "application/json"}
     return entry
+
+
+def _token_expired(response: httpx.Response) -> bool:
+    """Graph's answer to a token past its lifetime: 401 ``InvalidAuthenticationToken``,
+    "…the token is expired" (a wrong or empty token is answered with another message)."""
+    if response.status_code != 401:
+        return False
+    try:
+        error = response.json().get("error", {})
+    except (json.JSONDecodeError, AttributeError):
+        return False
+    return (
+        error.get("code") == "InvalidAuthenticationToken"
+        and "expired" in str(error.get("message", "")).lower()
+    )
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -124,20 +124,44 @@ def test_a_certificate_other_than_the_registered_one_is_refused(
         msal_token_provider(settings)()
 
 
+def entra_devices_through_graph(entra: EntraEmulator, graph: GraphEmulator) -> list[str]:
+    """The Entra object ids the client lists from Graph, with a token MSAL got from Entra."""
+    graph.devices = [
+        {"id": "obj-1", "deviceId": "AAAAAAAA-1111-4111-8111-111111111111", "displayName": "PC"}
+    ]
+    settings = emulator_settings(entra, client_secret=entra.client_secret, base_url=graph.base_url)
+    with client_from_settings(settings) as client:
+        return list(list_entra_devices(client)[schema.ENTRA_OBJECT_ID_COL])
+
+
 def test_graph_requests_carry_the_token_entra_issued(
     entra_emulator: EntraEmulator, graph_emulator: GraphEmulator
 ) -> None:
     """Both halves over HTTP: MSAL gets the token from Entra, Graph accepts only that one."""
     graph_emulator.token = entra_emulator.token
-    graph_emulator.devices = [
-        {"id": "obj-1", "deviceId": "AAAAAAAA-1111-4111-8111-111111111111", "displayName": "PC"}
-    ]
-    settings = emulator_settings(
-        entra_emulator,
-        client_secret=entra_emulator.client_secret,
-        base_url=graph_emulator.base_url,
-    )
-    with client_from_settings(settings) as client:
-        devices = list_entra_devices(client)
-    assert devices[schema.ENTRA_OBJECT_ID_COL].tolist() == ["obj-1"]
+    assert entra_devices_through_graph(entra_emulator, graph_emulator) == ["obj-1"]
     assert entra_emulator.issued == 1
+
+
+def test_a_token_graph_finds_expired_is_renewed_through_entra_not_msal_s_cache(
+    entra_emulator: EntraEmulator, graph_emulator: GraphEmulator
+) -> None:
+    """MSAL would answer the expired token from its cache until its own clock says so: the
+    client asks Entra for a new one, once, and Graph takes it."""
+    entra_emulator.renewed_token = "entra-emulator-token-2"
+    graph_emulator.expired_tokens = {entra_emulator.token}
+    graph_emulator.token = entra_emulator.renewed_token
+    assert entra_devices_through_graph(entra_emulator, graph_emulator) == ["obj-1"]
+    assert entra_emulator.issued == 2
+    assert len(graph_emulator.log) == 2
+
+
+def test_msal_renews_on_request(entra_emulator: EntraEmulator) -> None:
+    token = msal_token_provider(
+        emulator_settings(entra_emulator, client_secret=entra_emulator.client_secret)
+    )
+    entra_emulator.renewed_token = "entra-emulator-token-2"
+    assert token() == entra_emulator.token
+    assert token(renew=True) == "entra-emulator-token-2"
+    assert token() == "entra-emulator-token-2"  # the new one is what MSAL's cache holds now
+    assert entra_emulator.issued == 2

@@ -84,6 +84,61 @@ def test_wrong_token_is_an_error_naming_the_status_not_the_token(
     assert "/v1.0/devices" in str(caught.value)
 
 
+class RenewingToken:
+    """A token provider that hands out ``tokens`` in turn, the next one on each renewal."""
+
+    def __init__(self, *tokens: str) -> None:
+        self.tokens, self.renewals = list(tokens), 0
+
+    def __call__(self, *, renew: bool = False) -> str:
+        if renew:
+            self.renewals += 1
+            self.tokens = self.tokens[1:] or self.tokens
+        return self.tokens[0]
+
+
+def test_an_expired_token_is_renewed_once_and_the_request_sent_again(
+    graph_emulator: GraphEmulator,
+) -> None:
+    graph_emulator.devices = entra(3)
+    graph_emulator.token, graph_emulator.expired_tokens = "fresh", {"stale"}
+    token = RenewingToken("stale", "fresh")
+    with GraphClient(token, base_url=graph_emulator.base_url) as client:
+        items = list(client.iter_values("/v1.0/devices"))
+    assert len(items) == 3
+    assert token.renewals == 1
+    assert graph_emulator.log[0] == graph_emulator.log[1]  # the first page, asked again
+    assert len(graph_emulator.log) == 3  # then the second page, with the new token
+
+
+def test_a_token_refused_again_once_renewed_fails_saying_the_token_was_refused(
+    graph_emulator: GraphEmulator,
+) -> None:
+    graph_emulator.expired_tokens = {"stale"}
+    token = RenewingToken("stale")  # the same token again (a fixed [graph] access_token)
+    client = GraphClient(token, base_url=graph_emulator.base_url, sleep=lambda _: None)
+    with client, pytest.raises(GraphError) as caught:
+        list(client.iter_values("/v1.0/devices"))
+    assert (token.renewals, len(graph_emulator.log)) == (1, 2)  # one new token, one retry
+    message = str(caught.value)
+    assert caught.value.status == 401
+    assert "token" in message and "expired" in message and "refused" in message
+    assert "permission" not in message.lower() and "client_id" not in message
+    assert "stale" not in message
+
+
+def test_a_refused_token_that_did_not_expire_is_not_renewed(
+    graph_emulator: GraphEmulator,
+) -> None:
+    token = RenewingToken("wrong", "emulator-token")
+    with (
+        GraphClient(token, base_url=graph_emulator.base_url) as client,
+        pytest.raises(GraphAccessDenied),
+    ):
+        client.request("GET", "/v1.0/devices")
+    assert (token.renewals, len(graph_emulator.log)) == (0, 1)
+
+
 def test_no_server_is_a_graph_error() -> None:
     waits: list[float] = []
     client = GraphClient(
