@@ -77,6 +77,9 @@ class IngestRequest:
     reprocess: bool = False  # read manifests the ledger has processed before, again
     new_ledger: bool = False  # the output root's earlier runs are not this ledger's, on purpose
     run_id: str | None = None  # chosen by the caller (a flow names its run after it); else new
+    # Bytes of manifests the caller has read already, by source (the S3 inbox's objects, as
+    # listed and hashed): the run reads those, not the source again.
+    read_already: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -200,7 +203,8 @@ def read_manifests(
         record = InputRecord(source)
         records.append(record)
         try:
-            data = load_input(source, settings)
+            given = request.read_already.get(source)
+            data = given if given is not None else load_input(source, settings)
         except InputError as error:
             record.error, record.transient = str(error), error.transient
             continue

@@ -21,7 +21,7 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -45,6 +45,8 @@ class Arrival:
     source: str
     sha256: str  # "" when it could not be read (``error``)
     etag: str = ""  # S3: the version read, for copying exactly that one
+    # S3: the bytes read, which the run ingests: each object is downloaded once per run
+    data: bytes = field(default=b"", repr=False, compare=False)
     error: str = ""  # why it could not be read; "" when it was
     transient: bool = False  # the error may pass (S3 throttling, a 5xx, the network)
 
@@ -247,7 +249,7 @@ class _S3Inbox:
                 else ManifestError(url, f"could not read from S3 ({error}).", transient=True)
             )
             return Arrival(name, url, "", error=str(problem), transient=problem.transient)
-        return Arrival(name, url, _sha256(body), etag=str(got.get("ETag", "")))
+        return Arrival(name, url, _sha256(body), etag=str(got.get("ETag", "")), data=body)
 
     @classmethod
     def move(

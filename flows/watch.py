@@ -220,6 +220,8 @@ def _ingest(new: list[inbox.Arrival], settings: Settings) -> RunResult:
     file_inventory = settings.flows.inventory_source == "file"
     request = IngestRequest(
         manifests=[arrival.source for arrival in new],
+        # S3 objects as listed (the version of their ETag), so each is downloaded once
+        read_already={arrival.source: arrival.data for arrival in new if arrival.etag},
         inventory=(settings.flows.inventory or None) if file_inventory else None,
         entra_devices=(settings.flows.entra_devices or None) if file_inventory else None,
         run_id=new_run_id(),

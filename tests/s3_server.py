@@ -15,6 +15,7 @@ boto3 talks HTTP to these servers exactly as to AWS; nothing in boto3 is patched
 
 from __future__ import annotations
 
+import collections
 import http.client
 import itertools
 import threading
@@ -92,6 +93,8 @@ class S3Proxy:
     - ``fail_reads_of``: answer GETs of objects whose key ends so with 503 SlowDown, once
       ``fail_reads_after`` of them have passed (S3 throttling, a passing failure).
 
+    ``gets`` counts the GETs of each object path (``/bucket/key``) it forwarded.
+
     It also does what S3 does and moto does not: a copy whose source no longer has the
     ETag of ``x-amz-copy-source-if-match`` is answered 412 PreconditionFailed.
     """
@@ -109,6 +112,7 @@ class S3Proxy:
         self.fail_reads_after = 0  # ...once this many GETs of it have passed
         self.puts = 0
         self.failures = 0
+        self.gets: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -169,6 +173,9 @@ def _handler(proxy: S3Proxy) -> type[BaseHTTPRequestHandler]:
             if proxy.deny_reads and self.command in ("GET", "HEAD"):
                 self._answer(403, [], b"<Error><Code>AccessDenied</Code></Error>")
                 return
+            if self.command == "GET" and "?" not in self.path:
+                with proxy._lock:
+                    proxy.gets[unquote(self.path)] += 1
             if self.command == "GET" and proxy.should_fail_read(self.path):
                 self._answer(503, [], b"<Error><Code>SlowDown</Code></Error>")
                 return
