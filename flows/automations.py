@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from eidflow.errors import ConfigError
+from flows.runs import RETRIED_BY_AUTOMATION
 
 if TYPE_CHECKING:
     from prefect.automations import Automation
@@ -34,6 +35,8 @@ RETRY_TAG = "eidflow-retry-crashed"  # the deployments whose crashed runs are ru
 CRASH = "eidflow: crash unresponsive runs"
 RETRY = "eidflow: retry crashed manual runs"
 NOTIFY = "eidflow: notify"
+# The AwaitingRetry state the retry automation sets; flows.runs.crashes_before looks for it.
+RETRIED_MESSAGE = f"Crashed; {RETRIED_BY_AUTOMATION} '{RETRY}'."
 EVALUATION_SLACK_SECONDS = 10  # the server looks for missing heartbeats every 5 s
 TERMINAL_EVENTS = {
     "prefect.flow-run.Completed",
@@ -140,7 +143,7 @@ def build(settings: FlowSettings, notify_block_id: Any = None) -> list[Automatio
                     state=StateType.SCHEDULED,
                     name="AwaitingRetry",
                     force=False,
-                    message="Crashed; run again by the automation 'eidflow: retry crashed manual runs'.",
+                    message=RETRIED_MESSAGE,
                 )
             ],
         ),
