@@ -129,7 +129,9 @@ def end_state(result: RunResult, undone: list[str]) -> Any:
 def ingest_manifests(parameters: IngestParameters) -> Any:
     """Validate, deduplicate and reconcile manifests; write and deliver the run folder."""
     settings = load_flow_settings(parameters.config_file, parameters.ledger_url)
-    refused = runs.crashes_before(settings.flows.crash_retries)
+    refused = runs.heartbeat_refusal(settings.flows.heartbeat_seconds) or runs.crashes_before(
+        settings.flows.crash_retries
+    )
     if refused:
         return runs.failed_state(refused, None)
     request = IngestRequest(

@@ -142,6 +142,9 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
     Ends Failed when Graph refused some memberships (they come back the next day)."""
     parameters = parameters or ReconcileParameters()
     settings = load_flow_settings(parameters.config_file, parameters.ledger_url)
+    refused = runs.heartbeat_refusal(settings.flows.heartbeat_seconds)
+    if refused:
+        return runs.failed_state(refused, None)
     with runs.logs_in_run():
         outcome = _reconcile(parameters, settings)
     if outcome.membership_failures:

@@ -139,6 +139,41 @@ def crashes_before(limit: int) -> str:
     )
 
 
+def heartbeat_refusal(expected_seconds: int) -> str:
+    """Why a deployment's run must not go on: it sends heartbeats slower than the crash
+    automation expects (``[flows] heartbeat_seconds``), so it would be marked Crashed while it
+    works, and a crashed manual run retried beside itself. "" otherwise, and outside a
+    deployment (a run called in this process has no automation watching it). A run sending
+    none is warned of: it is never marked Crashed, by mistake or when it dies."""
+    from prefect.logging import get_run_logger
+    from prefect.runtime import deployment
+    from prefect.settings import get_current_settings
+
+    if not deployment.id:
+        return ""
+    pace = get_current_settings().flows.heartbeat_frequency
+    where = (
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY in the worker's environment or the deployment's"
+        " job variables (prefect.yaml; eidflow serve sets it)"
+    )
+    if pace is None:
+        get_run_logger().warning(
+            "this run sends no heartbeats: if its worker dies it is not marked Crashed and"
+            " holds its concurrency slot. Set %s to %d.",
+            where,
+            expected_seconds,
+        )
+        return ""
+    if pace <= expected_seconds:
+        return ""
+    return (
+        f"this run would send a heartbeat every {pace} s, but [flows] heartbeat_seconds ="
+        f" {expected_seconds}: the automation would mark it Crashed while it works. Set {where}"
+        f" to {expected_seconds}, or change [flows] heartbeat_seconds and run eidflow"
+        " automations apply again. Nothing was read or handed off."
+    )
+
+
 def retry_ledger_outages(
     work: Callable[[], T], delays: list[float], sleep: Callable[[float], None] = time.sleep
 ) -> T:

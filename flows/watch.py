@@ -110,6 +110,9 @@ def watch_inbox(parameters: WatchParameters | None = None) -> Any:
     parameters = parameters or WatchParameters()
     settings = load_flow_settings(parameters.config_file, parameters.ledger_url)
     inbox_url = parameters.inbox or settings.flows.inbox
+    refused = runs.heartbeat_refusal(settings.flows.heartbeat_seconds)
+    if refused:
+        return runs.failed_state(refused, None)
     with runs.logs_in_run():
         outcome = _watch(inbox_url, settings)
     undone = outcome.left_undone()
