@@ -32,6 +32,12 @@ DESCRIPTIVE: Final = (
     "customer",
 )
 
+# Manifest fields read only when a command asks for them (``autopilot-csv``): a hardware
+# hash is some 4,000 characters, which no ingest should carry for a million rows.
+HARDWARE_HASH: Final = "hardware_hash"
+PRODUCT_ID: Final = "product_id"  # the Windows product id
+AUTOPILOT_FIELDS: Final = (HARDWARE_HASH, PRODUCT_ID)
+
 MANIFEST_COLUMNS: Final = (
     SOURCE_FILE,
     SHEET,

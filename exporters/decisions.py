@@ -8,6 +8,7 @@ Every text value is neutralised first (``exporters.safe``): free text from a man
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -34,11 +35,16 @@ def write_decisions(decisions: pd.DataFrame, run_dir: Path) -> OutputFile:
 
 def decisions_table(decisions: pd.DataFrame) -> pa.Table:
     """The decision columns in contract order: ``row`` an integer, all else inert text."""
-    missing = [name for name in schema.DECISION_COLUMNS if name not in decisions.columns]
+    return decisions_table_of(decisions, schema.DECISION_COLUMNS)
+
+
+def decisions_table_of(decisions: pd.DataFrame, columns: Sequence[str]) -> pa.Table:
+    """``columns`` of ``decisions`` in that order: ``row`` an integer, all else inert text."""
+    missing = [name for name in columns if name not in decisions.columns]
     if missing:
         raise ValueError(f"decisions frame lacks columns {missing}")
     arrays = {}
-    for name in schema.DECISION_COLUMNS:
+    for name in columns:
         column = decisions[name]
         if name == schema.ROW and pd.api.types.is_integer_dtype(column):
             arrays[name] = pa.array(column.to_numpy(), type=pa.int64())

@@ -68,6 +68,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "asn": ("ASN", "ASN Number", "Advance Ship Notice", "Delivery Number", "Shipment Number"),
     "ship_date": ("Ship Date", "Shipped Date", "Shipment Date", "Date Shipped", "Ship Dt"),
     "customer": ("Customer", "Customer Name", "Sold To", "Sold To Name", "End Customer"),
+    # Read only when asked for (schema.AUTOPILOT_FIELDS): the Autopilot import's own headers first.
+    schema.HARDWARE_HASH: (
+        "Hardware Hash",
+        "Device Hardware Hash",
+        "4K Hardware Hash",
+        "Hardware Hash (4K)",
+        "HW Hash",
+        "HWID",
+        "Hardware ID",
+    ),
+    schema.PRODUCT_ID: ("Windows Product ID", "Windows Product Key ID", "Product Key ID"),
 }
 
 # Manifest frame column for each field.
@@ -77,6 +88,7 @@ FIELD_COLUMN: dict[str, str] = {
     "imei": schema.IMEI_RAW,
     "imei2": schema.IMEI2_RAW,
     **{name: name for name in schema.DESCRIPTIVE},
+    **{name: name for name in schema.AUTOPILOT_FIELDS},
 }
 
 _NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
@@ -175,12 +187,19 @@ def map_columns(
     file: str,
     sheet: str = "",
     row: int = 0,
+    extra: Sequence[str] = (),
 ) -> dict[str, int]:
-    """field -> column index for one header row; raises when the EID or serial column is unclear."""
+    """field -> column index for one header row; raises when the EID or serial column is unclear.
+
+    ``extra``: the fields of ``schema.AUTOPILOT_FIELDS`` wanted too; the others are left out.
+    """
     normalised = [normalise_header(cell) for cell in headers]
+    unwanted = set(schema.AUTOPILOT_FIELDS) - set(extra)
     named = profile.columns() if profile is not None else {}
     fields: dict[str, int] = {}
     for field, header in named.items():
+        if field in unwanted:
+            continue
         try:
             fields[field] = normalised.index(normalise_header(header))
         except ValueError:
@@ -195,7 +214,7 @@ def map_columns(
     candidates: dict[str, list[int]] = {}
     for index, key in enumerate(normalised):
         alias = _ALIAS_FIELD.get(key)
-        if alias is not None and alias not in fields:
+        if alias is not None and alias not in fields and alias not in unwanted:
             candidates.setdefault(alias, []).append(index)
     for field in ("eid", "serial"):
         found = candidates.get(field, [])

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from eidflow import schema
 
 # Manifest fields a profile can name a column for (the keys of ManifestProfile's column fields).
-PROFILE_FIELDS = ("eid", "serial", "imei", "imei2", *schema.DESCRIPTIVE)
+PROFILE_FIELDS = ("eid", "serial", "imei", "imei2", *schema.DESCRIPTIVE, *schema.AUTOPILOT_FIELDS)
 
 
 class ManifestProfile(BaseModel):
@@ -39,6 +39,8 @@ class ManifestProfile(BaseModel):
     asn: str = ""
     ship_date: str = ""
     customer: str = ""
+    hardware_hash: str = ""  # read by autopilot-csv only
+    product_id: str = ""  # the Windows product id, likewise
     sheet: str = ""  # read only this sheet ("" = every sheet holding a table)
     header_row: int | None = Field(default=None, ge=1)  # 1-based row/record of the header
     recognise: list[str] = Field(default_factory=list)  # headers that identify this OEM's files

@@ -20,7 +20,7 @@ from parsers.columns import (
     pick_profile,
 )
 from parsers.config import ParserSettings
-from parsers.rows import TableBody, check_cell_sizes, shape_rows
+from parsers.rows import TEXT_DTYPE, TableBody, check_cell_sizes, shape_rows
 
 
 def read_manifest(
@@ -30,16 +30,18 @@ def read_manifest(
     *,
     profile: str | None = None,
     sha256: str | None = None,
+    extra: Sequence[str] = (),
 ) -> ManifestRead:
     """Read one manifest; ``name`` is the file name as given (format by content, then extension).
 
     ``sha256``: the file's digest when the caller has it already (hashing 100 MB costs
-    about a third of reading it); computed here otherwise.
+    about a third of reading it); computed here otherwise. ``extra``: fields of
+    ``schema.AUTOPILOT_FIELDS`` to read too; each becomes a column ("" where absent).
     """
     settings = settings or ParserSettings()
     kind = container.sniff(name, data)
     if kind == "text":
-        read = _read_text(name, data, settings, profile)
+        read = _read_text(name, data, settings, profile, extra)
     else:
         if kind == "zip":
             fmt = container.check_zip_workbook(name, data, settings.max_uncompressed_bytes)
@@ -48,13 +50,22 @@ def read_manifest(
         else:
             container.check_cfb(name, data)
             fmt = "xls"
-        read = _read_workbook(name, data, fmt, settings, profile)
+        read = _read_workbook(name, data, fmt, settings, profile, extra)
+    for field in extra:  # a sheet without the column, or no such column: ""
+        if field in read.rows.columns:
+            read.rows[field] = read.rows[field].fillna("").astype(TEXT_DTYPE)
+        else:
+            read.rows[field] = pd.Series("", index=read.rows.index, dtype=TEXT_DTYPE)
     read.sha256 = sha256 or hashlib.sha256(data).hexdigest()
     return read
 
 
 def _read_text(
-    name: str, data: bytes, settings: ParserSettings, profile_name: str | None
+    name: str,
+    data: bytes,
+    settings: ParserSettings,
+    profile_name: str | None,
+    extra: Sequence[str] = (),
 ) -> ManifestRead:
     def find(head: Sequence[Sequence[str]]) -> int | None:
         return find_header(head, settings, pick_profile(head, settings, profile_name, name))
@@ -69,7 +80,7 @@ def _read_text(
     if table is None:
         raise _no_table(name, text.first_records(name, data), settings)
     chosen = pick_profile([table.headers], settings, profile_name, name)
-    fields = map_columns(table.headers, chosen, name, row=table.header_row)
+    fields = map_columns(table.headers, chosen, name, row=table.header_row, extra=extra)
     body = TableBody(
         {field: table.columns[index] for field, index in fields.items()},
         table.row_numbers,
@@ -92,6 +103,7 @@ def _read_workbook(
     fmt: str,
     settings: ParserSettings,
     profile_name: str | None,
+    extra: Sequence[str] = (),
 ) -> ManifestRead:
     try:
         scan = isolate.run_isolated(
@@ -100,6 +112,7 @@ def _read_workbook(
             data,
             settings,
             profile_name,
+            tuple(extra),
             memory_bytes=settings.max_reader_memory_bytes,
             seconds=settings.max_reader_seconds,
         )
@@ -139,7 +152,11 @@ class _WorkbookScan:
 
 
 def _scan_workbook(
-    name: str, data: bytes, settings: ParserSettings, profile_name: str | None
+    name: str,
+    data: bytes,
+    settings: ParserSettings,
+    profile_name: str | None,
+    extra: tuple[str, ...] = (),
 ) -> _WorkbookScan:
     """Find each sheet's device table and take its columns (runs in the reader's child process)."""
     book = workbook.open_workbook(name, data)
@@ -162,7 +179,9 @@ def _scan_workbook(
                 continue
             header_row = grid.first_row + index
             try:
-                fields = map_columns(head[index], chosen, name, sheet=grid.name, row=header_row)
+                fields = map_columns(
+                    head[index], chosen, name, sheet=grid.name, row=header_row, extra=extra
+                )
             except NoEidColumn as error:
                 # another sheet may hold the devices (a returns or summary sheet has serials)
                 no_eid = no_eid or error

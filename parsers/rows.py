@@ -113,6 +113,9 @@ def shape_rows(body: TableBody, source_file: str, sheet: str) -> ShapedRows:
         if name not in data:
             data[name] = pick(text(name)) if name in columns else nothing
     frame = pd.DataFrame({name: data[name] for name in schema.MANIFEST_COLUMNS})
+    for name in schema.AUTOPILOT_FIELDS:  # only when asked for (parsers.columns.map_columns)
+        if name in columns:
+            frame[name] = pick(text(name))
     return ShapedRows(frame, blank_rows, footer_rows, int(repeated.sum()))
 
 

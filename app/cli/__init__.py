@@ -79,12 +79,13 @@ class _OneLine(logging.Formatter):
 def _register_optional_commands() -> None:
     """Commands that live beside the code they drive."""
     from app.cli.automations import automations_group
+    from app.cli.autopilot import autopilot_csv
     from app.cli.ingest import ingest
     from app.cli.ledger import ledger_group
     from app.cli.questions import history, show
     from app.cli.resend import resend
 
-    for command in (ingest, history, show, resend, ledger_group, automations_group):
+    for command in (ingest, history, show, resend, ledger_group, automations_group, autopilot_csv):
         main.add_command(command)
     try:
         from flows.serve import serve
