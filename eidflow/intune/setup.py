@@ -223,7 +223,7 @@ def _changes(plan: Plan) -> list[Change]:
             Change(
                 "assignment",
                 "assign",
-                f"assign the policy to the group {plan.group_id or wanted.group_name!r}"
+                f"assign the policy to the group {plan.group_id or repr(wanted.group_name)}"
                 f" (keeping its {len(plan.targets)} other assignment(s))",
                 [target.get("groupId") for target in plan.targets],
                 [*(target.get("groupId") for target in plan.targets), plan.group_id or "(new)"],
