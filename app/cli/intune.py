@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from app.cli.options import config_option, json_option, print_json, settings_from
-from eidflow.errors import EXIT_RUN_FAILED, ConfigError
+from eidflow.errors import EXIT_RUN_FAILED, ConfigError, printable
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -158,8 +158,8 @@ def report(settings: Settings, plan: Plan, after: Plan | None, apply: bool, as_j
     wanted = plan.wanted
     state = "apply" if apply else "plan, nothing changed"
     click.echo(f"intune setup for {wanted.operator} (server {wanted.server}): {state}")
-    for change in plan.changes:
-        click.echo(f"  {_MARK[change.action]} {change.target}: {change.detail}")
+    for change in plan.changes:  # names come from the tenant: shown as written, escaped
+        click.echo(printable(f"  {_MARK[change.action]} {change.target}: {change.detail}"))
     if not plan.changes:
         click.echo("  the tenant already holds the group, the eSIM policy and its assignment")
     elif not apply:
@@ -169,7 +169,7 @@ def report(settings: Settings, plan: Plan, after: Plan | None, apply: bool, as_j
         click.echo(f"applied {len(plan.changes)} change(s)" + (f"; {left} left" if left else ""))
     if final.group_id:
         name = (final.group or {}).get("displayName", wanted.group_name)
-        click.echo(f"group {final.group_id} ({name}); policy {final.policy_id or '-'}")
+        click.echo(printable(f"group {final.group_id} ({name}); policy {final.policy_id or '-'}"))
         if final.group_id != settings.entra.group_id:
             click.echo(f'name it in eidflow.toml: [entra] group_id = "{final.group_id}"')
 

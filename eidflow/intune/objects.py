@@ -91,6 +91,12 @@ def find_policy(client: GraphClient, name: str) -> dict[str, Any] | None:
             f"{len(found)} configuration policies are named {name!r} ({ids}).",
             todo="Rename or delete the extra ones in the Intune admin center, then rerun.",
         )
+    if found and (found[0].get("platforms"), found[0].get("technologies")) != ("windows10", "mdm"):
+        raise AmbiguousName(
+            f"the configuration policy {name!r} ({found[0]['id']}) is not a Windows settings-"
+            f"catalog policy (platforms {found[0].get('platforms')!r}).",
+            todo="Rename it, or set [intune] policy_name to another name.",
+        )
     return get_policy(client, str(found[0]["id"])) if found else None
 
 

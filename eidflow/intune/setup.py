@@ -161,13 +161,26 @@ def _locate_group(client: GraphClient, wanted: Wanted) -> tuple[dict[str, Any] |
                 todo="Copy the Object ID from the group's Overview in Entra, or unset it to "
                 "find or create the group by name.",
             )
-        return group, "[entra] group_id"
+        return _static(group), "[entra] group_id"
     if wanted.recorded_group_id:
         group = objects.get_group(client, wanted.recorded_group_id)
         if group is not None:
-            return group, "recorded id"
+            return _static(group), "recorded id"
     group = objects.find_group(client, wanted.group_name)
-    return group, "display name" if group else ""
+    return _static(group), "display name" if group else ""
+
+
+def _static(group: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The group, if it is a security group with assigned members (eidflow puts them in)."""
+    if group is not None and (
+        "DynamicMembership" in (group.get("groupTypes") or []) or not group.get("securityEnabled")
+    ):
+        raise ConfigError(
+            f"the group {group.get('displayName')!r} ({group.get('id')}) is not a static "
+            "security group (dynamic membership, or not security-enabled).",
+            todo="Name another group in [intune] group_name, or set [entra] group_id.",
+        )
+    return group
 
 
 def _locate_policy(client: GraphClient, wanted: Wanted) -> dict[str, Any] | None:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.cli import eidflow
+from tests.entra_emulator import EntraEmulator, entra_emulator
 from tests.graph_emulator import GraphEmulator, graph_emulator
 from tests.graph_emulator_intune import AUTO_ENABLE, LOCAL_UI
 
-__all__ = ["graph_emulator"]
+__all__ = ["entra_emulator", "graph_emulator"]
 
 OWNER = "7c1e0f52-3b9a-4d61-8e2f-5a0b9c7d1e34"
 SERVER = "smdp.contoso-mobile.example"
@@ -202,3 +203,50 @@ def test_graph_failing_after_retries_is_exit_3(tmp_path: Path, tenant: GraphEmul
     code, _, err = run(tmp_path)
     assert code == 3
     assert "HTTP 429" in err and len(err.strip().splitlines()) == 1
+
+
+def test_with_msal_and_a_secret_neither_secret_nor_token_is_shown(
+    tmp_path: Path, tenant: GraphEmulator, entra_emulator: EntraEmulator
+) -> None:
+    tenant.token = entra_emulator.token
+    extra = (
+        f'tenant_id = "{entra_emulator.tenant}"\nclient_id = "{entra_emulator.client_id}"\n'
+        f'authority_host = "{entra_emulator.url}"'
+    )
+    write_config(tmp_path, tenant, extra=extra)
+    for secret, expected in ((entra_emulator.client_secret, 0), ("Wr0ng~secret-value-123", 2)):
+        done = eidflow(
+            "intune",
+            "setup",
+            "--operator",
+            "contoso-mobile",
+            "--apply",
+            "--json",
+            cwd=tmp_path,
+            env={"EIDFLOW_GRAPH__CLIENT_SECRET": secret},
+        )
+        shown = done.stdout + done.stderr
+        assert done.returncode == expected, shown
+        assert secret not in shown and entra_emulator.token not in shown
+        assert "Traceback" not in shown
+    assert "invalid_client" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    for path in tmp_path.rglob("*.json"):
+        assert entra_emulator.client_secret not in path.read_text()
+        assert entra_emulator.token not in path.read_text()
+
+
+def test_a_dynamic_group_of_that_name_is_refused(tmp_path: Path, tenant: GraphEmulator) -> None:
+    group_id = tenant.intune.add_group(GROUP)
+    tenant.intune.directory_groups[group_id]["groupTypes"] = ["DynamicMembership"]
+    write_config(tmp_path, tenant)
+    code, _, err = run(tmp_path, "--apply")
+    assert code == 2 and "not a static security group" in err
+    assert tenant.intune.policies == {}
+
+
+def test_local_ui_off_needs_auto_enable_on(tmp_path: Path, tenant: GraphEmulator) -> None:
+    config = write_config(tmp_path, tenant)
+    config.write_text(config.read_text().replace("[intune]", "[intune]\nauto_enable = false"))
+    code, _, err = run(tmp_path)
+    assert code == 2 and "display_local_ui = false needs auto_enable = true" in err
+    assert tenant.log == []
