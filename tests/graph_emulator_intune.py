@@ -6,7 +6,7 @@ that both grow without treading on each other. It answers, in Graph's documented
 - ``GET /v1.0/groups?$filter=displayName eq '…'``, ``GET|PATCH /v1.0/groups/{id}``,
   ``POST /v1.0/groups`` (with ``owners@odata.bind``);
 - ``GET /beta/deviceManagement/configurationSettings/{id}``: the five eSIM definitions
-  (``docs/…/intune-esim.md`` §1), which a test may change to play a different tenant;
+  (the Intune team's settings exports), which a test may change to play a different tenant;
 - ``POST|GET /beta/deviceManagement/configurationPolicies`` (``$expand=settings``), ``PUT`` of one,
   ``POST …/{id}/assign`` (which *replaces* the set: the harsher reading) and ``GET …/assignments``;
 - 403 for a call the app's ``permissions`` do not cover, 404 for a missing object;

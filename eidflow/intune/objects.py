@@ -1,7 +1,7 @@
 """The Graph calls behind ``intune setup``: the static group, the eSIM policy, its assignments.
 
-Each function is one documented call (``docs``: ``../shared/reference/intune-esim.md`` §2);
-a name matching two objects is an error naming both ids, never a guess.
+Each function is one documented Graph call; a name matching two objects is an error naming
+both ids, never a guess.
 """
 
 from __future__ import annotations
