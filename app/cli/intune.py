@@ -67,6 +67,8 @@ def setup(
                 export(export_dir, plan)
             after = apply_plan(client, plan) if apply and plan.changes else None
     except GraphAccessDenied as error:
+        if error.status != 403:  # 401: the credential or token, which the todo already names
+            raise
         error.todo = (
             f"intune setup needs the application permissions {INTUNE_PERMISSIONS}; "
             "`eidflow graph check` names the missing ones (README 'Connecting to Microsoft Graph')."

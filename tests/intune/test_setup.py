@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -189,3 +190,21 @@ def test_definitions_that_differ_stop_with_a_message(
     with pytest.raises(CatalogMismatch, match=says):
         make_plan(client, WANTED)
     assert graph_emulator.intune.policies == {}
+
+
+def test_a_second_server_added_in_the_portal_is_drift(
+    client: GraphClient, graph_emulator: GraphEmulator
+) -> None:
+    done = apply_plan(client, make_plan(client, WANTED))
+    policy = graph_emulator.intune.policies[done.policy_id]
+    servers = policy["settings"][0]["settingInstance"]["groupSettingCollectionValue"][0][
+        "children"
+    ][0]
+    values = servers["groupSettingCollectionValue"]
+    values.append(json.loads(json.dumps(values[0])))
+    values[1]["children"][0]["simpleSettingValue"]["value"] = "smdp.second.example"
+    plan = make_plan(client, dataclasses.replace(WANTED, recorded_policy_id=done.policy_id))
+    [change] = plan.changes
+    assert change.target == "policy" and "smdp.second.example" in change.detail
+    assert apply_plan(client, plan).changes == []
+    assert graph_emulator.intune.servers(done.policy_id) == ["smdp.contoso-mobile.example"]
