@@ -189,12 +189,18 @@ class IntuneTenant:
     retry_after: str = "0.01"  # … with this Retry-After
     unavailable_every: int = 0  # every Nth HTTP request is a transient 503
     faults: int = 0  # how many 429/503 were sent
+    # Entra's replication lag: a group created now is not read back until replicate().
+    lagging: bool = False
+    unreplicated: set[str] = field(default_factory=set)
 
     # -- drift, as made in the portal ------------------------------------------------
     def add_group(self, display_name: str, group_id: str | None = None) -> str:
         group_id = group_id or str(uuid.uuid4())
         self.directory_groups[group_id] = _group(group_id, display_name, display_name[:20] or "g")
         return group_id
+
+    def replicate(self) -> None:
+        self.unreplicated.clear()
 
     def rename_group(self, group_id: str, display_name: str) -> None:
         self.directory_groups[group_id]["displayName"] = display_name
@@ -299,7 +305,7 @@ class IntuneTenant:
     def _find_groups(self, emulator: Any, args: dict[str, str]) -> Answer:
         wanted = args.get("$filter")
         if wanted is None:
-            return emulator._page("/groups", list(self.directory_groups.values()), args)
+            return emulator._page("/groups", self._replicated(), args)
         found = _FILTER_NAME.fullmatch(wanted)
         if found is None:
             return _error(
@@ -309,9 +315,7 @@ class IntuneTenant:
             )
         name = found.group(1).replace("''", "'")
         # Graph compares displayName case-insensitively.
-        matching = [
-            g for g in self.directory_groups.values() if g["displayName"].lower() == name.lower()
-        ]
+        matching = [g for g in self._replicated() if g["displayName"].lower() == name.lower()]
         return emulator._page("/groups", matching, args)
 
     def _create_group(self, emulator: Any, payload: Any) -> Answer:
@@ -353,12 +357,17 @@ class IntuneTenant:
         }
         self.directory_groups[group_id] = group
         self.owners[group_id] = owners
+        if self.lagging:
+            self.unreplicated.add(group_id)
         emulator.groups.setdefault(group_id, set())  # the members the other routes serve
         return 201, copy.deepcopy(group), {}
 
+    def _replicated(self) -> list[dict[str, Any]]:
+        return [g for i, g in self.directory_groups.items() if i not in self.unreplicated]
+
     def _one_group(self, method: str, group_id: str, payload: Any) -> Answer:
         group = self.directory_groups.get(group_id)
-        if group is None:
+        if group is None or group_id in self.unreplicated:
             return _error(
                 404,
                 "Request_ResourceNotFound",

@@ -110,9 +110,17 @@ class Plan:
         }
 
 
-def make_plan(client: GraphClient, wanted: Wanted) -> Plan:
-    """Read the group, the eSIM definitions, the policy and its assignments; list the changes."""
+def make_plan(
+    client: GraphClient, wanted: Wanted, created_group: dict[str, Any] | None = None
+) -> Plan:
+    """Read the group, the eSIM definitions, the policy and its assignments; list the changes.
+
+    ``created_group``: the group an apply just created. Entra replicates a new object with a
+    lag, so a read right after may not find it; it is then this one, never created twice.
+    """
     group, found_by = _locate_group(client, wanted)
+    if group is None and created_group is not None:
+        group, found_by = created_group, "just created"
     esim = catalog.read_catalog(client)
     policy = _locate_policy(client, wanted)
     current = catalog.read_settings(esim, policy.get("settings") or []) if policy else None
@@ -126,6 +134,7 @@ def apply_plan(client: GraphClient, plan: Plan) -> Plan:
     """Make the plan's changes; return the plan of what is left (none, unless Graph disagreed)."""
     wanted = plan.wanted
     group_id = plan.group_id
+    created: dict[str, Any] | None = None
     for change in plan.changes:
         if change.target == "group" and change.action == "create":
             if not wanted.owner_refs:
@@ -148,7 +157,7 @@ def apply_plan(client: GraphClient, plan: Plan) -> Plan:
     if any(change.target == "assignment" for change in plan.changes):
         objects.assign_merged(client, policy_id, group_id)
     return make_plan(
-        client, replace(wanted, recorded_group_id=group_id, recorded_policy_id=policy_id)
+        client, replace(wanted, recorded_group_id=group_id, recorded_policy_id=policy_id), created
     )
 
 

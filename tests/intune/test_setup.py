@@ -208,3 +208,17 @@ def test_a_second_server_added_in_the_portal_is_drift(
     assert change.target == "policy" and "smdp.second.example" in change.detail
     assert apply_plan(client, plan).changes == []
     assert graph_emulator.intune.servers(done.policy_id) == ["smdp.contoso-mobile.example"]
+
+
+def test_a_group_not_yet_replicated_is_not_created_twice(
+    client: GraphClient, graph_emulator: GraphEmulator
+) -> None:
+    tenant = graph_emulator.intune
+    tenant.lagging = True  # Entra does not read a new group back at once
+    after = apply_plan(client, make_plan(client, WANTED))
+    assert after.changes == [] and after.group_found_by == "just created"
+    [group_id] = tenant.directory_groups
+    assert after.group_id == group_id
+    tenant.replicate()
+    assert make_plan(client, dataclasses.replace(WANTED, recorded_group_id=group_id)).changes == []
+    assert len(tenant.directory_groups) == 1
