@@ -176,6 +176,8 @@ def _locate_group(client: GraphClient, wanted: Wanted) -> tuple[dict[str, Any] |
         if group is not None:
             return _static(group), "recorded id"
     group = objects.find_group(client, wanted.group_name)
+    if group is None and wanted.recorded_group_id:
+        return None, f"recorded id {wanted.recorded_group_id} not found"
     return _static(group), "display name" if group else ""
 
 
@@ -204,7 +206,10 @@ def _changes(plan: Plan) -> list[Change]:
     wanted = plan.wanted
     changes: list[Change] = []
     if plan.group is None:
-        changes.append(Change("group", "create", f"create the static group {wanted.group_name!r}"))
+        gone = f" ({plan.group_found_by}: deleted?)" if plan.group_found_by else ""
+        changes.append(
+            Change("group", "create", f"create the static group {wanted.group_name!r}{gone}")
+        )
     elif plan.group.get("displayName") != wanted.group_name:
         changes.append(
             Change(

@@ -222,3 +222,23 @@ def test_a_group_not_yet_replicated_is_not_created_twice(
     tenant.replicate()
     assert make_plan(client, dataclasses.replace(WANTED, recorded_group_id=group_id)).changes == []
     assert len(tenant.directory_groups) == 1
+
+
+def test_a_recorded_group_deleted_in_the_portal_is_created_again_on_apply(
+    client: GraphClient, graph_emulator: GraphEmulator
+) -> None:
+    done = apply_plan(client, make_plan(client, WANTED))
+    del graph_emulator.intune.directory_groups[done.group_id]
+    known = dataclasses.replace(
+        WANTED, recorded_group_id=done.group_id, recorded_policy_id=done.policy_id
+    )
+    plan = make_plan(client, known)
+    assert [(c.target, c.action) for c in plan.changes] == [
+        ("group", "create"),
+        ("assignment", "assign"),
+    ]
+    assert f"recorded id {done.group_id} not found" in plan.changes[0].detail
+    after = apply_plan(client, plan)
+    assert after.changes == [] and after.group_id != done.group_id
+    targets = [a["target"]["groupId"] for a in graph_emulator.intune.assignments[done.policy_id]]
+    assert targets == [done.group_id, after.group_id]  # the old target kept: merged, not replaced
