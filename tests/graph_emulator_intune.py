@@ -86,7 +86,7 @@ PERMISSIONS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("GET", re.compile(r"^/groups"), _READ_GROUPS),
     ("POST", re.compile(r"^/groups$"), ("Group.Create", "Group.ReadWrite.All")),
     ("PATCH", re.compile(r"^/groups/"), ("Group.ReadWrite.All",)),
-    ("GET", re.compile(r"^/beta/deviceManagement/"), _READ_CONFIG),
+    ("GET", re.compile(r"^/beta/deviceManagement/configuration"), _READ_CONFIG),
     ("POST", re.compile(r"^/beta/deviceManagement/configurationPolicies"), _WRITE_CONFIG),
     ("PUT", re.compile(r"^/beta/deviceManagement/configurationPolicies"), _WRITE_CONFIG),
 )
