@@ -24,6 +24,7 @@ from pydantic_settings import (
 from eidflow.core.config import ReconcileSettings
 from eidflow.errors import ConfigError
 from eidflow.graph.config import GraphSettings
+from eidflow.intune.config import IntuneSettings
 from eidflow.ledger.config import LedgerSettings
 from exporters.config import DeliverySettings, EntraSettings, OperatorProfile, ReportSettings
 from flows.config import FlowSettings
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     flows: FlowSettings = Field(default_factory=FlowSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
+    intune: IntuneSettings = Field(default_factory=IntuneSettings)
 
     @field_validator("operators")
     @classmethod

@@ -130,6 +130,9 @@ class OperatorProfile(BaseModel):
     account: str = ""  # for {account} in file_name
     file_name: str = "{operator}_eids_{date}_{run}_{part:03d}"  # extension added if missing
     match: OperatorMatch = Field(default_factory=OperatorMatch)
+    # The operator's eSIM download server (SM-DP+), a bare FQDN: `eidflow intune setup` puts it in
+    # the eSIM profile (checked there, eidflow.intune.server).
+    smdp_server: str = ""
 
     @field_validator("columns", mode="before")
     @classmethod

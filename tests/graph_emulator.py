@@ -11,6 +11,9 @@ Real HTTP (werkzeug), so the client's paging, throttling and batching run as in 
   a token in ``expired_tokens`` is answered 401 ``InvalidAuthenticationToken`` "the token is
   expired", as Graph answers a token past its lifetime.
 
+Groups by name, the eSIM setting definitions, configuration policies, permissions and
+steady throttling live in ``tests/graph_emulator_intune.py`` (``GraphEmulator.intune``).
+
 Use the ``graph_emulator`` fixture (import it into a conftest.py), or ``GraphEmulator`` directly.
 """
 
@@ -27,6 +30,8 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.graph_emulator_intune import IntuneTenant
 
 ALREADY_EXISTS_MESSAGE = (
     "One or more added object references already exist for the following modified "
@@ -61,6 +66,7 @@ class GraphEmulator:
         default_factory=list
     )  # (method, url) of $batch items
     base_url: str = ""
+    intune: IntuneTenant = field(default_factory=IntuneTenant)  # tests/graph_emulator_intune.py
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -101,6 +107,8 @@ class GraphEmulator:
                 )
             elif number in self.throttle_requests:
                 status, body, headers = _throttled(self.throttle_requests[number])
+            elif (fault := self.intune.fault(number)) is not None:
+                status, body, headers = fault
             elif request.method == "POST" and request.path == "/v1.0/$batch":
                 status, body, headers = self._batch(request.get_json(silent=True) or {})
             else:
@@ -128,6 +136,9 @@ class GraphEmulator:
         return 200, {"responses": responses}, {}
 
     def _route(self, method: str, path: str, args: dict[str, str], payload: Any) -> Answer:
+        intune = self.intune.route(self, method, path, args, payload)
+        if intune is not None:
+            return intune
         if method == "GET" and path == "/deviceManagement/managedDevices":
             return self._page(path, self.managed_devices, args)
         if method == "GET" and path == "/devices":

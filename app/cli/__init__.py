@@ -80,12 +80,24 @@ def _register_optional_commands() -> None:
     """Commands that live beside the code they drive."""
     from app.cli.automations import automations_group
     from app.cli.autopilot import autopilot_csv
+    from app.cli.graph_check import graph_group
     from app.cli.ingest import ingest
+    from app.cli.intune import intune_group
     from app.cli.ledger import ledger_group
     from app.cli.questions import history, show
     from app.cli.resend import resend
 
-    for command in (ingest, history, show, resend, ledger_group, automations_group, autopilot_csv):
+    for command in (
+        ingest,
+        history,
+        show,
+        resend,
+        ledger_group,
+        automations_group,
+        intune_group,
+        graph_group,
+        autopilot_csv,
+    ):
         main.add_command(command)
     try:
         from flows.serve import serve
