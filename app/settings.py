@@ -6,10 +6,12 @@ Each section's model lives beside the code it configures.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -232,10 +234,42 @@ def _unreadable_environment(error: SettingsError) -> ConfigError:
 
 def _describe(error: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc'])}{_set_by(item['loc'])}: "
-        f"{item['msg'].removeprefix('Value error, ')}"
+        f"{'.'.join(str(part) for part in item['loc'])}{_set_by(item['loc'])}: {_message(item)}"
         for item in error.errors()
     )
+
+
+def _message(item: Any) -> str:
+    """Pydantic's message, in eidflow's words where it has them: an unknown key is named
+    as such, with the known key it is probably a typo of."""
+    if item["type"] != "extra_forbidden":
+        return str(item["msg"]).removeprefix("Value error, ")
+    known = _keys_at(Settings, tuple(item["loc"][:-1]))
+    close = difflib.get_close_matches(str(item["loc"][-1]), known, n=1, cutoff=0.6)
+    return "no such setting" + (f"; did you mean {close[0]!r}?" if close else "")
+
+
+def _keys_at(model: Any, loc: tuple[int | str, ...]) -> list[str]:
+    """The setting names of the model found at ``loc`` under ``model`` (list items by index)."""
+    for part in loc:
+        if isinstance(part, int):
+            continue  # the list's item: its type was taken with the list
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model an annotation holds (``X``, ``list[X]``, ``X | None``), else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def _set_by(loc: tuple[int | str, ...]) -> str:

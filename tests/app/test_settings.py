@@ -223,3 +223,26 @@ def test_history_limit_must_be_positive(tmp_path: Path, limit: str) -> None:
     done = eidflow("history", "--ledger", ledger, "--limit", limit, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "--limit" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        (
+            '[[operators]]\nname = "x"\ndelimeter = ";"\n',
+            "operators.0.delimeter: no such setting; did you mean 'delimiter'?",
+        ),
+        ("[ledgr]\nurl = 'sqlite:///x.db'\n", "ledgr: no such setting; did you mean 'ledger'?"),
+        ("[flows]\nheartbeat_second = 60\n", "did you mean 'heartbeat_seconds'?"),
+        ("[output]\nzzz = 1\n", "output.zzz: no such setting"),
+    ],
+)
+def test_an_unknown_setting_is_named_with_the_one_it_probably_is(
+    tmp_path: Path, toml: str, says: str
+) -> None:
+    config = tmp_path / "eidflow.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert says in str(caught.value)
+    assert "Extra inputs" not in str(caught.value)
