@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,8 +62,11 @@ class StepRunner(Protocol):
 
 
 def run_directly(name: str, fn: Callable[..., T], *args: Any, io: bool = False) -> T:
-    """The CLI's step runner: just call the step."""
-    return fn(*args)
+    """The CLI's step runner: call the step; with ``eidflow -v``, say how long it took."""
+    started = time.perf_counter()
+    result = fn(*args)
+    LOG.info("step %s: %.2f s", name, time.perf_counter() - started)
+    return result
 
 
 @dataclass

@@ -51,13 +51,20 @@ class EidflowGroup(click.Group):
 
 
 @click.group(cls=EidflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="eidflow")
-def main() -> None:
+@click.version_option(None, "-V", "--version", package_name="eidflow")
+@click.option(
+    "-v", "--verbose", count=True, help="Say more on stderr: -v what each step does, -vv debug."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr (no warnings).")
+def main(verbose: int, quiet: bool) -> None:
     """From eSIM PC shipment manifests to operator hand-off files and Entra static groups."""
-    _log_to_stderr()
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose contradict each other; give one.")
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO)[min(verbose, 1)]
+    _log_to_stderr(logging.DEBUG if verbose > 1 else level)
 
 
-def _log_to_stderr() -> None:
+def _log_to_stderr(level: int = logging.WARNING) -> None:
     """What eidflow's modules log for people (a new ledger, a dead run settled) goes to
     stderr as one line each, like its errors."""
     logger = logging.getLogger("eidflow")
@@ -66,7 +73,7 @@ def _log_to_stderr() -> None:
         handler.setFormatter(_OneLine("eidflow: %(message)s"))
         handler.eidflow_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
+    logger.setLevel(level)
 
 
 class _OneLine(logging.Formatter):
