@@ -56,3 +56,23 @@ def ask(config_file: Path | None, ledger_url: str | None) -> Connection:
 
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def mistyped_eid(key: str) -> str:
+    """Why ``key``, 32 digits as an EID is typed, cannot be one ("" when it can, or is no EID)."""
+    from eidflow.identifiers import InvalidChecksum, ValidationError
+    from eidflow.identifiers import eid as eid_rules
+
+    number = eid_rules.compact(key)
+    if len(number) != eid_rules.LENGTH or not number.isdigit():
+        return ""
+    try:
+        eid_rules.validate(key)
+    except InvalidChecksum:
+        return (
+            f"{key!r} looks like an EID, but its check digits ({number[-2:]}) do not match"
+            " its other 30 digits: a digit is mistyped."
+        )
+    except ValidationError as error:
+        return f"{key!r} looks like an EID, but is not one: {error}."
+    return ""

@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli.options import ask, config_option, json_option, ledger_option, print_json
-from eidflow.errors import EXIT_INPUT_UNREADABLE
+from app.cli.options import (
+    ask,
+    config_option,
+    json_option,
+    ledger_option,
+    mistyped_eid,
+    print_json,
+)
+from eidflow.errors import EXIT_INPUT_UNREADABLE, EXIT_USAGE, printable
 from eidflow.ledger import queries
 
 if TYPE_CHECKING:
@@ -90,6 +97,10 @@ def show(key: str, ledger_url: str | None, config_file: Path | None, as_json: bo
         for story in stories:
             _print_story(console, story)
     if not stories:
+        mistake = mistyped_eid(key)
+        if mistake:  # the ledger holds only valid EIDs: the one typed cannot be there
+            click.echo(printable(f"eidflow: {mistake} Copy it again from the manifest."), err=True)
+            sys.exit(EXIT_USAGE)
         click.echo(
             f"eidflow: {key!r} is not in the ledger (no such EID or serial number).", err=True
         )

@@ -10,11 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli.options import config_option, json_option, ledger_option, open_for_run, print_json
+from app.cli.options import (
+    config_option,
+    json_option,
+    ledger_option,
+    mistyped_eid,
+    open_for_run,
+    print_json,
+)
 from eidflow import __version__
 from eidflow.errors import ConfigError
-from eidflow.identifiers import InvalidChecksum, ValidationError
-from eidflow.identifiers import eid as eid_rules
 from eidflow.ledger import queries
 
 if TYPE_CHECKING:
@@ -186,19 +191,8 @@ def _resolve(connection: Any, keys: tuple[str, ...]) -> list[str]:
 
 def _refuse_mistyped_eid(key: str) -> None:
     """32 digits are taken for an EID (``queries.find_eids``): say so when they cannot be one."""
-    number = eid_rules.compact(key)
-    if len(number) != eid_rules.LENGTH or not number.isdigit():
-        return
-    try:
-        eid_rules.validate(key)
-    except InvalidChecksum:
+    mistake = mistyped_eid(key)
+    if mistake:
         raise ConfigError(
-            f"{key!r} looks like an EID, but its check digits ({number[-2:]}) do not match"
-            " its other 30 digits: a digit is mistyped.",
-            todo="Copy the EID again from the manifest or the hand-off file.",
-        ) from None
-    except ValidationError as error:
-        raise ConfigError(
-            f"{key!r} looks like an EID, but is not one: {error}.",
-            todo="Copy the EID again from the manifest or the hand-off file.",
-        ) from None
+            mistake, todo="Copy the EID again from the manifest or the hand-off file."
+        )

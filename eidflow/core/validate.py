@@ -56,9 +56,27 @@ def validate_rows(rows: pd.DataFrame) -> pd.DataFrame:
     frame[schema.STATUS] = pd.Series(Status.ACCEPTED.value, index=frame.index, dtype="str").mask(
         reason != "", Status.REJECTED.value
     )
-    frame[schema.DETAIL] = reason.map(DETAILS).fillna("").astype("str")
+    frame[schema.DETAIL] = _details(reason, frame[schema.EID_RAW])
     frame[schema.WARNINGS] = _warnings(frame)
     return frame
+
+
+def _details(reason: pd.Series, eid_raw: pd.Series) -> pd.Series:
+    """The sentence for each reason; for an EID with other characters, which ones."""
+    detail = reason.map(DETAILS).fillna("").astype("str")
+    foreign = (reason == Reason.EID_NOT_DIGITS).to_numpy(dtype=bool)
+    return columns.on_rows(
+        detail,
+        foreign,
+        lambda rows: pd.Series(
+            [
+                f"The EID holds characters other than digits: {eid_rules.foreign_characters(raw)}."
+                for raw in columns.text(eid_raw)[foreign]
+            ],
+            index=rows.index,
+            dtype="str",
+        ),
+    )
 
 
 def _warnings(frame: pd.DataFrame) -> pd.Series:

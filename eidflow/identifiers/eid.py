@@ -35,7 +35,11 @@ CLASSIC_PREFIX = "89"
 
 # Separators a person types or prints, and the invisible characters copied cells carry.
 # Removing them never changes a digit.
-WHITESPACE = " \t\r\n\u00a0\u2007\u202f\u200b\u200c\u200d\u2060\ufeff"
+WHITESPACE = (
+    " \t\r\n\u00a0\u2007\u202f\u200b\u200c\u200d\u2060\ufeff"
+    # the other typographic spaces: en and em quads and spaces, thin, hair, ideographic, …
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000"
+)
 # What people type or print: spaces, dashes, dots, quotes; Word and Outlook turn quotes
 # and hyphens typographic (‘ ’ “ ” „ « », hyphen, en and em dash, minus sign).
 SEPARATORS = (
@@ -124,3 +128,18 @@ def format(number: str) -> str:
     """Print the EID in groups of five, the way labels show it."""
     number = compact(number)
     return " ".join(number[i : i + 5] for i in range(0, len(number), 5))
+
+
+def foreign_characters(value: str) -> str:
+    """The characters that keep ``value`` from being digits once compacted, named.
+
+    >>> foreign_characters("8904903212345123451234567890123O")
+    "'O' (U+004F LATIN CAPITAL LETTER O)"
+    """
+    import unicodedata
+
+    found = dict.fromkeys(char for char in compact(value) if not ("0" <= char <= "9"))
+    return ", ".join(
+        f"{char!r} (U+{ord(char):04X} {unicodedata.name(char, 'unnamed character')})"
+        for char in list(found)[:3]
+    )

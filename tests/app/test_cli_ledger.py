@@ -76,6 +76,14 @@ def test_show_of_an_unknown_device_exits_1(ledger_url: str) -> None:
     assert "not in the ledger" in result.output
 
 
+def test_show_of_an_eid_with_wrong_check_digits_says_a_digit_is_mistyped(ledger_url: str) -> None:
+    mistyped = eid(1)[:-2] + f"{(int(eid(1)[-2:]) + 1) % 97:02d}"
+    result = run("show", mistyped, "--ledger", ledger_url)
+    assert result.exit_code == 2
+    assert "check digits" in result.output and "mistyped" in result.output
+    assert "not in the ledger" not in result.output
+
+
 def test_a_missing_sqlite_ledger_is_not_created_by_a_question(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.db"
     result = run("history", "--ledger", f"sqlite:///{missing}")

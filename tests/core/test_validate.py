@@ -103,3 +103,17 @@ def test_serials_are_unwrapped_trimmed_and_upper_cased() -> None:
 
     raw = pd.Series(["  abc123 ", "'0042xy", '="7QK2LZ3"', "", "\u00a0sn-1\u200b"], dtype="str")
     assert normalise_serial(raw).tolist() == ["ABC123", "0042XY", "7QK2LZ3", "", "SN-1"]
+
+
+@pytest.mark.parametrize("space", ["\u2009", "\u202f", "\u2002", "\u3000"])
+def test_typographic_spaces_inside_an_eid_are_separators(space: str) -> None:
+    value = make_eid(1)[:16] + space + make_eid(1)[16:]
+    [status] = validate_rows(manifest_rows(device(1, **{schema.EID_RAW: value})))[schema.STATUS]
+    assert status == "accepted"
+
+
+def test_an_eid_with_other_characters_names_them() -> None:
+    value = make_eid(1)[:5] + "O" + make_eid(1)[6:]  # a letter O for a zero
+    frame = validate_rows(manifest_rows(device(1, **{schema.EID_RAW: value})))
+    assert frame[schema.REASON].tolist() == ["eid_not_digits"]
+    assert "'O' (U+004F LATIN CAPITAL LETTER O)" in frame[schema.DETAIL].iloc[0]
