@@ -114,6 +114,56 @@ PROFILE_HINT = (
 )
 
 
+# Headers only Intune's and Entra's device exports have (normalised): a file holding three of
+# them is such an export given where a manifest belongs.
+_EXPORT_HEADERS = {
+    "an Intune devices export (DevicesWithInventory)": (
+        {
+            "deviceid",
+            "azureaddeviceid",
+            "microsoftentradeviceid",
+            "enrollmentdate",
+            "lastcheckin",
+            "primaryuserupn",
+            "jointype",
+            "devicename",
+            "osversion",
+        },
+        "--inventory",
+    ),
+    "an Entra devices export (exportDevice)": (
+        {
+            "deviceid",
+            "objectid",
+            "accountenabled",
+            "operatingsystem",
+            "registrationtime",
+            "approximatelastsignindatetime",
+            "mdmdisplayname",
+            "trusttype",
+            "jointypetrusttype",
+        },
+        "--entra-devices",
+    ),
+}
+
+
+def not_a_manifest(file: str, rows: Sequence[Sequence[str]]) -> ManifestError | None:
+    """The error for an Intune or Entra export given as a manifest, if one of ``rows`` is its
+    header; else None."""
+    for cells in rows:
+        keys = {normalise_header(str(cell)) for cell in cells}
+        for kind, (headers, option) in _EXPORT_HEADERS.items():
+            if len(keys & headers) >= 3:
+                return ManifestError(
+                    file,
+                    f"is {kind}, not a shipment manifest.",
+                    todo=f"Give it with {option}, and the OEM's or reseller's manifest as"
+                    " the file to ingest.",
+                )
+    return None
+
+
 class NoEidColumn(ManifestError):
     """A device-like table (serial numbers, models) without an EID column."""
 
@@ -193,6 +243,10 @@ def map_columns(
 
     ``extra``: the fields of ``schema.AUTOPILOT_FIELDS`` wanted too; the others are left out.
     """
+    export = not_a_manifest(file, [headers])
+    if export is not None:
+        export.sheet, export.row = sheet, row or None
+        raise export
     normalised = [normalise_header(cell) for cell in headers]
     unwanted = set(schema.AUTOPILOT_FIELDS) - set(extra)
     named = profile.columns() if profile is not None else {}

@@ -17,6 +17,7 @@ from parsers.columns import (
     find_header,
     known_headers,
     map_columns,
+    not_a_manifest,
     pick_profile,
 )
 from parsers.config import ParserSettings
@@ -203,6 +204,9 @@ def _no_table(
     settings: ParserSettings,
     sheet_names: Sequence[str] = (),
 ) -> ManifestError:
+    export = not_a_manifest(name, first_rows)
+    if export is not None:
+        return export
     # What the file holds is never quoted: it may be no manifest at all (a password or key
     # file given by mistake, or through a link), and this message reaches summary.json,
     # report.xlsx and quarantine reasons. What eidflow looked for is said instead.

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from eidflow import schema
-from eidflow.errors import InputError
-from parsers import read_entra_devices, read_intune_inventory
+from eidflow.errors import InputError, ManifestError
+from parsers import read_entra_devices, read_intune_inventory, read_manifest
 
 INTUNE_HEADER = (
     "Device ID,Device name,Enrollment date,Last check-in,{aad},OS version,Serial number,"
@@ -150,3 +152,38 @@ def test_binary_data_as_an_export_asks_for_the_export_again() -> None:
     with pytest.raises(InputError) as caught:
         read_entra_devices("exportDevice.csv", b"\x00\x01\x02binary\x00" * 50)
     assert "Entra admin center" in caught.value.todo and "workbook" not in caught.value.todo
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+
+
+@pytest.mark.parametrize(
+    ("sample", "named", "option"),
+    [
+        ("DevicesWithInventory_2026-11-27.csv", "an Intune devices export", "--inventory"),
+        ("exportDevice_2026-11-27.csv", "an Entra devices export", "--entra-devices"),
+    ],
+)
+def test_an_export_given_as_a_manifest_is_named_as_such(
+    sample: str, named: str, option: str
+) -> None:
+    """Intune's export even has an EID column: read as a manifest, every row would be refused."""
+    with pytest.raises(ManifestError) as caught:
+        read_manifest(sample, (SAMPLES / sample).read_bytes())
+    assert named in str(caught.value) and option in str(caught.value)
+
+
+def test_an_export_in_a_workbook_given_as_a_manifest_is_named_too() -> None:
+    rows = [
+        line.split(",")
+        for line in (SAMPLES / "exportDevice_2026-11-27.csv").read_text().splitlines()
+    ]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    with pytest.raises(ManifestError, match="an Entra devices export"):
+        read_manifest("devices.xlsx", data.getvalue())
