@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 )
 def history(ledger_url: str | None, config_file: Path | None, as_json: bool, limit: int) -> None:
     """Runs, the manifests they received and their hand-offs, newest first."""
-    from rich.console import Console
     from rich.table import Table
 
     connection = ask(config_file, ledger_url)
@@ -70,7 +69,7 @@ def history(ledger_url: str | None, config_file: Path | None, as_json: bool, lim
             str(rows),
             handoffs or "-",
         )
-    Console().print(table)
+    _console().print(table)
 
 
 @click.command()
@@ -91,9 +90,7 @@ def show(key: str, ledger_url: str | None, config_file: Path | None, as_json: bo
     if as_json:
         print_json({"key": key, "devices": stories})
     elif stories:
-        from rich.console import Console
-
-        console = Console()
+        console = _console()
         for story in stories:
             _print_story(console, story)
     if not stories:
@@ -173,3 +170,13 @@ def _print_lines(
     for line in lines:
         table.add_row(*(str(line.get(key) or "") for key in keys))
     console.print(table)
+
+
+def _console() -> Console:
+    """A terminal's own width; piped or under cron, no width at all to squeeze into (rich
+    would take 80 columns and fold run ids and paths)."""
+    import sys
+
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=1000)

@@ -46,6 +46,13 @@ def test_history_lists_runs_manifests_and_hand_offs(ledger_url: str) -> None:
     assert table.exit_code == 0 and "run-1" in table.output
 
 
+def test_history_piped_keeps_each_entry_on_one_line(ledger_url: str) -> None:
+    """Under cron or in a pipe there is no terminal width: nothing is folded to 80 columns."""
+    table = run("history", "--ledger", ledger_url)
+    [line] = [line for line in table.output.splitlines() if "dell.xlsx" in line]
+    assert "run-1" in line and f"sha256 {'ab' * 6})" in line and "operator: 2 delivered" in line
+
+
 @pytest.mark.parametrize("key", [eid(1), printed(eid(1)), "SER-1", "ser-1"])
 def test_show_finds_a_device_by_eid_or_serial(ledger_url: str, key: str) -> None:
     result = run("show", key, "--ledger", ledger_url, "--json")
