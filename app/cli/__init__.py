@@ -79,12 +79,13 @@ class _OneLine(logging.Formatter):
 def _register_optional_commands() -> None:
     """Commands that live beside the code they drive."""
     from app.cli.automations import automations_group
+    from app.cli.groups import groups_group
     from app.cli.ingest import ingest
     from app.cli.ledger import ledger_group
     from app.cli.questions import history, show
     from app.cli.resend import resend
 
-    for command in (ingest, history, show, resend, ledger_group, automations_group):
+    for command in (ingest, history, show, resend, ledger_group, automations_group, groups_group):
         main.add_command(command)
     try:
         from flows.serve import serve
