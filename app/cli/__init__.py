@@ -83,9 +83,11 @@ def _register_optional_commands() -> None:
     from app.cli.ingest import ingest
     from app.cli.ledger import ledger_group
     from app.cli.questions import history, show
+    from app.cli.reconcile import reconcile
     from app.cli.resend import resend
 
-    for command in (ingest, history, show, resend, ledger_group, automations_group, groups_group):
+    commands = (ingest, history, show, resend, ledger_group, automations_group, groups_group)
+    for command in (*commands, reconcile):
         main.add_command(command)
     try:
         from flows.serve import serve
