@@ -88,7 +88,9 @@ def plan(
         else:
             verdict = Verdict.REMOVE if prune_foreign else Verdict.KEPT
             lines.append(_line(device, verdict, Why.FOREIGN))
-    for device in in_scope[~ready].drop_duplicates(subset=schema.EID).to_dict("records"):
+    # A member that is not wanted has its line above (kept or removed), not a second one.
+    waiting = in_scope[~ready & ~in_scope[schema.ENTRA_OBJECT_ID].isin(present)]
+    for device in waiting.drop_duplicates(subset=schema.EID).to_dict("records"):
         state = str(device[schema.INTUNE_STATE] or IntuneState.NOT_ENROLLED)
         reason = str(Why.NO_ENTRA_OBJECT) if state == IntuneState.ENROLLED else state
         lines.append(_line(device, Verdict.UNRESOLVED, reason))

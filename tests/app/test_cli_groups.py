@@ -225,3 +225,19 @@ def test_an_unknown_group_is_named(tmp_path: Path, graph_emulator: GraphEmulator
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert f"group {GROUP_ID}: Graph knows no such group" in line
+
+
+@pytest.mark.postgres
+def test_sync_on_a_postgresql_ledger(
+    tmp_path: Path, graph_emulator: GraphEmulator, pg_url: str
+) -> None:
+    shipped = [Device(n) for n in range(1, 26)]
+    sections = {**graph_config(tmp_path, graph_emulator), "ledger": {"url": pg_url}}
+    config = hand_off(tmp_path, shipped, shipped, **sections)
+    graph_emulator.devices = [d.entra_device() for d in shipped]
+    graph_emulator.groups = {GROUP_ID: {d.object_id for d in shipped[:3]}}
+    done = sync(config, "--apply", "--operator", "operator")
+    assert done.returncode == 0, done.stderr
+    assert "22 added" in done.stdout and "3 recorded_unchanged" in done.stdout
+    assert graph_emulator.groups[GROUP_ID] == {d.object_id for d in shipped}
+    assert "nothing to change" in sync(config, "--apply").stdout
