@@ -159,6 +159,9 @@ def test_pruning_removes_only_what_it_is_told_to(
         ("remove", "removed"),
         ("remove", "removed"),
     ]
+    history = eidflow("history", "--config", config, "--json", cwd=tmp_path)
+    assert history.returncode == 0, history.stderr
+    assert "groups-sync" in {run["kind"] for run in json.loads(history.stdout)["runs"]}
 
 
 def test_a_refused_batch_is_tried_member_by_member(
@@ -241,3 +244,15 @@ def test_sync_on_a_postgresql_ledger(
     assert "22 added" in done.stdout and "3 recorded_unchanged" in done.stdout
     assert graph_emulator.groups[GROUP_ID] == {d.object_id for d in shipped}
     assert "nothing to change" in sync(config, "--apply").stdout
+
+
+def test_a_refused_token_is_one_line_and_never_shown(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    graph = {"base_url": graph_emulator.base_url, "access_token": "expired-secret-token-123"}
+    config = hand_off(tmp_path, [Device(1)], [Device(1)], graph=graph)
+    graph_emulator.groups = {GROUP_ID: set()}
+    done = sync(config, "--apply")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert "HTTP 401" in line and "expired-secret-token-123" not in done.stdout + done.stderr

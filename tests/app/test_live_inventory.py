@@ -188,3 +188,26 @@ def test_a_job_that_fails_or_never_completes_is_reported(
     polling = ExportPolling(timeout_seconds=30, sleep=sleep, clock=lambda: now[0])
     with client(graph_emulator) as graph, pytest.raises(ExportJobFailed, match=why):
         export_report(graph, DEVICES_WITH_INVENTORY, INVENTORY_SELECT, polling)
+
+
+def test_eidflow_toml_can_name_graph_as_the_inventory(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    tenant(graph_emulator)
+    (tmp_path / "eidflow.toml").write_text(
+        '[inventory]\nintune = "graph"\nentra_devices = "graph"\n'
+        f'[graph]\nbase_url = "{graph_emulator.base_url}"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "shipment.csv").write_bytes(manifest_csv(SHIPPED))
+    done = eidflow(
+        "ingest",
+        "shipment.csv",
+        "--out",
+        tmp_path / "run",
+        cwd=tmp_path,
+        env={"EIDFLOW_GRAPH__ACCESS_TOKEN": graph_emulator.token},
+    )
+    assert done.returncode == 0, done.stderr
+    decisions = list(csv.DictReader((tmp_path / "run" / "decisions.csv").open(encoding="utf-8")))
+    assert [row["intune_state"] for row in decisions].count("enrolled") == 8
