@@ -47,7 +47,7 @@ def intune_inventory(settings: Settings, graph: GraphClient | None = None) -> pd
     try:
         data = export_report(graph, DEVICES_WITH_INVENTORY, INVENTORY_SELECT)
     except ExportJobFailed as error:
-        LOG.warning("%s; listing managedDevices instead.", error.what)
+        LOG.warning("%s; listing managedDevices instead (slower on a large tenant).", error.what)
         return list_managed_devices(graph)
     return parsers.read_intune_inventory(EXPORT_NAME, data)
 

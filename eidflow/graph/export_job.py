@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from eidflow.graph.client import GraphClient, GraphError
+from eidflow.errors import EidflowError
+from eidflow.graph.client import GraphAccessDenied, GraphClient, GraphError
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,12 @@ INVENTORY_SELECT = (
 DONE = frozenset({"completed", "failed"})
 
 
-class ExportJobFailed(GraphError):
+class ExportJobFailed(EidflowError):
     """The job was refused, failed, or did not complete in time: list the devices instead."""
 
     def __init__(self, report: str, why: str, status: int = 0) -> None:
-        super().__init__("POST", EXPORT_JOBS, status, f"the {report} export job {why}")
-        self.todo = "eidflow lists managedDevices instead (slower on a large tenant)."
+        super().__init__(f"the Intune {report} export job {why}")
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,11 @@ def export_report(
         body["filter"] = filter_
     try:
         job = client.request("POST", EXPORT_JOBS, json=body).json()
+    except GraphAccessDenied as error:
+        answer = error.what.split(": ", 1)[-1]  # Graph's message, after method and path
+        raise ExportJobFailed(
+            report, f"was refused (HTTP {error.status}: {answer})", error.status
+        ) from None
     except GraphError as error:
         raise ExportJobFailed(report, f"was refused (HTTP {error.status})", error.status) from None
     job_id = str(job.get("id", ""))
