@@ -139,7 +139,8 @@ def test_a_refused_export_job_falls_back_to_listing_managed_devices(
     assert live.returncode == 0, live.stderr
     assert files.returncode == 0, files.stderr
     [line] = [text for text in live.stderr.splitlines() if "new ledger" not in text]
-    assert "export job was refused (HTTP 403)" in line and "managedDevices" in line
+    assert "export job was refused (HTTP 403: Not allowed to export" in line
+    assert "listing managedDevices instead" in line
     assert graph_emulator.token not in live.stderr
     by_graph = (tmp_path / "graph" / "run" / "decisions.csv").read_text()
     assert by_graph == (tmp_path / "files" / "run" / "decisions.csv").read_text()
