@@ -4,6 +4,10 @@ Against a fresh inventory (export files, or Graph), the devices that have enroll
 become group members: listed in ``entra/`` of this run's folder, and added through Graph
 when ``[graph] apply_memberships`` is on. Only members Graph confirms go into the ledger;
 the others stay pending and come back the next day.
+
+``eidflow reconcile`` (``app/cli/reconcile.py``) runs the same steps without Prefect:
+``reconcile_with`` takes the difference as ``RunHooks`` (a task or its plain function,
+the logger, progress and artifacts).
 """
 
 from __future__ import annotations
