@@ -162,6 +162,16 @@ def test_pruning_removes_only_what_it_is_told_to(
     history = eidflow("history", "--config", config, "--json", cwd=tmp_path)
     assert history.returncode == 0, history.stderr
     assert "groups-sync" in {run["kind"] for run in json.loads(history.stdout)["runs"]}
+    shown = eidflow("show", shipped[0].eid, "--config", config, "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    [change] = json.loads(shown.stdout)["devices"][0]["group_changes"]
+    assert (change["action"], change["outcome"], change["group_id"]) == (
+        "remove",
+        "removed",
+        GROUP_ID,
+    )
+    table = eidflow("show", shipped[0].eid, "--config", config, cwd=tmp_path)
+    assert "group changes" in table.stdout and "removed" in table.stdout
 
 
 def test_a_refused_batch_is_tried_member_by_member(
