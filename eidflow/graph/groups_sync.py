@@ -4,7 +4,9 @@ Changes go in ``$batch`` documents of at most 20 (``POST /groups/{id}/members/$r
 ``DELETE /groups/{id}/members/{objectId}/$ref`` to remove); throttled items are sent again
 by the client. A chunk Graph refuses as a whole is tried again member by member. Graph's
 answers: 204 done; 400 "already exist" on an add means already a member (success); 404
-means no such directory object on an add, not a member on a removal.
+means no such directory object on an add, not a member on a removal. When Graph refuses
+the token or the permissions (401/403), the changes not yet made are failed, not tried: the
+caller records what was done.
 """
 
 from __future__ import annotations
@@ -62,8 +64,12 @@ def apply_changes(
             answers = client.batch(
                 [_request(group_id, action, oid, n) for n, (action, oid) in enumerate(chunk)]
             )
-        except GraphAccessDenied:
-            raise
+        except GraphAccessDenied as error:  # the token or the permissions: the rest would fail too
+            changes += [
+                Change(oid, action, "failed", error.status, error.what)
+                for action, oid in wanted[start:]
+            ]
+            break
         except GraphError as error:
             log.warning(
                 "a $batch of %d changes was refused (%s); trying each alone",
@@ -89,8 +95,6 @@ def _one_by_one(client: GraphClient, group_id: str, action: str, oid: str) -> Ch
             f"/v1.0{request['url']}",
             **({"json": request["body"]} if "body" in request else {}),
         )
-    except GraphAccessDenied:
-        raise
     except GraphError as error:
         return _classify(oid, action, error.status, error.what)
     return _classify(oid, action, response.status_code, "")

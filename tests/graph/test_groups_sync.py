@@ -60,3 +60,18 @@ def test_transient_503_is_retried(graph_emulator: GraphEmulator) -> None:
         assert read_members(graph, GROUP) == [{"id": oid(1), "deviceId": "d1"}]
         assert [c.outcome for c in apply_changes(graph, GROUP, [], [oid(1)])] == ["removed"]
     assert len(waits) >= 1
+
+
+def test_a_refused_token_fails_the_rest_and_keeps_what_was_done(
+    graph_emulator: GraphEmulator,
+) -> None:
+    graph_emulator.devices = [{"id": oid(n), "deviceId": f"d{n}"} for n in range(25)]
+    graph_emulator.groups = {GROUP: set()}
+    tokens = iter(["emulator-token"] + ["expired"] * 50)
+    waits: list[float] = []
+    graph = GraphClient(lambda: next(tokens), base_url=graph_emulator.base_url, sleep=waits.append)
+    with graph:
+        changes = apply_changes(graph, GROUP, [oid(n) for n in range(25)], [])
+    assert [c.outcome for c in changes] == ["added"] * 20 + ["failed"] * 5
+    assert {c.http_status for c in changes[20:]} == {401}
+    assert "expired" not in changes[-1].answer
