@@ -13,26 +13,18 @@ recorded as failed; run the sync again).
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from app.cli.options import config_option, json_option, ledger_option, open_for_run, print_json
-from eidflow import __version__
 from eidflow.errors import EXIT_RUN_FAILED, ConfigError, EidflowError, printable
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from app.settings import Settings
     from eidflow.graph import GraphClient
-    from eidflow.ledger import SqlLedger
 
-CHANGES_FILE = "group-changes.csv"
 SHOWN = ("add", "remove", "kept", "unresolved")  # the plan's lines a table shows one by one
 
 
@@ -75,6 +67,7 @@ def sync(
     as_json: bool,
 ) -> None:
     """Show (or --apply) the changes that make the group hold exactly the wanted devices."""
+    from app import group_runs
     from eidflow.core import group_plan
     from eidflow.graph import client_from_settings
     from eidflow.ledger import group_changes
@@ -105,7 +98,9 @@ def sync(
                 "applied": None,
             }
             if apply:
-                report["applied"] = _apply(settings, ledger, graph, group, planned, ours)
+                report["applied"] = group_runs.apply_plan(
+                    settings, ledger, graph, group, planned, ours
+                )
     finally:
         ledger.close()
     _show(report, as_json)
@@ -113,7 +108,7 @@ def sync(
     if failed:
         raise SyncIncomplete(
             f"{failed} change(s) to group {group} failed (recorded in run"
-            f" {report['applied']['run_id']}, {CHANGES_FILE} says why).",
+            f" {report['applied']['run_id']}, {group_runs.CHANGES_FILE} says why).",
             todo="Run eidflow groups sync --apply again; only what is still missing is tried.",
         )
 
@@ -127,6 +122,7 @@ def mark_imported(
     run_id: str, group_id: str | None, ledger_url: str | None, config_file: Path | None
 ) -> None:
     """Record that RUN's entra/group-members.csv was imported into the group by hand."""
+    from app import group_runs
     from eidflow.ledger import enrolment
 
     settings, ledger = open_for_run(config_file, ledger_url)
@@ -141,9 +137,11 @@ def mark_imported(
                 f"run {run_id}: no such run in the ledger at {ledger.url.where}.",
                 todo="eidflow history lists the runs.",
             )
-        listed = _listed_members(run_id, Path(str(found[0]["run_dir"])), str(found[0]["state"]))
+        listed = group_runs.listed_members(
+            run_id, Path(str(found[0]["run_dir"])), str(found[0]["state"])
+        )
         with ledger.write() as connection:
-            members = _with_eids(connection, listed)
+            members = group_runs.with_eids(connection, listed)
             before = connection.scalar(
                 "SELECT COUNT(*) FROM memberships WHERE group_id = :g", {"g": group}
             )
@@ -162,73 +160,6 @@ def mark_imported(
             + ")"
         )
     )
-
-
-def _apply(
-    settings: Settings,
-    ledger: SqlLedger,
-    graph: GraphClient,
-    group: str,
-    planned: pd.DataFrame,
-    ours: set[str],
-) -> dict[str, Any]:
-    """Make the plan's changes under a run of its own; record each and Graph's answer."""
-    import pandas as pd
-
-    from app.runfolder import new_run_id, prepare_run_dir, release_run_dir, write_summary
-    from eidflow.graph.groups_sync import apply_changes
-    from eidflow.ledger import enrolment, group_changes
-
-    adds = planned.loc[planned["verdict"] == "add", "entra_object_id"].tolist()
-    removes = planned.loc[planned["verdict"] == "remove", "entra_object_id"].tolist()
-    unrecorded = planned[
-        (planned["verdict"] == "unchanged")
-        & (planned["why"] == "wanted")
-        & ~planned["entra_object_id"].isin(ours)
-    ]
-    if not adds and not removes and unrecorded.empty:
-        return {"run_id": "", "counts": {}, "run_dir": ""}
-    started_at = datetime.now(UTC)
-    run_id = new_run_id(started_at)
-    run_dir = prepare_run_dir(None, settings.output.runs_dir, run_id)
-    ledger.begin_run(run_id, str(run_dir.resolve()), kind="groups-sync")
-    try:
-        changes = pd.DataFrame(
-            [vars(change) for change in apply_changes(graph, group, adds, removes)],
-            columns=["entra_object_id", "action", "outcome", "http_status", "answer"],
-        )
-        eids = dict(zip(planned["entra_object_id"], planned["eid"], strict=True))
-        changes["eid"] = changes["entra_object_id"].map(eids).fillna("")
-        joined = changes[changes["outcome"].isin(group_changes.IN_GROUP) & (changes["eid"] != "")]
-        now_members = pd.concat(
-            [joined[["eid", "entra_object_id"]], unrecorded[["eid", "entra_object_id"]]]
-        )
-        _write_changes(run_dir / CHANGES_FILE, changes)
-        with ledger.write() as connection:
-            group_changes.record_changes(connection, run_id, group, changes, ledger.now())
-            enrolment.record_memberships(connection, run_id, group, now_members, ledger.now())
-        counts = {
-            outcome: int((changes["outcome"] == outcome).sum())
-            for outcome in ("added", "already_member", "missing", "removed", "not_member", "failed")
-        }
-        counts["recorded_unchanged"] = len(unrecorded)
-        summary = {
-            "kind": "groups_sync",
-            "run_id": run_id,
-            "eidflow_version": __version__,
-            "started_at": started_at.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat(),
-            "group_id": group,
-            "counts": counts,
-            "outputs": [{"path": CHANGES_FILE, "rows": len(changes)}],
-        }
-        write_summary(run_dir, summary)
-        ledger.finish_run(run_id, [], counts)
-    except Exception as error:
-        release_run_dir(run_dir)
-        ledger.abort_run(run_id, str(error) or type(error).__name__)
-        raise
-    return {"run_id": run_id, "counts": counts, "run_dir": str(run_dir)}
 
 
 def _members(graph: GraphClient, group: str) -> list[dict[str, str]]:
@@ -275,53 +206,6 @@ def _show(report: dict[str, Any], as_json: bool) -> None:
     else:
         done = ", ".join(f"{n} {outcome}" for outcome, n in applied["counts"].items() if n)
         click.echo(f"run {applied['run_id']}: {done or 'no change'} -> {applied['run_dir']}")
-
-
-def _write_changes(path: Path, changes: pd.DataFrame) -> None:
-    columns = ["entra_object_id", "eid", "action", "outcome", "http_status", "answer"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(changes[columns].astype("str").itertuples(index=False, name=None))
-    path.write_text(out.getvalue(), encoding="utf-8")
-
-
-def _listed_members(run_id: str, run_dir: Path, state: str) -> list[str]:
-    """The object ids of a complete run's bulk-import CSV."""
-    from app.runfolder import is_complete
-    from eidflow.ledger import states
-
-    if state not in states.FINISHED_STATES or not is_complete(run_dir):
-        raise ConfigError(
-            f"run {run_id} is {state} (its folder {run_dir} has no summary.json): its lists"
-            " are void.",
-            todo="Import the list of a complete run.",
-        )
-    path = run_dir / "entra" / "group-members.csv"
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as error:
-        raise ConfigError(
-            f"{path}: cannot read the run's member list ({error.strerror}).",
-            todo="Check that the run folder is where the ledger says.",
-        ) from None
-    return [
-        line.strip().lower()
-        for line in lines[1:]
-        if line.strip() and line.strip() != "version:v1.0"
-    ]
-
-
-def _with_eids(connection: Any, object_ids: list[str]) -> pd.DataFrame:
-    """Each listed object id with the EID of the device the ledger knows it as."""
-    import pandas as pd
-
-    wanted = set(object_ids)
-    rows = connection.all(
-        "SELECT DISTINCT eid, lower(entra_object_id) FROM claims WHERE entra_object_id <> ''"
-    )
-    pairs = [(eid, oid) for eid, oid in rows if oid in wanted]
-    return pd.DataFrame(pairs, columns=["eid", "entra_object_id"], dtype="str")
 
 
 def _group_of(settings: Settings, group_id: str | None) -> str:
