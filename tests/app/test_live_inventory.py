@@ -167,7 +167,7 @@ def test_the_job_is_polled_until_completed(graph_emulator: GraphEmulator) -> Non
         data = export_report(
             graph, DEVICES_WITH_INVENTORY, INVENTORY_SELECT, ExportPolling(sleep=waits.append)
         )
-    assert data.startswith(b"PK") and waits == [2.0] * 4
+    assert data.startswith(b"PK") and waits == [0.5, 1.0, 2.0, 2.0]
     [job] = graph_emulator.export_jobs.values()
     assert job["select"] == list(INVENTORY_SELECT) and job["format"] == "csv"
 
