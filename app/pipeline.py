@@ -169,12 +169,30 @@ def read_references(
     """
     records: list[InputRecord] = []
     inventory = _read_reference(
-        request.inventory, parsers.read_intune_inventory, "inventory", settings, records
+        request.inventory or settings.inventory.intune,
+        parsers.read_intune_inventory,
+        "inventory",
+        settings,
+        records,
     )
     entra_devices = _read_reference(
-        request.entra_devices, parsers.read_entra_devices, "entra_devices", settings, records
+        request.entra_devices or settings.inventory.entra_devices,
+        parsers.read_entra_devices,
+        "entra_devices",
+        settings,
+        records,
     )
     return inventory, entra_devices, records
+
+
+def _from_graph(kind: str, settings: Settings, records: list[InputRecord]) -> pd.DataFrame:
+    """``--inventory graph`` / ``--entra-devices graph``: the live tenant (app.live_inventory)."""
+    from app import live_inventory
+
+    read = live_inventory.intune_inventory if kind == "inventory" else live_inventory.entra_devices
+    frame = read(settings)
+    records.append(InputRecord(live_inventory.GRAPH, kind, "", len(frame)))
+    return frame
 
 
 def _read_reference(
@@ -186,6 +204,8 @@ def _read_reference(
 ) -> pd.DataFrame | None:
     if not source:
         return None
+    if source.strip().lower() == "graph":
+        return _from_graph(kind, settings, records)
     try:
         data = load_input(source, settings)
         frame = reader(source, data)

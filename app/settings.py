@@ -44,6 +44,15 @@ class OutputSettings(BaseModel):
     runs_dir: Path = Path("runs")
 
 
+class InventorySettings(BaseModel):
+    """What ``eidflow ingest`` reconciles against when no flag says: export files, or "graph"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intune: str = ""  # an Intune "All devices" export (path or s3://), or "graph"
+    entra_devices: str = ""  # an Entra "Download devices" export, or "graph"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
@@ -51,6 +60,7 @@ class Settings(BaseSettings):
 
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    inventory: InventorySettings = Field(default_factory=InventorySettings)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     parsers: ParserSettings = Field(default_factory=ParserSettings)
     operators: list[OperatorProfile] = Field(default_factory=lambda: [OperatorProfile()])
@@ -111,6 +121,8 @@ PATH_SETTINGS = (
     ("flows", "inbox"),
     ("flows", "inventory"),
     ("flows", "entra_devices"),
+    ("inventory", "intune"),
+    ("inventory", "entra_devices"),
     ("graph", "certificate_path"),
 )
 
@@ -122,7 +134,7 @@ def relative_to_file(values: dict[str, Any], folder: Path) -> dict[str, Any]:
         if not isinstance(table, dict):
             continue
         value = table.get(entry)
-        relative = isinstance(value, str) and value and "://" not in value
+        relative = isinstance(value, str) and value and "://" not in value and value != "graph"
         if relative and not Path(str(value)).expanduser().is_absolute():
             table[entry] = str(folder / str(value))
     ledger = values.get("ledger")

@@ -4,10 +4,16 @@ Against a fresh inventory (export files, or Graph), the devices that have enroll
 become group members: listed in ``entra/`` of this run's folder, and added through Graph
 when ``[graph] apply_memberships`` is on. Only members Graph confirms go into the ledger;
 the others stay pending and come back the next day.
+
+``eidflow reconcile`` (``app/cli/reconcile.py``) runs the same steps without Prefect:
+``reconcile_with`` takes the difference as ``RunHooks`` (a task or its plain function,
+the logger, progress and artifacts).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +28,7 @@ from app.runfolder import new_run_id, prepare_run_dir, write_summary
 from app.settings import Settings
 from eidflow import __version__, schema
 from eidflow.errors import ConfigError
-from eidflow.graph import (
-    MembershipResult,
-    add_members,
-    client_from_settings,
-    list_entra_devices,
-    list_managed_devices,
-)
+from eidflow.graph import MembershipResult, add_members, client_from_settings
 from eidflow.ledger import open_ledger
 from exporters.entra import write_entra_files
 from exporters.files import OutputFile
@@ -80,7 +80,8 @@ def load_pending(settings: Settings) -> pd.DataFrame:
 def load_inventory(
     settings: Settings, inventory: str, entra_devices: str
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """A fresh Intune inventory and Entra device list: from export files, or from Graph."""
+    """A fresh Intune inventory and Entra device list: from export files, or from Graph
+    (the DevicesWithInventory export job, else managedDevices: ``app.live_inventory``)."""
     if inventory:
         import parsers
         from app.pipeline import load_input
@@ -91,8 +92,13 @@ def load_inventory(
             data = load_input(entra_devices, settings)
             entra = parsers.read_entra_devices(Path(entra_devices).name, data)
         return frame, entra
+    from app import live_inventory
+
     with client_from_settings(settings.graph) as graph:
-        return list_managed_devices(graph), list_entra_devices(graph)
+        return (
+            live_inventory.intune_inventory(settings, graph),
+            live_inventory.entra_devices(settings, graph),
+        )
 
 
 @task(name="check-enrolment", cache_policy=NO_CACHE)
@@ -145,8 +151,18 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
     refused = runs.heartbeat_refusal(settings.flows.heartbeat_seconds)
     if refused:
         return runs.failed_state(refused, None)
+    progress = artifacts.Progress(FLOW_NAME, steps=5)
+    hooks = RunHooks(
+        call=lambda step, *args: step(*args),
+        log=get_run_logger(),
+        step=progress.step,
+        name_run=runs.name_run,
+        publish=lambda outcome, outputs: artifacts.publish_reconcile_artifacts(
+            outcome, outputs, FLOW_NAME
+        ),
+    )
     with runs.logs_in_run():
-        outcome = _reconcile(parameters, settings)
+        outcome = reconcile_with(parameters, settings, hooks)
     if outcome.membership_failures:
         return runs.failed_state(
             f"run {outcome.run_id}: Graph refused {len(outcome.membership_failures)} of"
@@ -157,7 +173,32 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
     return outcome
 
 
-def _reconcile(parameters: ReconcileParameters, settings: Settings) -> ReconcileOutcome:
+def _nothing(*_: Any) -> None:
+    """A hook that does nothing (no Prefect: no progress artifact, no run name)."""
+
+
+@dataclass(frozen=True)
+class RunHooks:
+    """What differs between the flow and ``eidflow reconcile``: how a step runs (a Prefect
+    task, or its plain function), where the log goes, progress and artifacts."""
+
+    call: Callable[..., Any]
+    log: Any
+    step: Callable[[str], None] = _nothing
+    name_run: Callable[[str], None] = _nothing
+    publish: Callable[[ReconcileOutcome, list[OutputFile]], None] = _nothing
+
+
+def plain_hooks() -> RunHooks:
+    """The steps as plain functions, logging to ``eidflow`` (the command line)."""
+    return RunHooks(call=lambda step, *args: step.fn(*args), log=logging.getLogger("eidflow"))
+
+
+def reconcile_with(
+    parameters: ReconcileParameters, settings: Settings, hooks: RunHooks
+) -> ReconcileOutcome:
+    """The reconcile run; each step through ``hooks.call``. The run folder is always
+    written, with empty lists when nothing is pending."""
     apply = (
         settings.graph.apply_memberships
         if parameters.apply_memberships is None
@@ -171,24 +212,27 @@ def _reconcile(parameters: ReconcileParameters, settings: Settings) -> Reconcile
         )
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
-    runs.name_run(run_id)
-    log = get_run_logger()
-    progress = artifacts.Progress(FLOW_NAME, steps=5)
-    waiting: pd.DataFrame = load_pending(settings)
-    progress.step("pending devices loaded")
+    hooks.name_run(run_id)
+    log, call = hooks.log, hooks.call
+    waiting: pd.DataFrame = call(load_pending, settings)
+    hooks.step("pending devices loaded")
     if waiting.empty:
         log.info("[run %s] no device is waiting for group membership", run_id)
-        progress.step("nothing pending")
-        return ReconcileOutcome(run_id)
-    inventory_frame, entra_frame = load_inventory(settings, inventory, entra_devices)
-    progress.step("inventory loaded")
-    checked: pd.DataFrame = check_enrolment(
-        waiting, inventory_frame, entra_frame, settings.reconcile.min_os_version
-    )
+        checked = pending.check_pending(waiting, None, None, settings.reconcile.min_os_version)
+    else:
+        inventory_frame, entra_frame = call(load_inventory, settings, inventory, entra_devices)
+        hooks.step("inventory loaded")
+        checked = call(
+            check_enrolment,
+            waiting,
+            inventory_frame,
+            entra_frame,
+            settings.reconcile.min_os_version,
+        )
     members = pending.new_members(checked)
     run_dir = prepare_run_dir(None, settings.output.runs_dir, run_id)
-    outputs = emit_member_lists(members, settings, run_dir)
-    progress.step("member lists written")
+    outputs = call(emit_member_lists, members, settings, run_dir)
+    hooks.step("member lists written")
     outcome = ReconcileOutcome(
         run_id,
         str(run_dir),
@@ -196,13 +240,13 @@ def _reconcile(parameters: ReconcileParameters, settings: Settings) -> Reconcile
         by_intune_state=pending.state_counts(checked),
         new_members=members[schema.ENTRA_OBJECT_ID].tolist(),
     )
-    confirmed = _apply(members, settings, outcome) if apply else members.iloc[0:0]
-    progress.step("memberships applied" if apply else "memberships listed")
+    confirmed = _apply(members, settings, outcome, hooks) if apply else members.iloc[0:0]
+    hooks.step("memberships applied" if apply else "memberships listed")
     outcome.recorded_members = confirmed[schema.ENTRA_OBJECT_ID].tolist()
     write_summary(run_dir, _summary(outcome, settings, started_at, inventory or "graph", outputs))
-    record_in_ledger(settings, run_id, run_dir, checked, confirmed)
-    artifacts.publish_reconcile_artifacts(outcome, outputs, FLOW_NAME)
-    progress.step("recorded")
+    call(record_in_ledger, settings, run_id, run_dir, checked, confirmed)
+    hooks.publish(outcome, outputs)
+    hooks.step("recorded")
     log.info(
         "[run %s] %d pending, %d newly enrolled, %d now members in the ledger",
         run_id,
@@ -213,14 +257,16 @@ def _reconcile(parameters: ReconcileParameters, settings: Settings) -> Reconcile
     return outcome
 
 
-def _apply(members: pd.DataFrame, settings: Settings, outcome: ReconcileOutcome) -> pd.DataFrame:
+def _apply(
+    members: pd.DataFrame, settings: Settings, outcome: ReconcileOutcome, hooks: RunHooks
+) -> pd.DataFrame:
     """Add ``members`` through Graph; the lines of those Graph confirms are in the group."""
     if members.empty:
         return members
-    result = apply_memberships(outcome.new_members, settings)
+    result: MembershipResult = hooks.call(apply_memberships, outcome.new_members, settings)
     outcome.membership = result.counts()
     outcome.membership_failures = dict(result.failed)
-    log = get_run_logger()
+    log = hooks.log
     for object_id in result.missing:
         log.warning("[run %s] %s is no longer in Entra: not added", outcome.run_id, object_id)
     for object_id, why in result.failed.items():
@@ -249,13 +295,15 @@ def _summary(
 
 
 def _inventory_sources(parameters: ReconcileParameters, settings: Settings) -> tuple[str, str]:
-    """Export files (parameters, then [flows]); "" means Graph."""
+    """Export files (parameters, then [flows]); "" (or "graph") means Graph."""
     inventory = parameters.inventory or (
         settings.flows.inventory if settings.flows.inventory_source == "file" else ""
     )
     entra_devices = parameters.entra_devices or (
         settings.flows.entra_devices if settings.flows.inventory_source == "file" else ""
     )
+    inventory = "" if inventory.strip().lower() == "graph" else inventory
+    entra_devices = "" if entra_devices.strip().lower() == "graph" else entra_devices
     if not inventory and not settings.graph.configured:
         raise ConfigError(
             "reconcile-pending needs an inventory: none is configured.",

@@ -38,9 +38,10 @@ INTUNE_HEADERS: dict[str, tuple[str, ...]] = {
         "Entra Device ID",
         "azureADDeviceId",
         "AAD Device ID",
+        "ReferenceId",  # the DevicesWithInventory export job's column id
     ),
     schema.INV_OS_VERSION: ("OS version", "osVersion"),
-    schema.INV_LAST_CHECK_IN: ("Last check-in", "Last check in", "lastSyncDateTime"),
+    schema.INV_LAST_CHECK_IN: ("Last check-in", "Last check in", "lastSyncDateTime", "LastContact"),
     "manufacturer": ("Manufacturer",),
     "model": ("Model",),
 }

@@ -19,9 +19,12 @@ Use the ``graph_emulator`` fixture (import it into a conftest.py), or ``GraphEmu
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import threading
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,8 +46,157 @@ _REF = re.compile(r"^https://graph\.microsoft\.com/v1\.0/directoryObjects/([0-9a
 Answer = tuple[int, dict[str, Any] | None, dict[str, str]]
 
 
+# -- groups sync and export jobs (wt-groups) ---------------------------------------------
+# One block, apart from the rest: members removed through $batch, member listings with
+# deviceId, Intune export jobs and their zip, transient 503 and throttling every Nth call.
+
+DOWNLOAD_PREFIX = "/export-downloads/"
+_EXPORT_JOBS = re.compile(r"/deviceManagement/reports/exportJobs(?:\('([^']+)'\)|/([^/]+))?")
+_MEMBER_REF = re.compile(r"/groups/([^/]+)/members/([^/]+)/\$ref")
+# What a managedDevice field is called in the DevicesWithInventory export job's CSV.
+EXPORT_COLUMNS = {
+    "DeviceId": "id",
+    "DeviceName": "deviceName",
+    "SerialNumber": "serialNumber",
+    "IMEI": "imei",
+    "ReferenceId": "azureADDeviceId",
+    "OSVersion": "osVersion",
+    "LastContact": "lastSyncDateTime",
+    "Manufacturer": "manufacturer",
+    "Model": "model",
+}
+
+
+class _GroupsSyncRoutes:
+    """The routes of this block; ``GraphEmulator`` holds the state they use."""
+
+    groups: dict[str, set[str]]
+    devices: list[dict[str, Any]]
+    managed_devices: list[dict[str, Any]]
+    base_url: str
+    export_jobs: dict[str, dict[str, Any]]
+    export_polls_to_complete: int
+    refuse_export_jobs: int
+    fail_export_jobs: bool
+    throttle_every: int
+    throttle_every_batch_item: int
+    throttle_retry_after: str
+    unavailable_every: int
+    refuse_batches: set[int]
+    batch_posts: int
+
+    def _batch(self, document: dict[str, Any]) -> Answer:
+        raise NotImplementedError
+
+    def _batch_or_refuse(self, document: dict[str, Any]) -> Answer:
+        self.batch_posts += 1
+        if self.batch_posts in self.refuse_batches:
+            return _error(500, "InternalServerError", "The batch could not be processed.")
+        return self._batch(document)
+
+    def _groups_sync_route(self, method: str, path: str, payload: Any) -> Answer | None:
+        """The answer of this block's routes, ``None`` for the others."""
+        removal = _MEMBER_REF.fullmatch(path)
+        if removal is not None and method == "DELETE":
+            return self._remove_member(removal.group(1), removal.group(2).lower())
+        job = _EXPORT_JOBS.fullmatch(path.removeprefix("/beta"))  # on v1.0 and beta alike
+        if job is None:
+            return None
+        job_id = job.group(1) or job.group(2)
+        if method == "POST" and job_id is None:
+            return self._create_export_job(payload or {})
+        if method == "GET" and job_id is not None:
+            return self._poll_export_job(job_id)
+        return _error(405, "BadRequest", "Method not allowed.")
+
+    def _remove_member(self, group_id: str, object_id: str) -> Answer:
+        if group_id not in self.groups:
+            return _not_found(group_id)
+        if object_id not in self.groups[group_id]:
+            return _not_found(object_id)
+        self.groups[group_id].discard(object_id)
+        return 204, None, {}
+
+    def _create_export_job(self, payload: dict[str, Any]) -> Answer:
+        if self.refuse_export_jobs:
+            return _error(
+                self.refuse_export_jobs, "Forbidden", "Not allowed to export this report."
+            )
+        if payload.get("reportName") != "DevicesWithInventory":
+            return _error(400, "BadRequest", f"Unknown report {payload.get('reportName')!r}.")
+        job_id = f"DevicesWithInventory_{len(self.export_jobs) + 1:08d}-0000-4000-8000-000000000000"
+        self.export_jobs[job_id] = {
+            "id": job_id,
+            "reportName": "DevicesWithInventory",
+            "filter": payload.get("filter", ""),
+            "select": list(payload.get("select") or EXPORT_COLUMNS),
+            "format": payload.get("format", "csv"),
+            "snapshotId": None,
+            "localizationType": payload.get(
+                "localizationType", "localizedValuesAsAdditionalColumn"
+            ),
+            "status": "notStarted",
+            "url": None,
+            "requestDateTime": "2026-12-04T18:00:00Z",
+            "expirationDateTime": "0001-01-01T00:00:00Z",
+        }
+        return 201, dict(self.export_jobs[job_id]), {}
+
+    def _poll_export_job(self, job_id: str) -> Answer:
+        job = self.export_jobs.get(job_id)
+        if job is None:
+            return _not_found(job_id)
+        job["_polls"] = job.get("_polls", 0) + 1
+        if job["_polls"] < self.export_polls_to_complete:
+            job["status"] = "inProgress"
+        elif self.fail_export_jobs:
+            job["status"] = "failed"
+        else:
+            job["status"] = "completed"
+            job["url"] = f"{self.base_url}{DOWNLOAD_PREFIX}{job_id}.zip?sig=emulated"
+        return 200, {key: value for key, value in job.items() if key != "_polls"}, {}
+
+    def _download(self, path: str) -> Response:
+        job = self.export_jobs.get(path.removeprefix(DOWNLOAD_PREFIX).removesuffix(".zip"))
+        if job is None or job["status"] != "completed":
+            return Response("<Error><Code>BlobNotFound</Code></Error>", status=404)
+        return Response(self.export_zip(job["id"], job["select"]), content_type="application/zip")
+
+    def export_zip(self, job_id: str, select: list[str]) -> bytes:
+        """The zip Intune leaves at a job's ``url``: one CSV named after the job."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(select)
+        for device in self.managed_devices:
+            values = [device.get(EXPORT_COLUMNS.get(column, "")) for column in select]
+            writer.writerow(["" if value is None else value for value in values])
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{job_id}.csv", out.getvalue().encode("utf-8-sig"))
+        return buffer.getvalue()
+
+    def _member(self, object_id: str) -> dict[str, Any]:
+        device = next((d for d in self.devices if str(d["id"]).lower() == object_id), None)
+        return {"id": object_id, "deviceId": device.get("deviceId") if device else None}
+
+    def _transient(self, number: int) -> Answer | None:
+        if self.throttle_every and number % self.throttle_every == 0:
+            return _throttled(self.throttle_retry_after)
+        if self.unavailable_every and number % self.unavailable_every == 0:
+            status, body, _ = _error(503, "ServiceUnavailable", "The service is unavailable.")
+            return status, body, {"Retry-After": self.throttle_retry_after}
+        return None
+
+    def _batch_item_throttled(self, number: int) -> bool:
+        every = self.throttle_every_batch_item
+        return bool(every) and number % every == 0
+
+
+# -- end of the groups sync block ---------------------------------------------------------
+
+
 @dataclass
-class GraphEmulator:
+class GraphEmulator(_GroupsSyncRoutes):
     """The tenant's state, the emulator's behaviour knobs, and a log of what was asked."""
 
     token: str = "emulator-token"
@@ -67,6 +219,17 @@ class GraphEmulator:
     )  # (method, url) of $batch items
     base_url: str = ""
     intune: IntuneTenant = field(default_factory=IntuneTenant)  # tests/graph_emulator_intune.py
+    # -- groups sync and export jobs (wt-groups): see _GroupsSyncRoutes -----------------
+    export_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → job
+    export_polls_to_complete: int = 2  # GETs of a job before it is completed
+    refuse_export_jobs: int = 0  # HTTP status answered to POST exportJobs (0: accepted)
+    fail_export_jobs: bool = False  # jobs end "failed" instead of "completed"
+    throttle_every: int = 0  # every Nth HTTP request answers 429 (0: never)
+    throttle_every_batch_item: int = 0  # every Nth $batch item answers 429 (0: never)
+    throttle_retry_after: str = "0.01"
+    unavailable_every: int = 0  # every Nth HTTP request answers 503 (0: never)
+    refuse_batches: set[int] = field(default_factory=set)  # Nth $batch POST → 500
+    batch_posts: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -99,6 +262,8 @@ class GraphEmulator:
             self.log.append((request.method, request.path))
             number = len(self.log)
             given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if request.path.startswith(DOWNLOAD_PREFIX):  # pre-signed: no bearer token
+                return self._download(request.path)
             if given in self.expired_tokens:
                 status, body, headers = _error(401, "InvalidAuthenticationToken", EXPIRED_MESSAGE)
             elif request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -109,12 +274,15 @@ class GraphEmulator:
                 status, body, headers = _throttled(self.throttle_requests[number])
             elif (fault := self.intune.fault(number)) is not None:
                 status, body, headers = fault
+            elif (transient := self._transient(number)) is not None:
+                status, body, headers = transient
             elif request.method == "POST" and request.path == "/v1.0/$batch":
-                status, body, headers = self._batch(request.get_json(silent=True) or {})
+                status, body, headers = self._batch_or_refuse(request.get_json(silent=True) or {})
             else:
                 payload = request.get_json(silent=True) if request.data else None
+                path = request.path.removeprefix("/v1.0")  # /beta/… stays: Intune routes match it
                 status, body, headers = self._route(
-                    request.method, request.path.removeprefix("/v1.0"), dict(request.args), payload
+                    request.method, path, dict(request.args), payload
                 )
         text = "" if body is None else json.dumps(body)
         return Response(text, status=status, headers=headers, content_type="application/json")
@@ -128,6 +296,8 @@ class GraphEmulator:
             self.batch_items.append((item["method"], item["url"]))
             if len(self.batch_items) in self.throttle_batch_items:
                 status, body, headers = _throttled(self.throttle_batch_items[len(self.batch_items)])
+            elif self._batch_item_throttled(len(self.batch_items)):
+                status, body, headers = _throttled(self.throttle_retry_after)
             else:
                 path, _, query = item["url"].partition("?")
                 args = dict(pair.split("=", 1) for pair in query.split("&") if "=" in pair)
@@ -136,6 +306,8 @@ class GraphEmulator:
         return 200, {"responses": responses}, {}
 
     def _route(self, method: str, path: str, args: dict[str, str], payload: Any) -> Answer:
+        if (synced := self._groups_sync_route(method, path, payload)) is not None:
+            return synced
         intune = self.intune.route(self, method, path, args, payload)
         if intune is not None:
             return intune
@@ -151,7 +323,7 @@ class GraphEmulator:
             return _not_found(group_id)
         if method == "GET" and segment == "microsoft.graph.device":
             listed = sorted(self.groups[group_id] - self.unlisted_members)
-            members = [{"id": oid} for oid in listed]
+            members = [self._member(oid) for oid in listed]
             return self._page(path, members, args)
         if method == "POST" and segment == "$ref":
             return self._add_member(group_id, payload)

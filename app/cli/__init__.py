@@ -88,10 +88,12 @@ def _register_optional_commands() -> None:
     from app.cli.automations import automations_group
     from app.cli.autopilot import autopilot_csv
     from app.cli.graph_check import graph_group
+    from app.cli.groups import groups_group
     from app.cli.ingest import ingest
     from app.cli.intune import intune_group
     from app.cli.ledger import ledger_group
     from app.cli.questions import history, show
+    from app.cli.reconcile import reconcile
     from app.cli.resend import resend
 
     for command in (
@@ -104,6 +106,8 @@ def _register_optional_commands() -> None:
         intune_group,
         graph_group,
         autopilot_csv,
+        groups_group,
+        reconcile,
     ):
         main.add_command(command)
     try:

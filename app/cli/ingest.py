@@ -15,9 +15,15 @@ from eidflow.errors import ConfigError, printable
 @click.command()
 @click.argument("manifests", nargs=-1, required=True)
 @click.option(
-    "--inventory", help='Intune "All devices" export (DevicesWithInventory CSV, or its zip).'
+    "--inventory",
+    help='Intune "All devices" export (DevicesWithInventory CSV, or its zip), or "graph" for'
+    " the live tenant (default: [inventory] intune).",
 )
-@click.option("--entra-devices", help='Entra "Download devices" CSV (exportDevice_*.csv).')
+@click.option(
+    "--entra-devices",
+    help='Entra "Download devices" CSV (exportDevice_*.csv), or "graph" (default: [inventory]'
+    " entra_devices).",
+)
 @click.option(
     "--ledger",
     "ledger_url",

@@ -137,6 +137,12 @@ def _print_story(console: Console, story: dict[str, Any]) -> None:
     _print_lines(
         console, "group memberships", story["groups"], ("group_id", "entra_object_id", "added_at")
     )
+    _print_lines(
+        console,
+        "group changes (eidflow groups sync)",
+        story.get("group_changes", []),
+        ("changed_at", "group_id", "action", "outcome", "http_status"),
+    )
 
 
 def _handoff_line(line: dict[str, Any]) -> dict[str, str]:

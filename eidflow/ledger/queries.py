@@ -95,11 +95,23 @@ def device_story(connection: Connection, eid: str) -> dict[str, Any]:
         " WHERE eid = :eid ORDER BY added_at, id",
         {"eid": eid},
     )
-    for line in (*states, *groups):
-        for key in ("recorded_at", "added_at"):
+    changes = _rows(
+        connection,
+        "SELECT changed_at, group_id, action, outcome, http_status, run_id FROM group_changes"
+        " WHERE eid = :eid ORDER BY id",
+        {"eid": eid},
+    )
+    for line in (*states, *groups, *changes):
+        for key in ("recorded_at", "added_at", "changed_at"):
             if key in line:
                 line[key] = iso(line[key])
-    return {"device": device, "handoffs": handoffs, "intune_states": states, "groups": groups}
+    return {
+        "device": device,
+        "handoffs": handoffs,
+        "intune_states": states,
+        "groups": groups,
+        "group_changes": changes,
+    }
 
 
 CLAIM_SELECT = (

@@ -165,3 +165,21 @@ memberships = Table(
     Index("ix_memberships_eid", "eid"),
     Index("uq_memberships_group_object", "group_id", "entra_object_id", unique=True),
 )
+
+# Every change ``eidflow groups sync --apply`` asked of a static group, with Graph's answer.
+group_changes = Table(
+    "group_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("group_id", String(64), nullable=False),
+    Column("entra_object_id", String(64), nullable=False),
+    _text("eid"),  # "" for a member the ledger does not know (a foreign one)
+    Column("action", String(16), nullable=False),  # add | remove
+    Column("outcome", String(32), nullable=False),  # added, already_member, removed, ...
+    _number("http_status"),
+    _text("answer"),  # Graph's error message, "" on success
+    _when("changed_at", nullable=False),
+    Index("ix_group_changes_group_object", "group_id", "entra_object_id"),
+    Index("ix_group_changes_run", "run_id"),
+)
