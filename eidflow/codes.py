@@ -66,6 +66,9 @@ class WarningCode(StrEnum):
     ENTRA_UNRESOLVED = (
         "entra_unresolved"  # enrolled, but no Entra object id: not in the group lists
     )
+    # not enrolled, and Windows Autopilot holds two or more identities for its serial:
+    # which one is this PC is not guessed, so it waits for its enrolment
+    AUTOPILOT_SERIAL_TWICE = "autopilot_serial_twice"
 
 
 class IntuneState(StrEnum):
@@ -73,3 +76,10 @@ class IntuneState(StrEnum):
     NOT_ENROLLED = "not_enrolled"
     IMEI_MISMATCH = "imei_mismatch"
     OS_UNSUPPORTED = "os_unsupported"
+    # not enrolled yet, but registered in Windows Autopilot: its Entra device exists before
+    # its first boot, so it can be in the group already
+    AUTOPILOT_REGISTERED = "autopilot_registered"
+
+
+# The states of a device the static group should hold (when it has an Entra object id).
+GROUP_MEMBER_STATES = (IntuneState.ENROLLED, IntuneState.AUTOPILOT_REGISTERED)

@@ -112,6 +112,23 @@ ENTRA_OBJECT_ID_COL: Final = "object_id"
 ENTRA_DISPLAY_NAME: Final = "display_name"
 ENTRA_COLUMNS: Final = (ENTRA_DEVICE_ID, ENTRA_OBJECT_ID_COL, ENTRA_DISPLAY_NAME)
 
+# Windows Autopilot identities frame (parsers.read_autopilot_identities, the Graph reader):
+# one line per windowsAutopilotDeviceIdentity.
+AP_ID: Final = "autopilot_id"
+AP_SERIAL: Final = "serial_number"  # normalised like the manifest's: trimmed, upper-case
+AP_AZURE_AD_DEVICE_ID: Final = "azure_ad_device_id"  # Entra deviceId (lower-case GUID), or ""
+AP_MANAGED_DEVICE_ID: Final = "managed_device_id"  # the Intune device once enrolled, else ""
+AP_GROUP_TAG: Final = "group_tag"
+AP_ENROLLMENT_STATE: Final = "enrollment_state"
+AUTOPILOT_COLUMNS: Final = (
+    AP_ID,
+    AP_SERIAL,
+    AP_AZURE_AD_DEVICE_ID,
+    AP_MANAGED_DEVICE_ID,
+    AP_GROUP_TAG,
+    AP_ENROLLMENT_STATE,
+)
+
 # What the ledger stores of a claimed row as text (its ``row`` too, as a number): the device,
 # where it came from, its operator; with ``CLAIMED_STATE``, its Intune state.
 CLAIMED_TEXT: Final = (EID, SERIAL_NUMBER, IMEI, SOURCE_FILE, *DESCRIPTIVE, OPERATOR)

@@ -1,4 +1,5 @@
-"""The Intune "All devices" export and the Entra "Download devices" export, as frames.
+"""The Intune "All devices" export, the Entra "Download devices" export and the Windows
+Autopilot devices export, as frames.
 
 Both are CSV with friendly headers, ``,`` or ``;`` depending on the locale; Intune's
 comes as a zip holding one CSV. Records are kept as they are (one line each): the
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from eidflow import schema
+from eidflow.core import autopilot
 from eidflow.errors import InputError, ManifestError
 from eidflow.identifiers import guid
 from parsers import text
@@ -54,6 +56,29 @@ ENTRA_HEADERS: dict[str, tuple[str, ...]] = {
 }
 ENTRA_REQUIRED = (schema.ENTRA_DEVICE_ID, schema.ENTRA_OBJECT_ID_COL)
 
+# The admin center's friendly headers, and Graph's windowsAutopilotDeviceIdentity names.
+AUTOPILOT_HEADERS: dict[str, tuple[str, ...]] = {
+    schema.AP_ID: ("id", "Autopilot ID", "Autopilot device ID"),
+    schema.AP_SERIAL: ("Serial number", "Device Serial Number", "serialNumber"),
+    schema.AP_AZURE_AD_DEVICE_ID: (
+        "Microsoft Entra device ID",
+        "Azure AD device ID",
+        "Entra device ID",
+        "AAD device ID",
+        "azureActiveDirectoryDeviceId",
+        "azureAdDeviceId",
+    ),
+    schema.AP_MANAGED_DEVICE_ID: (
+        "Intune device ID",
+        "Managed device ID",
+        "Associated Intune device ID",
+        "managedDeviceId",
+    ),
+    schema.AP_GROUP_TAG: ("Group tag", "groupTag", "Order ID", "orderIdentifier"),
+    schema.AP_ENROLLMENT_STATE: ("Enrollment state", "enrollmentState"),
+}
+AUTOPILOT_REQUIRED = (schema.AP_SERIAL, schema.AP_AZURE_AD_DEVICE_ID)
+
 
 def read_intune_inventory(name: str, data: bytes) -> pd.DataFrame:
     """The Intune DevicesWithInventory export (CSV, or the zip holding it) as INVENTORY_COLUMNS."""
@@ -91,6 +116,13 @@ def read_entra_devices(name: str, data: bytes) -> pd.DataFrame:
         }
     )
     return frame[list(schema.ENTRA_COLUMNS)]
+
+
+def read_autopilot_identities(name: str, data: bytes) -> pd.DataFrame:
+    """A Windows Autopilot devices export (CSV) as AUTOPILOT_COLUMNS, GUIDs compacted and the
+    zero GUID (Graph's "none") as ``""``."""
+    columns = _read_export(name, data, AUTOPILOT_HEADERS, AUTOPILOT_REQUIRED, "Autopilot")
+    return autopilot.identities_frame(columns)
 
 
 def parse_check_in(values: pd.Series) -> pd.Series:
@@ -159,6 +191,11 @@ def _read_export(
 
 
 def _todo(what: str) -> str:
+    if what == "Autopilot":
+        return (
+            "Export Devices > Windows > Enrollment > Devices (Windows Autopilot) from the Intune"
+            ' admin center and pass that file, or pass "graph".'
+        )
     if what == "Intune":
         return (
             "Export Devices > All devices > Export from the Intune admin center and pass that file."

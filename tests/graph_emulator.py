@@ -7,6 +7,8 @@ Real HTTP (werkzeug), so the client's paging, throttling and batching run as in 
 - ``POST /v1.0/groups/{id}/members/$ref``: 204; 400 with Graph's message when already a member;
   404 when the directory object or group is unknown;
 - ``POST /v1.0/$batch``: up to 20 requests, each answered (and throttled) on its own;
+- ``GET /v1.0/deviceManagement/windowsAutopilotDeviceIdentities``: paged, ``$filter`` by
+  ``contains(serialNumber,'…')`` (the Autopilot block);
 - a bearer-token check (401), and 429 with a fractional ``Retry-After`` on chosen requests;
   a token in ``expired_tokens`` is answered 401 ``InvalidAuthenticationToken`` "the token is
   expired", as Graph answers a token past its lifetime.
@@ -195,8 +197,77 @@ class _GroupsSyncRoutes:
 # -- end of the groups sync block ---------------------------------------------------------
 
 
+# -- Windows Autopilot identities (wt-autopilot) ------------------------------------------
+# One block, apart from the rest: GET /deviceManagement/windowsAutopilotDeviceIdentities,
+# paged like the other listings, with $filter=contains(serialNumber,'…') (a substring match,
+# case-insensitive, as Graph's). Every listing is logged in ``autopilot_queries``.
+
+AUTOPILOT_PATH = "/deviceManagement/windowsAutopilotDeviceIdentities"
+_CONTAINS_SERIAL = re.compile(r"^contains\(serialNumber,\s*'((?:[^']|'')*)'\)$")
+
+
+class _AutopilotRoutes:
+    """The route of this block; ``GraphEmulator`` holds the identities."""
+
+    autopilot_identities: list[dict[str, Any]]
+    autopilot_queries: list[str]  # the $filter of each listing ("" for none)
+    refuse_autopilot: int
+
+    def _page(self, path: str, items: list[dict[str, Any]], args: dict[str, str]) -> Answer:
+        raise NotImplementedError
+
+    def _autopilot_route(self, method: str, path: str, args: dict[str, str]) -> Answer | None:
+        if path != AUTOPILOT_PATH:
+            return None
+        if method != "GET":
+            return _error(405, "BadRequest", "Method not allowed.")
+        if self.refuse_autopilot:
+            return _error(self.refuse_autopilot, "Forbidden", "Application is not authorized.")
+        given = args.get("$filter", "")
+        if "$skiptoken" not in args:
+            self.autopilot_queries.append(given)
+        if not given:
+            return self._page(path, self.autopilot_identities, args)
+        match = _CONTAINS_SERIAL.fullmatch(given.strip())
+        if match is None:
+            return _error(400, "BadRequest", f"Invalid filter clause: {given}")
+        wanted = match.group(1).replace("''", "'").lower()
+        found = [
+            item
+            for item in self.autopilot_identities
+            if wanted in str(item.get("serialNumber") or "").lower()
+        ]
+        return self._page(path, found, args)
+
+
+def autopilot_identity(
+    serial: str, device_id: str, managed_device_id: str = "", **extra: Any
+) -> dict[str, Any]:
+    """A windowsAutopilotDeviceIdentity as Graph v1.0 gives it: registered, not enrolled
+    (the zero GUID) unless ``managed_device_id`` is given."""
+    return {
+        "id": f"ap-{serial}-{device_id[-4:]}",
+        "groupTag": "SCHOOL-ESIM",
+        "purchaseOrderIdentifier": "PO-1190",
+        "serialNumber": serial,
+        "productKey": "",
+        "manufacturer": "Lenovo",
+        "model": "ThinkPad T14s Gen 6",
+        "enrollmentState": "enrolled" if managed_device_id else "notContacted",
+        "lastContactedDateTime": "0001-01-01T00:00:00Z",
+        "addressableUserName": "",
+        "userPrincipalName": "",
+        "azureActiveDirectoryDeviceId": device_id,
+        "managedDeviceId": managed_device_id or "00000000-0000-0000-0000-000000000000",
+        "displayName": "",
+    } | extra
+
+
+# -- end of the Autopilot block -----------------------------------------------------------
+
+
 @dataclass
-class GraphEmulator(_GroupsSyncRoutes):
+class GraphEmulator(_GroupsSyncRoutes, _AutopilotRoutes):
     """The tenant's state, the emulator's behaviour knobs, and a log of what was asked."""
 
     token: str = "emulator-token"
@@ -230,6 +301,10 @@ class GraphEmulator(_GroupsSyncRoutes):
     unavailable_every: int = 0  # every Nth HTTP request answers 503 (0: never)
     refuse_batches: set[int] = field(default_factory=set)  # Nth $batch POST → 500
     batch_posts: int = 0
+    # -- Windows Autopilot (wt-autopilot): see _AutopilotRoutes ------------------------
+    autopilot_identities: list[dict[str, Any]] = field(default_factory=list)
+    autopilot_queries: list[str] = field(default_factory=list)  # $filter of each listing
+    refuse_autopilot: int = 0  # HTTP status answered to the listing (0: answered)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -308,6 +383,8 @@ class GraphEmulator(_GroupsSyncRoutes):
     def _route(self, method: str, path: str, args: dict[str, str], payload: Any) -> Answer:
         if (synced := self._groups_sync_route(method, path, payload)) is not None:
             return synced
+        if (registered := self._autopilot_route(method, path, args)) is not None:
+            return registered
         intune = self.intune.route(self, method, path, args, payload)
         if intune is not None:
             return intune

@@ -3,8 +3,10 @@
 Matched on the normalised serial number; of several Intune records for one serial
 (re-imaged or re-enrolled PCs) the one with the latest check-in is current. When
 both sides have an IMEI they must agree. eSIM provisioning through Intune needs
-Windows 11 22H2 (build 10.0.22621) or later. Only ``enrolled`` devices with a
-resolved Entra object id go into the group lists.
+Windows 11 22H2 (build 10.0.22621) or later. A row not enrolled whose serial has one
+Windows Autopilot identity is ``autopilot_registered``: its Entra device exists before
+its first boot. Only ``enrolled`` and ``autopilot_registered`` devices with a resolved
+Entra object id go into the group lists.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pyarrow.compute as pc
 
 from eidflow import schema
 from eidflow.codes import IntuneState, Status, WarningCode
+from eidflow.core import autopilot as autopilot_rules
 from eidflow.core.validate import add_warning
 from eidflow.identifiers import guid
 
@@ -60,6 +63,7 @@ def reconcile(
     inventory: pd.DataFrame | None,
     entra_devices: pd.DataFrame | None,
     min_os_version: str,
+    autopilot: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Set ``intune_state`` and ``entra_object_id`` for accepted rows.
 
@@ -73,40 +77,84 @@ def reconcile(
     out[schema.INTUNE_STATE] = _states(state, out.index)
     for column in (schema.ENTRA_OBJECT_ID, schema.AZURE_AD_DEVICE_ID, schema.INTUNE_DEVICE_ID):
         out[column] = _placed(rows[:0], _blank(0), out.index)
-    if inventory is None or inventory.empty or not len(rows):
+    with_inventory = inventory is not None and not inventory.empty
+    with_autopilot = autopilot is not None and not autopilot.empty
+    if not (with_inventory or with_autopilot) or not len(rows):
         return out
 
+    device_id, azure_ad_device_id = _blank(len(rows)), _blank(len(rows))
+    if inventory is not None and with_inventory:
+        device_id, azure_ad_device_id, no_os = _match_inventory(
+            out, rows, state, inventory, min_os_version
+        )
+        out[schema.WARNINGS] = add_warning(
+            out[schema.WARNINGS],
+            pd.Series((state == _ENROLLED) & no_os, index=out.index),
+            WarningCode.OS_VERSION_UNKNOWN,
+        )
+    if autopilot is not None and with_autopilot:
+        azure_ad_device_id = _match_autopilot(out, rows, state, azure_ad_device_id, autopilot)
+    out[schema.INTUNE_STATE] = _states(state, out.index)
+    out[schema.INTUNE_DEVICE_ID] = _placed(rows, device_id, out.index)
+    out[schema.AZURE_AD_DEVICE_ID] = _placed(rows, azure_ad_device_id, out.index)
+
+    members = (state == _ENROLLED) | (state == _AUTOPILOT_REGISTERED)
+    where = np.flatnonzero(members)
+    object_ids = _object_ids(azure_ad_device_id.take(np.flatnonzero(members[rows])), entra_devices)
+    out[schema.ENTRA_OBJECT_ID] = _placed(where, object_ids, out.index)
+    unresolved = members & (out[schema.ENTRA_OBJECT_ID] == "").to_numpy(dtype=bool)
+    out[schema.WARNINGS] = add_warning(
+        out[schema.WARNINGS], pd.Series(unresolved, index=out.index), WarningCode.ENTRA_UNRESOLVED
+    )
+    return out
+
+
+def _match_inventory(
+    out: pd.DataFrame, rows: np.ndarray, state: np.ndarray, inventory: pd.DataFrame, minimum: str
+) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """Set the state of ``rows`` from their current Intune records (in ``state``); their
+    Intune device ids and Azure AD device ids, and which rows have no readable OS version."""
     records = _current_records(out[schema.SERIAL_NUMBER].iloc[rows], inventory)
     device_id = _taken(inventory[schema.INV_DEVICE_ID], records)
     os_version = _taken(inventory[schema.INV_OS_VERSION], records).to_pandas()
     found = device_id.is_valid().to_numpy(zero_copy_only=False)
     matched = np.where(found, _ENROLLED, _NOT_ENROLLED).astype(np.int8)
-    matched[found & os_below(os_version, min_os_version).to_numpy(dtype=bool)] = _OS_UNSUPPORTED
+    matched[found & os_below(os_version, minimum).to_numpy(dtype=bool)] = _OS_UNSUPPORTED
     ours = out[schema.IMEI].iloc[rows], out[schema.IMEI2].iloc[rows]
     theirs = _taken(inventory[schema.INV_IMEI], records)
     matched[found & _imei_disagrees(*ours, theirs)] = _IMEI_MISMATCH
     state[rows] = matched
-    out[schema.INTUNE_STATE] = _states(state, out.index)
     azure_ad_device_id = _taken(inventory[schema.INV_AZURE_AD_DEVICE_ID], records).fill_null("")
-    out[schema.INTUNE_DEVICE_ID] = _placed(rows, device_id.fill_null(""), out.index)
-    out[schema.AZURE_AD_DEVICE_ID] = _placed(rows, azure_ad_device_id, out.index)
-
-    enrolled = state == _ENROLLED
     no_os = np.zeros(len(out), dtype=bool)
     no_os[rows] = found & os_unknown(os_version)
-    out[schema.WARNINGS] = add_warning(
-        out[schema.WARNINGS],
-        pd.Series(enrolled & no_os, index=out.index),
-        WarningCode.OS_VERSION_UNKNOWN,
+    return device_id.fill_null(""), azure_ad_device_id, no_os
+
+
+def _match_autopilot(
+    out: pd.DataFrame,
+    rows: np.ndarray,
+    state: np.ndarray,
+    azure_ad_device_id: pa.Array,
+    identities: pd.DataFrame,
+) -> pa.Array:
+    """Rows not enrolled whose serial has exactly one Autopilot identity become
+    ``autopilot_registered`` with its Azure AD device id; two or more: a warning, no guess."""
+    count, line = autopilot_rules.identities_by_serial(
+        out[schema.SERIAL_NUMBER].iloc[rows], identities
     )
-    where = np.flatnonzero(enrolled)
-    object_ids = _object_ids(azure_ad_device_id.take(np.flatnonzero(enrolled[rows])), entra_devices)
-    out[schema.ENTRA_OBJECT_ID] = _placed(where, object_ids, out.index)
-    unresolved = enrolled & (out[schema.ENTRA_OBJECT_ID] == "").to_numpy(dtype=bool)
+    waiting = state[rows] == _NOT_ENROLLED
+    registered = waiting & (count == 1)
+    twice = np.zeros(len(out), dtype=bool)
+    twice[rows] = waiting & (count > 1)
     out[schema.WARNINGS] = add_warning(
-        out[schema.WARNINGS], pd.Series(unresolved, index=out.index), WarningCode.ENTRA_UNRESOLVED
+        out[schema.WARNINGS], pd.Series(twice, index=out.index), WarningCode.AUTOPILOT_SERIAL_TWICE
     )
-    return out
+    state[rows[registered]] = _AUTOPILOT_REGISTERED
+    theirs = _taken(
+        identities[schema.AP_AZURE_AD_DEVICE_ID].reset_index(drop=True),
+        np.where(registered, line, -1),
+    ).fill_null("")
+    return pc.if_else(pa.array(registered), theirs, azure_ad_device_id)
 
 
 _STATES = pa.array(
@@ -116,10 +164,13 @@ _STATES = pa.array(
         IntuneState.ENROLLED.value,
         IntuneState.OS_UNSUPPORTED.value,
         IntuneState.IMEI_MISMATCH.value,
+        IntuneState.AUTOPILOT_REGISTERED.value,
     ],
     pa.large_string(),
 )
-_NONE, _NOT_ENROLLED, _ENROLLED, _OS_UNSUPPORTED, _IMEI_MISMATCH = range(len(_STATES))
+_NONE, _NOT_ENROLLED, _ENROLLED, _OS_UNSUPPORTED, _IMEI_MISMATCH, _AUTOPILOT_REGISTERED = range(
+    len(_STATES)
+)
 
 
 def _states(state: np.ndarray, index: pd.Index) -> pd.Series:
