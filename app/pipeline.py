@@ -37,7 +37,7 @@ from app.runfolder import (
 )
 from app.settings import Settings
 from eidflow import schema
-from eidflow.codes import IntuneState, Reason, Status, WarningCode
+from eidflow.codes import GROUP_MEMBER_STATES, Reason, Status, WarningCode
 from eidflow.core import dedupe, reconcile, validate
 from eidflow.errors import (
     EXIT_INPUT_UNREADABLE,
@@ -84,6 +84,9 @@ class IngestRequest:
     # Bytes of manifests the caller has read already, by source (the S3 inbox's objects, as
     # listed and hashed): the run reads those, not the source again.
     read_already: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # Windows Autopilot identities: an export file, "graph" or "none" (default: [inventory]
+    # autopilot, else Graph when the inventory comes from Graph).
+    autopilot: str | None = None
 
 
 @dataclass
@@ -159,21 +162,29 @@ def _not_a_file(mode: int) -> str:
     return "a socket" if stat.S_ISSOCK(mode) else "a special file"
 
 
-def read_references(
-    request: IngestRequest, settings: Settings
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[InputRecord]]:
-    """The Intune inventory and the Entra devices export, if given.
+@dataclass
+class References:
+    """What the run reconciles against: the Intune inventory, the Entra devices, the Windows
+    Autopilot identities (each ``None`` when not given)."""
+
+    inventory: pd.DataFrame | None = None
+    entra_devices: pd.DataFrame | None = None
+    autopilot: pd.DataFrame | None = None
+    records: list[InputRecord] = field(default_factory=list)
+
+
+def read_references(request: IngestRequest, settings: Settings) -> References:
+    """The Intune inventory, the Entra devices export and the Autopilot identities, if given.
 
     They are read before anything else: a run cannot reconcile without them, so an
     unreadable one stops the run at once as a usage error (exit 2), with nothing claimed.
     """
+    from app.live_inventory import autopilot_source
+
     records: list[InputRecord] = []
+    intune = request.inventory or settings.inventory.intune
     inventory = _read_reference(
-        request.inventory or settings.inventory.intune,
-        parsers.read_intune_inventory,
-        "inventory",
-        settings,
-        records,
+        intune, parsers.read_intune_inventory, "inventory", settings, records
     )
     entra_devices = _read_reference(
         request.entra_devices or settings.inventory.entra_devices,
@@ -182,16 +193,33 @@ def read_references(
         settings,
         records,
     )
-    return inventory, entra_devices, records
+    chosen = request.autopilot or settings.inventory.autopilot
+    autopilot = _read_reference(
+        autopilot_source(request.autopilot, settings.inventory.autopilot, intune),
+        parsers.read_autopilot_identities,
+        "autopilot" if chosen else "autopilot_implied",
+        settings,
+        records,
+    )
+    return References(inventory, entra_devices, autopilot, records)
 
 
-def _from_graph(kind: str, settings: Settings, records: list[InputRecord]) -> pd.DataFrame:
-    """``--inventory graph`` / ``--entra-devices graph``: the live tenant (app.live_inventory)."""
+def _from_graph(kind: str, settings: Settings, records: list[InputRecord]) -> pd.DataFrame | None:
+    """``--inventory graph`` / ``--entra-devices graph`` / ``--autopilot graph``: the live
+    tenant (app.live_inventory). Autopilot implied by ``--inventory graph`` is left out,
+    with a warning, when the app may not read it."""
     from app import live_inventory
 
-    read = live_inventory.intune_inventory if kind == "inventory" else live_inventory.entra_devices
-    frame = read(settings)
-    records.append(InputRecord(live_inventory.GRAPH, kind, "", len(frame)))
+    frame: pd.DataFrame | None
+    if kind == "inventory":
+        frame = live_inventory.intune_inventory(settings)
+    elif kind == "entra_devices":
+        frame = live_inventory.entra_devices(settings)
+    else:
+        frame = live_inventory.autopilot_identities(settings, required=kind == "autopilot")
+        kind = "autopilot"
+    if frame is not None:
+        records.append(InputRecord(live_inventory.GRAPH, kind, "", len(frame)))
     return frame
 
 
@@ -206,6 +234,7 @@ def _read_reference(
         return None
     if source.strip().lower() == "graph":
         return _from_graph(kind, settings, records)
+    kind = "autopilot" if kind == "autopilot_implied" else kind
     try:
         data = load_input(source, settings)
         frame = reader(source, data)
@@ -317,9 +346,12 @@ def reconcile_devices(
     inventory: pd.DataFrame | None,
     entra_devices: pd.DataFrame | None,
     settings: Settings,
+    autopilot: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Intune state and Entra object id for accepted rows."""
-    return reconcile.reconcile(frame, inventory, entra_devices, settings.reconcile.min_os_version)
+    return reconcile.reconcile(
+        frame, inventory, entra_devices, settings.reconcile.min_os_version, autopilot
+    )
 
 
 def emit_files(
@@ -336,7 +368,7 @@ def emit_files(
             handoff = frame[list(dict.fromkeys(fields))].iloc[np.flatnonzero(mine)]
             outputs += operator.write_operator_files(handoff, profile, run_dir, run_id)
     members = accepted & (
-        (frame[schema.INTUNE_STATE] == IntuneState.ENROLLED) & (frame[schema.ENTRA_OBJECT_ID] != "")
+        frame[schema.INTUNE_STATE].isin(GROUP_MEMBER_STATES) & (frame[schema.ENTRA_OBJECT_ID] != "")
     ).to_numpy(dtype=bool, na_value=False)
     listed = frame[[schema.EID, schema.SERIAL_NUMBER, schema.ENTRA_OBJECT_ID]]
     outputs += entra.write_entra_files(
@@ -352,9 +384,8 @@ def run_ingest(
     """Run the whole ingest and leave a complete run folder (summary.json last)."""
     started_at = datetime.now(UTC)
     check_request(request, settings)
-    inventory, entra_devices, references = steps(
-        "read-references", read_references, request, settings, io=True
-    )
+    references = steps("read-references", read_references, request, settings, io=True)
+    inventory, entra_devices = references.inventory, references.entra_devices
     run_id = request.run_id or new_run_id(started_at)
     # The ledger first: a ledger that cannot be opened leaves no empty run folder behind.
     ledger = open_ledger(settings.ledger.url, target=reached_target(settings))
@@ -368,14 +399,23 @@ def run_ingest(
             reads, records = steps("read", read_manifests, request, settings, ledger, io=True)
             frame = steps("validate", validate_manifests, reads)
             del reads  # a million parsed rows are not needed twice: peak memory matters
-            frame = steps("reconcile", reconcile_devices, frame, inventory, entra_devices, settings)
+            frame = steps(
+                "reconcile",
+                reconcile_devices,
+                frame,
+                inventory,
+                entra_devices,
+                settings,
+                references.autopilot,
+            )
             del inventory, entra_devices
+            references.inventory = references.entra_devices = references.autopilot = None
             frame = steps(
                 "dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, records, io=True
             )
             _count_claimed_by_running_runs(frame, records)
             outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
-            inputs = records + references
+            inputs = records + references.records
             exit_code = (
                 EXIT_INPUT_UNREADABLE if any(record.error for record in records) else EXIT_OK
             )

@@ -51,6 +51,9 @@ class InventorySettings(BaseModel):
 
     intune: str = ""  # an Intune "All devices" export (path or s3://), or "graph"
     entra_devices: str = ""  # an Entra "Download devices" export, or "graph"
+    # Windows Autopilot identities: an Autopilot devices export, "graph", or "none"; when
+    # empty, Graph if the Intune inventory comes from Graph.
+    autopilot: str = ""
 
 
 class Settings(BaseSettings):
@@ -123,6 +126,8 @@ PATH_SETTINGS = (
     ("flows", "entra_devices"),
     ("inventory", "intune"),
     ("inventory", "entra_devices"),
+    ("inventory", "autopilot"),
+    ("flows", "autopilot"),
     ("graph", "certificate_path"),
 )
 
@@ -134,7 +139,12 @@ def relative_to_file(values: dict[str, Any], folder: Path) -> dict[str, Any]:
         if not isinstance(table, dict):
             continue
         value = table.get(entry)
-        relative = isinstance(value, str) and value and "://" not in value and value != "graph"
+        relative = (
+            isinstance(value, str)
+            and value
+            and "://" not in value
+            and value.lower() not in ("graph", "none")
+        )
         if relative and not Path(str(value)).expanduser().is_absolute():
             table[entry] = str(folder / str(value))
     ledger = values.get("ledger")

@@ -32,6 +32,9 @@ class FlowSettings(BaseModel):
     inventory_source: Literal["file", "graph"] = "file"
     inventory: str = ""  # Intune "All devices" export (path or s3://), for inventory_source=file
     entra_devices: str = ""  # Entra "Download devices" export, for inventory_source=file
+    # Windows Autopilot identities: an Autopilot devices export, "graph", or "none"; when
+    # empty, Graph if inventory_source is graph.
+    autopilot: str = ""
     work_pool: str = "eidflow"  # the process work pool of prefect.yaml
     # Flow runs send a heartbeat this often (Prefect's minimum is 30 s); a run that misses
     # two is marked Crashed by the automation of `eidflow automations apply`, which frees

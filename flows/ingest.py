@@ -41,6 +41,7 @@ class IngestParameters(BaseModel):
     manifests: list[str] = Field(min_length=1)
     inventory: str | None = None
     entra_devices: str | None = None
+    autopilot: str | None = None  # an Autopilot devices export, "graph" or "none"
     out_dir: str | None = None
     config_file: str | None = None
     ledger_url: runs.LedgerUrlParameter = None
@@ -138,6 +139,7 @@ def ingest_manifests(parameters: IngestParameters) -> Any:
         manifests=parameters.manifests,
         inventory=parameters.inventory,
         entra_devices=parameters.entra_devices,
+        autopilot=parameters.autopilot,
         out_dir=Path(parameters.out_dir) if parameters.out_dir else None,
         oem_profile=parameters.oem_profile,
         reprocess=parameters.reprocess,

@@ -227,6 +227,7 @@ def _ingest(new: list[inbox.Arrival], settings: Settings) -> RunResult:
         read_already={arrival.source: arrival.data for arrival in new if arrival.etag},
         inventory=(settings.flows.inventory or None) if file_inventory else None,
         entra_devices=(settings.flows.entra_devices or None) if file_inventory else None,
+        autopilot=settings.flows.autopilot or None,
         run_id=new_run_id(),
     )
     return ingest_with_artifacts(request, settings, FLOW_NAME)

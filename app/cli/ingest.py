@@ -25,6 +25,12 @@ from eidflow.errors import ConfigError, printable
     " entra_devices).",
 )
 @click.option(
+    "--autopilot",
+    help='Windows Autopilot devices export (CSV), "graph", or "none" (default: [inventory]'
+    " autopilot, else Graph when the inventory comes from Graph): registered PCs not yet"
+    " enrolled join the group lists as autopilot_registered.",
+)
+@click.option(
     "--ledger",
     "ledger_url",
     help="sqlite:///path or postgresql://… (default: [ledger] url, else the per-user ledger).",
@@ -64,6 +70,7 @@ def ingest(
     manifests: tuple[str, ...],
     inventory: str | None,
     entra_devices: str | None,
+    autopilot: str | None,
     ledger_url: str | None,
     out_dir: Path | None,
     config_file: Path | None,
@@ -85,6 +92,7 @@ def ingest(
             manifests=list(manifests),
             inventory=inventory,
             entra_devices=entra_devices,
+            autopilot=autopilot,
             out_dir=str(out_dir) if out_dir else None,
             config_file=str(config_file) if config_file else None,
             ledger_url=ledger_url,
@@ -110,7 +118,14 @@ def ingest(
         overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
         settings = load_settings(config_file, **overrides)
         request = IngestRequest(
-            list(manifests), inventory, entra_devices, out_dir, oem_profile, reprocess, new_ledger
+            list(manifests),
+            inventory,
+            entra_devices,
+            out_dir,
+            oem_profile,
+            reprocess,
+            new_ledger,
+            autopilot=autopilot,
         )
         if progress if progress is not None else sys.stderr.isatty():
             from app.progress import ProgressSteps

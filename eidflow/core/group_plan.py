@@ -1,8 +1,8 @@
 """The plan for a static group: who to add, who to remove, who stays, and who cannot be added.
 
 Pure: the ledger's handed-off devices and the group's real members in, one line per device
-or member out. Wanted: handed off (to ``operator``, when given), enrolled, with an Entra
-object id. A member that is not wanted is removed only with ``prune`` when eidflow put it
+or member out. Wanted: handed off (to ``operator``, when given), enrolled or registered in
+Windows Autopilot (``autopilot_registered``), with an Entra object id. A member that is not wanted is removed only with ``prune`` when eidflow put it
 there, only with ``prune_foreign`` when it did not; otherwise it is kept, and the plan says so.
 """
 
@@ -14,7 +14,7 @@ from enum import StrEnum
 import pandas as pd
 
 from eidflow import schema
-from eidflow.codes import IntuneState
+from eidflow.codes import GROUP_MEMBER_STATES, IntuneState
 
 
 class Verdict(StrEnum):
@@ -32,7 +32,7 @@ class Why(StrEnum):
     NO_LONGER_WANTED = "no_longer_wanted"  # eidflow put it there; not enrolled now
     FOREIGN = "foreign"  # eidflow never put it there
     OTHER_OPERATOR = "other_operator"  # wanted for an operator outside --operator
-    NO_ENTRA_OBJECT = "no_entra_object_id"  # enrolled, not (yet) in Entra
+    NO_ENTRA_OBJECT = "no_entra_object_id"  # enrolled or Autopilot-registered, not in Entra
 
 
 PLAN_COLUMNS = (
@@ -59,7 +59,7 @@ def plan(
     ours = {oid.lower() for oid in recorded}
     devices = _one_per_device(handed_off)
     in_scope = devices if operator is None else devices[devices[schema.OPERATOR] == operator]
-    ready = (in_scope[schema.INTUNE_STATE] == IntuneState.ENROLLED) & (
+    ready = in_scope[schema.INTUNE_STATE].isin(GROUP_MEMBER_STATES) & (
         in_scope[schema.ENTRA_OBJECT_ID] != ""
     )
     wanted = in_scope[ready].drop_duplicates(subset=schema.ENTRA_OBJECT_ID)
@@ -73,7 +73,7 @@ def plan(
             lines.append(_line(device, Verdict.ADD, why))
     wanted_ids = set(wanted[schema.ENTRA_OBJECT_ID])
     others = devices[
-        (devices[schema.INTUNE_STATE] == IntuneState.ENROLLED)
+        devices[schema.INTUNE_STATE].isin(GROUP_MEMBER_STATES)
         & (devices[schema.ENTRA_OBJECT_ID] != "")
     ]
     elsewhere = set(others[schema.ENTRA_OBJECT_ID]) - wanted_ids
@@ -92,7 +92,7 @@ def plan(
     waiting = in_scope[~ready & ~in_scope[schema.ENTRA_OBJECT_ID].isin(present)]
     for device in waiting.drop_duplicates(subset=schema.EID).to_dict("records"):
         state = str(device[schema.INTUNE_STATE] or IntuneState.NOT_ENROLLED)
-        reason = str(Why.NO_ENTRA_OBJECT) if state == IntuneState.ENROLLED else state
+        reason = str(Why.NO_ENTRA_OBJECT) if state in GROUP_MEMBER_STATES else state
         lines.append(_line(device, Verdict.UNRESOLVED, reason))
     return pd.DataFrame(lines, columns=list(PLAN_COLUMNS), dtype="str")
 

@@ -83,3 +83,19 @@ def test_a_device_handed_to_two_operators_is_one_member() -> None:
 def test_nothing_handed_off_and_an_empty_group_plan_nothing() -> None:
     planned = plan(handed(), [], [])
     assert planned.empty and list(planned.columns)[:2] == ["entra_object_id", "eid"]
+
+
+def test_autopilot_registered_devices_are_wanted_before_they_enrol() -> None:
+    devices = handed(
+        ("e1", "op1", "autopilot_registered", A),
+        ("e2", "op1", "autopilot_registered", ""),
+        ("e3", "op1", "not_enrolled", ""),
+    )
+    assert verdicts(plan(devices, members=[], recorded=[])) == {
+        A: ("add", "not_a_member"),
+        "e2": ("unresolved", "no_entra_object_id"),
+        "e3": ("unresolved", "not_enrolled"),
+    }
+    # Once it enrols under the same Entra object, nothing changes in the group.
+    enrolled = handed(("e1", "op1", "enrolled", A))
+    assert verdicts(plan(enrolled, members=[A], recorded=[A])) == {A: ("unchanged", "wanted")}
