@@ -129,6 +129,13 @@ AUTOPILOT_COLUMNS: Final = (
     AP_ENROLLMENT_STATE,
 )
 
+# The ledger's pending devices (``pending_enrollment``): a device still
+# ``autopilot_registered`` stays pending until it enrols, also once it is a member; for such
+# a device, the object id it is a member of the group by ("" when it is not) and the object
+# id its claim holds.
+MEMBER_OBJECT_ID: Final = "member_object_id"
+RECORDED_OBJECT_ID: Final = "recorded_object_id"
+
 # What the ledger stores of a claimed row as text (its ``row`` too, as a number): the device,
 # where it came from, its operator; with ``CLAIMED_STATE``, its Intune state.
 CLAIMED_TEXT: Final = (EID, SERIAL_NUMBER, IMEI, SOURCE_FILE, *DESCRIPTIVE, OPERATOR)

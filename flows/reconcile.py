@@ -49,6 +49,9 @@ class ReconcileParameters(BaseModel):
     ledger_url: runs.LedgerUrlParameter = None
     inventory: str | None = None  # an Intune export instead of [flows] inventory / Graph
     entra_devices: str | None = None
+    # Windows Autopilot identities: an export file, "graph" or "none" (None: [flows]
+    # autopilot, else Graph when the inventory comes from Graph)
+    autopilot: str | None = None
     apply_memberships: bool | None = None  # None: [graph] apply_memberships
 
 
@@ -76,37 +79,66 @@ def load_pending(settings: Settings) -> pd.DataFrame:
         ledger.close()
 
 
+@dataclass(frozen=True)
+class Sources:
+    """Where this run's inventory, Entra devices and Autopilot identities come from: a file,
+    or ``""`` for Graph (Autopilot: ``"graph"``, a file, or ``""`` for none)."""
+
+    inventory: str
+    entra_devices: str
+    autopilot: str
+    autopilot_required: bool = True  # chosen, not implied by an inventory from Graph
+
+
 @task(name="load-inventory", **IO)
 def load_inventory(
-    settings: Settings, inventory: str, entra_devices: str
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """A fresh Intune inventory and Entra device list: from export files, or from Graph
-    (the DevicesWithInventory export job, else managedDevices: ``app.live_inventory``)."""
-    if inventory:
-        import parsers
-        from app.pipeline import load_input
-
-        frame = parsers.read_intune_inventory(Path(inventory).name, load_input(inventory, settings))
-        entra = None
-        if entra_devices:
-            data = load_input(entra_devices, settings)
-            entra = parsers.read_entra_devices(Path(entra_devices).name, data)
-        return frame, entra
+    settings: Settings, sources: Sources, serials: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """A fresh Intune inventory, Entra device list and Autopilot identities (of ``serials``):
+    from export files, or from Graph (the DevicesWithInventory export job, else
+    managedDevices: ``app.live_inventory``)."""
+    import parsers
     from app import live_inventory
+    from app.pipeline import load_input
+
+    def autopilot(graph: Any) -> pd.DataFrame | None:
+        if not sources.autopilot:
+            return None
+        if live_inventory.is_graph(sources.autopilot):
+            return live_inventory.autopilot_identities(
+                settings, graph, serials, required=sources.autopilot_required
+            )
+        data = load_input(sources.autopilot, settings)
+        return parsers.read_autopilot_identities(Path(sources.autopilot).name, data)
+
+    if sources.inventory:
+        frame = parsers.read_intune_inventory(
+            Path(sources.inventory).name, load_input(sources.inventory, settings)
+        )
+        entra = None
+        if sources.entra_devices:
+            data = load_input(sources.entra_devices, settings)
+            entra = parsers.read_entra_devices(Path(sources.entra_devices).name, data)
+        return frame, entra, autopilot(None)
 
     with client_from_settings(settings.graph) as graph:
         return (
             live_inventory.intune_inventory(settings, graph),
             live_inventory.entra_devices(settings, graph),
+            autopilot(graph),
         )
 
 
 @task(name="check-enrolment", cache_policy=NO_CACHE)
 def check_enrolment(
-    waiting: pd.DataFrame, inventory: pd.DataFrame, entra: pd.DataFrame | None, min_os: str
+    waiting: pd.DataFrame,
+    inventory: pd.DataFrame,
+    entra: pd.DataFrame | None,
+    min_os: str,
+    autopilot: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Intune state and Entra object id of each pending device, as of this inventory."""
-    return pending.check_pending(waiting, inventory, entra, min_os)
+    return pending.check_pending(waiting, inventory, entra, min_os, autopilot)
 
 
 @task(name="emit-member-lists", **IO)
@@ -204,7 +236,7 @@ def reconcile_with(
         if parameters.apply_memberships is None
         else parameters.apply_memberships
     )
-    inventory, entra_devices = _inventory_sources(parameters, settings)
+    sources = _inventory_sources(parameters, settings)
     if apply and not settings.entra.group_id:
         raise ConfigError(
             "apply_memberships is on but [entra] group_id is empty.",
@@ -220,7 +252,10 @@ def reconcile_with(
         log.info("[run %s] no device is waiting for group membership", run_id)
         checked = pending.check_pending(waiting, None, None, settings.reconcile.min_os_version)
     else:
-        inventory_frame, entra_frame = call(load_inventory, settings, inventory, entra_devices)
+        serials = sorted(set(waiting[schema.SERIAL_NUMBER]))
+        inventory_frame, entra_frame, autopilot_frame = call(
+            load_inventory, settings, sources, serials
+        )
         hooks.step("inventory loaded")
         checked = call(
             check_enrolment,
@@ -228,6 +263,7 @@ def reconcile_with(
             inventory_frame,
             entra_frame,
             settings.reconcile.min_os_version,
+            autopilot_frame,
         )
     members = pending.new_members(checked)
     run_dir = prepare_run_dir(None, settings.output.runs_dir, run_id)
@@ -243,7 +279,7 @@ def reconcile_with(
     confirmed = _apply(members, settings, outcome, hooks) if apply else members.iloc[0:0]
     hooks.step("memberships applied" if apply else "memberships listed")
     outcome.recorded_members = confirmed[schema.ENTRA_OBJECT_ID].tolist()
-    write_summary(run_dir, _summary(outcome, settings, started_at, inventory or "graph", outputs))
+    write_summary(run_dir, _summary(outcome, settings, started_at, sources, outputs))
     call(record_in_ledger, settings, run_id, run_dir, checked, confirmed)
     hooks.publish(outcome, outputs)
     hooks.step("recorded")
@@ -278,7 +314,7 @@ def _summary(
     outcome: ReconcileOutcome,
     settings: Settings,
     started_at: datetime,
-    inventory: str,
+    sources: Sources,
     outputs: list[OutputFile],
 ) -> dict[str, Any]:
     """summary.json of a reconcile run: written last in its folder, like an ingest run's."""
@@ -288,14 +324,18 @@ def _summary(
         "started_at": started_at.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "group_id": settings.entra.group_id,
-        "inventory": inventory,
+        "inventory": sources.inventory or "graph",
+        "autopilot": sources.autopilot or None,
         **{key: value for key, value in asdict(outcome).items() if key != "run_dir"},
         "outputs": [output.as_dict() for output in outputs],
     }
 
 
-def _inventory_sources(parameters: ReconcileParameters, settings: Settings) -> tuple[str, str]:
-    """Export files (parameters, then [flows]); "" (or "graph") means Graph."""
+def _inventory_sources(parameters: ReconcileParameters, settings: Settings) -> Sources:
+    """Export files (parameters, then [flows]); "" (or "graph") means Graph. Autopilot:
+    the parameter, then [flows] autopilot, then Graph when the inventory comes from it."""
+    from app.live_inventory import autopilot_source
+
     inventory = parameters.inventory or (
         settings.flows.inventory if settings.flows.inventory_source == "file" else ""
     )
@@ -310,4 +350,13 @@ def _inventory_sources(parameters: ReconcileParameters, settings: Settings) -> t
             todo="Set [flows] inventory (an Intune export) or configure [graph] and set "
             '[flows] inventory_source = "graph".',
         )
-    return inventory, entra_devices
+    chosen = parameters.autopilot or settings.flows.autopilot
+    autopilot = autopilot_source(
+        parameters.autopilot, settings.flows.autopilot, inventory or "graph"
+    )
+    if autopilot and autopilot.lower() == "graph" and not settings.graph.configured:
+        raise ConfigError(
+            "--autopilot graph: [graph] is not configured.",
+            todo='Configure [graph], pass an Autopilot devices export, or "none".',
+        )
+    return Sources(inventory, entra_devices, autopilot, autopilot_required=bool(chosen))

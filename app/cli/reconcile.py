@@ -1,8 +1,9 @@
 """``eidflow reconcile``: the daily re-reconciliation as a command, for admins without Prefect.
 
 The same steps as the ``reconcile-pending`` flow (``flows.reconcile``), run as plain
-functions: devices handed off but not yet recorded as group members are checked against a
-fresh inventory (export files, or ``graph``); the newly enrolled ones are listed in the run
+functions: devices handed off but not yet recorded as group members (and members registered
+in Autopilot that have not enrolled yet) are checked against a fresh inventory (export files,
+or ``graph``, with the Autopilot identities); the new members are listed in the run
 folder's ``entra/``, and added through Graph with ``--apply``. Without Graph, ``eidflow
 groups mark-imported RUN`` records that the admin imported the run's list by hand, so those
 devices stop coming back.
@@ -33,6 +34,11 @@ class MembershipsRefused(EidflowError):
 )
 @click.option("--entra-devices", help='Entra "Download devices" CSV, or "graph".')
 @click.option(
+    "--autopilot",
+    help='Windows Autopilot devices export (CSV), "graph", or "none" (default: [flows]'
+    " autopilot, else Graph when the inventory comes from Graph).",
+)
+@click.option(
     "--apply/--no-apply",
     "apply",
     default=None,
@@ -45,6 +51,7 @@ class MembershipsRefused(EidflowError):
 def reconcile(
     inventory: str | None,
     entra_devices: str | None,
+    autopilot: str | None,
     apply: bool | None,
     ledger_url: str | None,
     config_file: Path | None,
@@ -57,7 +64,10 @@ def reconcile(
 
     settings = settings_from(config_file, ledger_url)
     parameters = ReconcileParameters(
-        inventory=inventory, entra_devices=entra_devices, apply_memberships=apply
+        inventory=inventory,
+        entra_devices=entra_devices,
+        autopilot=autopilot,
+        apply_memberships=apply,
     )
     outcome = reconcile_with(parameters, settings, plain_hooks())
     if as_json:

@@ -117,7 +117,11 @@ class Ledger(Protocol):
         Only memberships of that group count: after ``[entra] group_id`` changes, every
         delivered device is pending for the new group until it is recorded there.
 
-        Columns: ``eid``, ``serial_number``, ``imei``, ``operator``, ``intune_state``.
+        Members not enrolled yet (``autopilot_registered``) stay pending until they enrol.
+
+        Columns: ``eid``, ``serial_number``, ``imei``, ``operator``, ``intune_state``; for an
+        ``autopilot_registered`` device (``""`` for others) ``member_object_id`` (the object
+        id it is a member by, ``""`` for none) and ``recorded_object_id`` (its claim's).
         """
 
     def record_memberships(self, run_id: str, group_id: str, object_ids: pd.DataFrame) -> None:

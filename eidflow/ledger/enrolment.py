@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from eidflow import schema
+from eidflow.codes import IntuneState
 from eidflow.ledger import bulk
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
@@ -23,7 +24,10 @@ PENDING_COLUMNS = (
     schema.IMEI,
     schema.OPERATOR,
     schema.INTUNE_STATE,
+    schema.MEMBER_OBJECT_ID,
+    schema.RECORDED_OBJECT_ID,
 )
+AUTOPILOT_CLAIM = f"c.intune_state = '{IntuneState.AUTOPILOT_REGISTERED}'"
 FINISHED = ", ".join(f"'{state}'" for state in s.FINISHED_STATES)
 CHANGED = "(c.intune_state <> t.intune_state OR c.entra_object_id <> t.entra_object_id)"
 
@@ -69,7 +73,9 @@ def keep_released_states(connection: Connection, run_no: int) -> None:
 
 
 def pending(connection: Connection, group_id: str) -> pd.DataFrame:
-    """Devices delivered to an operator that are not yet members of ``group_id``.
+    """Devices delivered to an operator that are not yet members of ``group_id``, and those
+    that are but have not enrolled yet (``autopilot_registered``: in the group before their
+    first boot), with the object id they are members by and the one their claim holds.
 
     A membership of another group (the one ``[entra] group_id`` named before) does not count.
     """
@@ -78,10 +84,14 @@ def pending(connection: Connection, group_id: str) -> pd.DataFrame:
     # through ix_memberships_eid (a device is in a few groups) 200,000 take 0.3 s.
     found = bulk.fetch(
         connection,
-        "SELECT c.eid, c.serial_number, c.imei, c.operator, c.intune_state FROM claims c"
-        f" JOIN runs r ON r.run_no = c.run_no WHERE r.state IN ({FINISHED})"
-        " AND NOT EXISTS (SELECT 1 FROM memberships m"
-        " WHERE m.eid = c.eid AND m.group_id || '' = :group_id)"
+        "SELECT c.eid, c.serial_number, c.imei, c.operator, c.intune_state,"
+        f" CASE WHEN {AUTOPILOT_CLAIM} THEN COALESCE("
+        "(SELECT MIN(m.entra_object_id) FROM memberships m"
+        " WHERE m.eid = c.eid AND m.group_id || '' = :group_id), '') ELSE '' END,"
+        f" CASE WHEN {AUTOPILOT_CLAIM} THEN c.entra_object_id ELSE '' END"
+        f" FROM claims c JOIN runs r ON r.run_no = c.run_no WHERE r.state IN ({FINISHED})"
+        f" AND ({AUTOPILOT_CLAIM} OR NOT EXISTS (SELECT 1 FROM memberships m"
+        " WHERE m.eid = c.eid AND m.group_id || '' = :group_id))"
         " ORDER BY c.eid, c.operator",
         PENDING_COLUMNS,
         {"group_id": group_id},
