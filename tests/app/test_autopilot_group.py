@@ -125,3 +125,74 @@ def test_registered_pcs_join_the_group_before_they_enrol(
     assert ledger(tmp_path, "SELECT COUNT(*) FROM group_changes") == [(3,)]
     later = eidflow("reconcile", "--config", config, "--inventory", "graph", "--json", cwd=tmp_path)
     assert json.loads(later.stdout)["pending"] == 2  # NO_ENTRA and TWICE: not in the group
+
+
+def portal_export(devices: list[Device]) -> bytes:
+    """The admin center's Windows Autopilot devices export."""
+    lines = ["Serial number,Manufacturer,Model,Group tag,Enrollment state,Azure AD device ID"]
+    lines += [f"{d.serial},Lenovo,T14s,SCHOOL-ESIM,Not contacted,{d.device_id}" for d in devices]
+    return "\r\n".join(lines).encode("utf-8-sig")
+
+
+def test_an_autopilot_export_file_without_graph(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    (tmp_path / "shipment.csv").write_bytes(manifest_csv(SHIPPED))
+    (tmp_path / "autopilot.csv").write_bytes(portal_export(REGISTERED))
+    entra = ["displayName,deviceId,objectId"]
+    entra += [f"PC,{d.device_id},{d.object_id}" for d in REGISTERED]
+    (tmp_path / "entra.csv").write_text("\n".join(entra), encoding="utf-8")
+    done = eidflow(
+        "ingest",
+        tmp_path / "shipment.csv",
+        "--config",
+        config,
+        "--entra-devices",
+        tmp_path / "entra.csv",
+        "--autopilot",
+        tmp_path / "autopilot.csv",
+        "--out",
+        tmp_path / "run",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    states = [row["intune_state"] for row in rows(tmp_path / "run" / "decisions.csv")]
+    assert states == ["autopilot_registered"] * 3 + ["not_enrolled"] * 3
+    listed = (tmp_path / "run" / "entra" / "group-members.csv").read_text("utf-8-sig")
+    assert sorted(listed.splitlines()[1:]) == sorted(d.object_id for d in REGISTERED)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    [autopilot] = [i for i in summary["inputs"] if i["kind"] == "autopilot"]
+    assert autopilot["rows"] == 3 and autopilot["sha256"]
+
+
+def test_autopilot_implied_by_graph_is_left_out_when_refused_or_turned_off(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    tenant(graph_emulator)
+    graph_emulator.refuse_autopilot = 403
+    graph = {"base_url": graph_emulator.base_url, "access_token": graph_emulator.token}
+    config = write_config(tmp_path, graph=graph)
+    (tmp_path / "shipment.csv").write_bytes(manifest_csv(SHIPPED))
+    shipment = str(tmp_path / "shipment.csv")
+    implied = run_ingest(IngestRequest([shipment], "graph", "graph"), load_settings(config))
+    assert implied.exit_code == 0  # with a warning: the permission is missing
+    states = {row["intune_state"] for row in rows(implied.run_dir / "decisions.csv")}
+    assert states == {"not_enrolled"}
+    asked = eidflow(
+        "ingest",
+        shipment,
+        "--config",
+        config,
+        "--inventory",
+        "graph",
+        "--autopilot",
+        "graph",
+        "--reprocess",
+        cwd=tmp_path,
+    )
+    assert asked.returncode == 2  # asked for, and refused: said so
+    assert "DeviceManagementServiceConfig.Read.All" in asked.stderr
+    graph_emulator.refuse_autopilot = 0
+    graph_emulator.autopilot_queries.clear()
+    off = IngestRequest([shipment], "graph", "graph", reprocess=True, autopilot="none")
+    assert run_ingest(off, load_settings(config)).exit_code == 0
+    assert graph_emulator.autopilot_queries == []
