@@ -10,9 +10,7 @@ from eidflow.ledger import SqlLedger
 from tests.ledger.helpers import devices, eid
 
 
-def test_a_registered_member_is_pending_until_it_enrols(
-    ledger: SqlLedger, tmp_path: Path
-) -> None:
+def test_a_registered_member_is_pending_until_it_enrols(ledger: SqlLedger, tmp_path: Path) -> None:
     ledger.begin_run("r1", str(tmp_path / "r1"))
     ledger.claim_handoff("r1", "op", devices((1, "S1"), (2, "S2"), (3, "S3"), (4, "S4")))
     states = pd.DataFrame(
