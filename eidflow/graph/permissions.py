@@ -22,6 +22,8 @@ README_STEP = "README 'Connecting to Microsoft Graph', step 2 (API permissions, 
 COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ingest --inventory graph", ("DeviceManagementManagedDevices.Read.All",)),
     ("ingest --entra-devices graph", ("Device.Read.All",)),
+    # also asked when the inventory comes from Graph (without it: a warning, no Autopilot)
+    ("ingest / reconcile --autopilot graph", ("DeviceManagementServiceConfig.Read.All",)),
     (
         "reconcile (with [graph] apply_memberships)",
         ("DeviceManagementManagedDevices.Read.All", "Device.Read.All", "GroupMember.ReadWrite.All"),
@@ -45,6 +47,7 @@ _INCLUDED_IN = {
     "Group.ReadWrite.All": ("Directory.ReadWrite.All",),
     "Device.ReadWrite.All": ("Directory.ReadWrite.All",),
     "DeviceManagementConfiguration.Read.All": ("DeviceManagementConfiguration.ReadWrite.All",),
+    "DeviceManagementServiceConfig.Read.All": ("DeviceManagementServiceConfig.ReadWrite.All",),
 }
 
 Status = Literal["granted", "missing", "unknown"]
@@ -88,6 +91,7 @@ def probes(group_id: str) -> dict[str, str]:
         "Device.Read.All": "/v1.0/devices?$top=1&$select=id",
         "Group.Read.All": "/v1.0/groups?$top=1&$select=id",
         "DeviceManagementConfiguration.Read.All": "/beta/deviceManagement/configurationPolicies?$top=1&$select=id",
+        "DeviceManagementServiceConfig.Read.All": "/v1.0/deviceManagement/windowsAutopilotDeviceIdentities?$top=1&$select=id",
     }
     if group_id:
         calls["GroupMember.Read.All"] = (

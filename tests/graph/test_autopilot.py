@@ -69,3 +69,16 @@ def test_the_portal_export_and_graph_names_read_alike() -> None:
     assert first[columns].to_dict("records") == second[columns].to_dict("records")
     assert first[schema.AP_AZURE_AD_DEVICE_ID].tolist() == [DEVICE.format(1)]
     assert first[schema.AP_GROUP_TAG].tolist() == ["SCHOOL-ESIM"]
+
+
+def test_the_permission_is_told_by_a_read(graph_emulator: GraphEmulator) -> None:
+    from eidflow.graph.permissions import check_commands, check_permissions
+
+    graph_emulator.refuse_autopilot = 403
+    with client(graph_emulator) as graph:
+        found = {p.name: p for p in check_permissions(graph, None)}
+    permission = found["DeviceManagementServiceConfig.Read.All"]
+    assert permission.status == "missing"
+    assert permission.how == "GET /v1.0/deviceManagement/windowsAutopilotDeviceIdentities: HTTP 403"
+    commands = {c.command: c for c in check_commands(list(found.values()))}
+    assert commands["ingest / reconcile --autopilot graph"].missing == (permission.name,)
