@@ -284,7 +284,8 @@ def reconcile_with(
     hooks.publish(outcome, outputs)
     hooks.step("recorded")
     log.info(
-        "[run %s] %d pending, %d newly enrolled, %d now members in the ledger",
+        "[run %s] %d pending, %d new members (enrolled or Autopilot-registered), %d now"
+        " members in the ledger",
         run_id,
         outcome.pending,
         len(outcome.new_members),

@@ -42,8 +42,8 @@ class MembershipsRefused(EidflowError):
     "--apply/--no-apply",
     "apply",
     default=None,
-    help="Add the newly enrolled devices to the group through Graph (default: [graph]"
-    " apply_memberships).",
+    help="Add the new members (enrolled, or registered in Autopilot) through Graph"
+    " (default: [graph] apply_memberships).",
 )
 @ledger_option
 @config_option
@@ -57,7 +57,7 @@ def reconcile(
     config_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Check handed-off devices against a fresh inventory; list (and --apply) the enrolled."""
+    """Check handed-off devices against a fresh inventory; list (and --apply) the new members."""
     from dataclasses import asdict
 
     from flows.reconcile import ReconcileParameters, plain_hooks, reconcile_with
@@ -77,7 +77,7 @@ def reconcile(
         click.echo(
             printable(
                 f"run {outcome.run_id}: {outcome.pending} pending ({states or 'none'}),"
-                f" {len(outcome.new_members)} newly enrolled listed,"
+                f" {len(outcome.new_members)} new member(s) listed,"
                 f" {len(outcome.recorded_members)} recorded as members -> {outcome.run_dir}"
             )
         )

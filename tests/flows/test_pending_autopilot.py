@@ -4,11 +4,15 @@ until they enrol, and are never new members twice."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
+from app.settings import Settings
 from eidflow import schema
+from eidflow.errors import ConfigError
 from eidflow.graph.autopilot import identities_frame
 from eidflow.graph.devices import entra_frame, inventory_frame
 from flows import pending
+from flows.reconcile import ReconcileParameters, _inventory_sources
 from tests.flows.tenant import Device
 from tests.graph_emulator import autopilot_identity
 
@@ -75,3 +79,39 @@ def test_a_registration_gone_is_seen_with_the_identities() -> None:
     )
     assert checked[schema.INTUNE_STATE].tolist() == ["not_enrolled"] * 4
     assert pending.new_members(checked).empty
+
+
+@pytest.mark.parametrize(
+    ("given", "flows", "graph", "expected"),
+    [
+        (None, {"inventory_source": "graph"}, True, ("", "graph", False)),  # implied
+        (None, {"inventory_source": "file", "inventory": "i.csv"}, False, ("i.csv", "", False)),
+        ("none", {"inventory_source": "graph"}, True, ("", "", True)),
+        (None, {"inventory_source": "graph", "autopilot": "none"}, True, ("", "", True)),
+        (
+            "ap.csv",
+            {"inventory_source": "file", "inventory": "i.csv"},
+            False,
+            ("i.csv", "ap.csv", True),
+        ),
+        (
+            "graph",
+            {"inventory_source": "file", "inventory": "i.csv"},
+            True,
+            ("i.csv", "graph", True),
+        ),
+    ],
+)
+def test_where_the_reconcile_reads_autopilot_from(
+    given: str | None, flows: dict[str, str], graph: bool, expected: tuple[str, str, bool]
+) -> None:
+    graph_settings = {"tenant_id": "t", "client_id": "c", "access_token": "x"} if graph else {}
+    settings = Settings(flows=flows, graph=graph_settings)
+    sources = _inventory_sources(ReconcileParameters(autopilot=given), settings)
+    assert (sources.inventory, sources.autopilot, sources.autopilot_required) == expected
+
+
+def test_autopilot_graph_without_graph_is_a_usage_error() -> None:
+    settings = Settings(flows={"inventory_source": "file", "inventory": "i.csv"})
+    with pytest.raises(ConfigError, match="--autopilot graph"):
+        _inventory_sources(ReconcileParameters(autopilot="graph"), settings)
