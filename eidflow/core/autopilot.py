@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from eidflow import schema
 from eidflow.identifiers import guid
@@ -40,23 +41,47 @@ def identities_frame(columns: dict[str, pd.Series]) -> pd.DataFrame:
 def identities_by_serial(
     serials: pd.Series, identities: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each serial: how many identities it has, and the line of one of them (``-1``: none).
+    """For each serial: how many identities it has, and the line of its first (``-1``: none).
 
     The same identity listed twice (an export holding a line twice) counts once; identities
-    without a serial match nothing.
+    without a serial match nothing. Worked on integer codes: a million identities in a
+    fraction of a second.
     """
-    identities = identities.reset_index(drop=True)  # a line is a position from here on
-    lines = identities[identities[schema.AP_SERIAL].astype("str") != ""].drop_duplicates(
-        subset=[schema.AP_ID, schema.AP_SERIAL, schema.AP_AZURE_AD_DEVICE_ID]
-    )
-    known = pd.Index(lines[schema.AP_SERIAL].astype("str"))
-    codes, distinct = pd.factorize(known)
-    per_serial = np.bincount(codes, minlength=len(distinct)) if len(codes) else np.zeros(0, int)
-    where = pd.Index(distinct).get_indexer(serials.fillna("").astype("str"))
-    count = np.where(where >= 0, per_serial[np.maximum(where, 0)] if len(distinct) else 0, 0)
-    first = np.full(len(distinct), -1, dtype=np.int64)
-    if len(codes):
-        order = np.arange(len(codes))[::-1]  # the first line of each serial is written last
-        first[codes[order]] = lines.index.to_numpy()[order]
-    line = np.where(where >= 0, first[np.maximum(where, 0)] if len(distinct) else -1, -1)
-    return count.astype(np.int64), line.astype(np.int64)
+    known, wanted = _shared_codes(identities[schema.AP_SERIAL], serials)
+    size = len(known) + len(wanted)
+    distinct = _text(identities[schema.AP_SERIAL]) != ""
+    shared = np.flatnonzero(distinct & (np.bincount(known, minlength=size)[known] > 1))
+    if len(shared):  # only lines of a serial listed more than once can repeat an identity
+        again = identities.iloc[shared]
+        keys = pd.DataFrame(
+            {
+                "serial": known[shared],
+                "id": _codes(again[schema.AP_ID]),
+                "device": _codes(again[schema.AP_AZURE_AD_DEVICE_ID]),
+            }
+        )
+        distinct[shared[keys.duplicated().to_numpy()]] = False
+    lines = np.flatnonzero(distinct)
+    per_serial = np.bincount(known[lines], minlength=size)
+    first = np.full(size, -1, dtype=np.int64)
+    first[known[lines[::-1]]] = lines[::-1]  # the first line of each serial is written last
+    return per_serial[wanted].astype(np.int64), first[wanted]
+
+
+def _text(column: pd.Series) -> np.ndarray:
+    return column.fillna("").astype("str").to_numpy(dtype=object)
+
+
+def _codes(column: pd.Series) -> np.ndarray:
+    return _shared_codes(column, column.iloc[:0])[0]
+
+
+def _shared_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes for the text values of both columns from one numbering."""
+    values = [pa.array(c.fillna("").astype("str"), type=pa.large_string()) for c in (first, second)]
+    chunks = [
+        chunk for v in values for chunk in (v.chunks if isinstance(v, pa.ChunkedArray) else [v])
+    ]
+    encoded = pa.chunked_array(chunks, pa.large_string()).dictionary_encode()
+    codes = encoded.combine_chunks().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes[: len(first)], codes[len(first) :]
