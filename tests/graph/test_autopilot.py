@@ -41,6 +41,7 @@ def test_identities_of_a_few_serials_are_asked_by_serial(graph_emulator: GraphEm
         autopilot_identity("PF4X0002", DEVICE.format(22)),  # registered twice: both come back
         autopilot_identity("O'HARA-1", DEVICE.format(3)),
     ]
+    graph_emulator.page_size = 1  # a filtered listing is paged too
     with client(graph_emulator) as graph:
         frame = find_autopilot_identities(graph, ["pf4x0001", "PF4X0002", "O'HARA-1", "none"])
     assert frame[schema.AP_SERIAL].tolist() == ["O'HARA-1", "PF4X0001", "PF4X0002", "PF4X0002"]
@@ -50,6 +51,8 @@ def test_identities_of_a_few_serials_are_asked_by_serial(graph_emulator: GraphEm
         "contains(serialNumber,'PF4X0001')",
         "contains(serialNumber,'PF4X0002')",
     ]
+    pages = [path for _, path in graph_emulator.log if path.endswith("DeviceIdentities")]
+    assert len(pages) == 1 + 1 + 2 + 2  # NONE, O'HARA-1: a page each; the others: two each
 
 
 def test_the_portal_export_and_graph_names_read_alike() -> None:
