@@ -1,0 +1,131 @@
+"""Operators' answers in the ledger, on SQLite and PostgreSQL: recorded once, never overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from eidflow.core import answers as judging
+from eidflow.ledger import SqlLedger, answer_queries, queries
+from eidflow.ledger import resend as resending
+from eidflow.ledger.answers import record_answers
+from tests.core.test_answers import ICCID, ICCID_19, rows
+from tests.ledger.helpers import devices, eid
+
+FILE = [{"name": "answers.csv", "sha256": "cd" * 32, "rows": 0}]
+
+
+@pytest.fixture
+def handed(ledger: SqlLedger, tmp_path: Path) -> SqlLedger:
+    """EIDs 1-3 delivered to 'op'; EID 4 to 'other'."""
+    ledger.begin_run("ingest", str(tmp_path / "ingest"))
+    ledger.claim_handoff("ingest", "op", devices((1, "S1"), (2, "S2"), (3, "S3")))
+    ledger.claim_handoff("ingest", "other", devices((4, "S4")))
+    ledger.finish_run("ingest")
+    return ledger
+
+
+def answer(
+    ledger: SqlLedger, run_id: str, *lines: tuple[str, str, str], finish: bool = True
+) -> list[str]:
+    """Read these answer lines for 'op' in a run of their own; the verdicts."""
+    ledger.begin_run(run_id, f"/runs/{run_id}", kind="answers")
+    judged = judging.judge_in_run(judging.judge_rows(rows(*lines)))
+    decided = record_answers(ledger, run_id, "op", judged, FILE)
+    if finish:
+        ledger.finish_run(run_id)
+    return decided["status"].tolist()
+
+
+def stored(ledger: SqlLedger) -> list[tuple[str, str, str]]:
+    with ledger.read() as connection:
+        return [
+            (str(e), str(x), str(i))
+            for e, x, i in connection.all("SELECT eid, answer, iccid FROM answers ORDER BY id")
+        ]
+
+
+def test_answers_are_recorded_with_where_they_came_from(handed: SqlLedger) -> None:
+    verdicts = answer(
+        handed,
+        "a1",
+        (eid(1), "Success", ICCID_19 + "F"),
+        (eid(2), "Error", ""),
+        (eid(4), "Success", ICCID),
+    )
+    assert verdicts == ["recorded", "recorded", "not_handed_off"]
+    assert stored(handed) == [(eid(1), "accepted", ICCID_19), (eid(2), "rejected", "")]
+    with handed.read() as connection:
+        [line] = answer_queries.answer_lines(connection, eid(1))
+        story = queries.device_story(connection, eid(2))
+        runs = queries.history(connection, 5)
+    assert (line["source_file"], line["row"], line["file_sha256"], line["run_id"]) == (
+        "answers.csv",
+        2,
+        "cd" * 32,
+        "a1",
+    )
+    assert [item["answer"] for item in story["answers"]] == ["rejected"]
+    assert runs[0]["answers"] == {"op": {"accepted": 1, "rejected": 1}}
+    assert runs[0]["answer_files"][0]["sha256"] == "cd" * 32
+
+
+def test_the_same_answers_twice_change_nothing(handed: SqlLedger) -> None:
+    lines = ((eid(1), "Success", ICCID), (eid(2), "Error", ""))
+    assert answer(handed, "a1", *lines) == ["recorded", "recorded"]
+    assert answer(handed, "a2", *lines) == ["already_recorded", "already_recorded"]
+    assert stored(handed) == [(eid(1), "accepted", ICCID), (eid(2), "rejected", "")]
+
+
+def test_a_different_answer_later_is_a_conflict_not_an_overwrite(handed: SqlLedger) -> None:
+    answer(handed, "a1", (eid(1), "Success", ICCID), (eid(2), "Success", ""))
+    assert answer(
+        handed,
+        "a2",
+        (eid(1), "Failed", ""),
+        (eid(2), "Success", ICCID),
+        (eid(3), "Success", ICCID_19),
+    ) == ["conflict", "recorded", "recorded"]
+    assert stored(handed)[-2:] == [(eid(2), "accepted", ICCID), (eid(3), "accepted", ICCID_19)]
+    with handed.read() as connection:
+        force = answer_queries.in_force(connection, "op", [eid(1), eid(2)])
+    assert (force[eid(1)]["iccid"], force[eid(2)]["iccid"]) == (ICCID, ICCID)
+
+
+def test_a_live_runs_answers_count_and_an_aborted_runs_do_not(handed: SqlLedger) -> None:
+    assert answer(handed, "a1", (eid(1), "Success", ICCID), finish=False) == ["recorded"]
+    assert answer(handed, "a2", (eid(1), "Error", "")) == ["conflict"]
+    handed.abort_run("a1", "stopped")
+    assert answer(handed, "a3", (eid(1), "Error", "")) == ["recorded"]
+    with handed.read() as connection:
+        assert [line["answer"] for line in answer_queries.answer_lines(connection, eid(1))] == [
+            "rejected"
+        ]
+
+
+def test_after_a_resend_the_next_answer_is_taken(handed: SqlLedger, tmp_path: Path) -> None:
+    answer(handed, "a1", (eid(1), "Error", ""))
+    handed.begin_run("again", str(tmp_path / "again"), kind="resend")
+    with handed.read() as connection:
+        frame = resending.handoff_frame(connection, [eid(1)], "op")
+    resending.claim_resend(handed, "again", resending.Request("op", "fixed", "me"), frame)
+    handed.finish_run("again")
+    assert answer(handed, "a2", (eid(1), "Success", ICCID)) == ["recorded"]
+    with handed.read() as connection:
+        lines = answer_queries.answer_lines(connection, eid(1))
+    assert [(line["answer"], line["superseded_by"]) for line in lines] == [
+        ("rejected", "again"),
+        ("accepted", ""),
+    ]
+
+
+def test_many_eids_are_looked_up_in_batches(handed: SqlLedger, tmp_path: Path) -> None:
+    handed.begin_run("big", str(tmp_path / "big"))
+    handed.claim_handoff("big", "op", devices(*((n, f"B{n}") for n in range(10, 1210))))
+    handed.finish_run("big")
+    lines = [(eid(n), "Success", "") for n in range(10, 1210)]
+    assert set(answer(handed, "a1", *lines)) == {"recorded"}
+    assert set(answer(handed, "a2", *lines)) == {"already_recorded"}
+    assert len(pd.Series(stored(handed))) == 1200
