@@ -78,6 +78,7 @@ class _OneLine(logging.Formatter):
 
 def _register_optional_commands() -> None:
     """Commands that live beside the code they drive."""
+    from app.cli.answers import operator_response
     from app.cli.automations import automations_group
     from app.cli.autopilot import autopilot_csv
     from app.cli.ingest import ingest
@@ -87,6 +88,7 @@ def _register_optional_commands() -> None:
 
     for command in (ingest, history, show, resend, ledger_group, automations_group, autopilot_csv):
         main.add_command(command)
+    main.add_command(operator_response)
     try:
         from flows.serve import serve
     except ImportError:
