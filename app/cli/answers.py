@@ -209,7 +209,7 @@ def _finish(
         "finished_at": datetime.now(UTC).isoformat(),
         "exit_status": exit_status,
         "operator": operator,
-        "inputs": [item.as_dict() for item in inputs],
+        "inputs": [_described(item) for item in inputs],
         "unreadable": unreadable,
         "counts": counts,
         "outputs": [output.as_dict()],
@@ -218,6 +218,14 @@ def _finish(
     write_summary(run_dir, summary)
     ledger.finish_run(run_id, counts=counts)
     return summary
+
+
+def _described(item: InputRecord) -> dict[str, Any]:
+    """An answer file as summary.json lists it: as a manifest is, with its sheets and skips."""
+    described = item.as_dict()
+    if not item.error:
+        described |= {"format": item.format, "sheets": item.sheets, "skipped": item.skipped}
+    return described
 
 
 def _counts(decided: pd.DataFrame) -> dict[str, Any]:

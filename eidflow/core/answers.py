@@ -184,22 +184,33 @@ def judge_against(frame: pd.DataFrame, handed_off: set[str], earlier: pd.DataFra
     frame.loc[not_sent, schema.REASON] = AnswerReason.NOT_HANDED_OFF.value
     todo = todo.difference(not_sent)
     known = earlier.drop_duplicates(schema.EID, keep="last").set_index(schema.EID)
-    has = frame.loc[todo, schema.EID].isin(known.index)
+    eids = frame.loc[todo, schema.EID]
+
+    def before(column: str) -> pd.Series:
+        return eids.map(known[column]).astype("object").fillna("").astype("str")
+
+    has = eids.isin(known.index)
+    answer, iccid = frame.loc[todo, a.ANSWER], frame.loc[todo, a.ICCID]
+    old_answer, old_iccid = before(a.ANSWER), before(a.ICCID)
+    conflict = has & (
+        (answer != old_answer) | ((iccid != "") & (old_iccid != "") & (iccid != old_iccid))
+    )
+    same = has & ~conflict & ((iccid == "") | (iccid == old_iccid))
     status = pd.Series(Verdict.RECORDED.value, index=todo, dtype="str")
-    for index in todo[has.to_numpy()]:
-        line = known.loc[frame.at[index, schema.EID]]
-        answer, iccid = frame.at[index, a.ANSWER], frame.at[index, a.ICCID]
-        if answer != line[a.ANSWER] or (iccid and line[a.ICCID] and iccid != line[a.ICCID]):
-            status[index] = Verdict.CONFLICT.value
-            frame.at[index, schema.DETAIL] = (
-                f"The ledger holds another answer for this EID: {line[a.ANSWER]}"
-                f"{' ICCID ' + line[a.ICCID] if line[a.ICCID] else ''}"
-                f" ({line[schema.SOURCE_FILE]} row {line[schema.ROW]}). Nothing is"
-                " overwritten: ask the operator which stands; after `eidflow resend` a new"
-                " answer is taken."
-            )
-        elif not iccid or iccid == line[a.ICCID]:
-            status[index] = Verdict.ALREADY_RECORDED.value
+    status = status.mask(conflict, Verdict.CONFLICT.value).mask(
+        same, Verdict.ALREADY_RECORDED.value
+    )
+    clash = todo[conflict.to_numpy(dtype=bool)]
+    if len(clash):
+        said = old_answer[clash].where(
+            old_iccid[clash] == "", old_answer[clash] + " ICCID " + old_iccid[clash]
+        )
+        frame.loc[clash, schema.DETAIL] = (
+            "The ledger holds another answer for this EID: " + said
+            + " (" + before(schema.SOURCE_FILE)[clash] + " row " + before(schema.ROW)[clash] + ")."
+            " Nothing is overwritten: ask the operator which stands; after `eidflow resend` a"
+            " new answer is taken."
+        )  # fmt: skip
     frame.loc[todo, schema.STATUS] = status
     codes = {
         Verdict.CONFLICT.value: AnswerReason.CONFLICT_EARLIER_ANSWER.value,

@@ -86,6 +86,11 @@ def test_the_sample_answers_are_judged_row_by_row(ledger_url: str) -> None:
         "rejected": 1,
     }
     assert summary["inputs"][0]["sha256"] and summary["outputs"][0]["rows"] == 12
+    assert summary["inputs"][0]["skipped"] == {
+        "blank_rows": 0,
+        "other_rows": 0,
+        "sheets_without_table": [],
+    }
 
     second = respond(ledger_url, ERRORS)
     assert second.exit_code == 0, second.output
