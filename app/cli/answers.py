@@ -59,6 +59,7 @@ def operator_response(
     if as_json:
         print_json(summary)
     else:
+        _say_what_needs_a_look(summary["counts"]["by_status"], operator_name)
         by_status = summary["counts"]["by_status"]
         said = ", ".join(f"{count} {status}" for status, count in by_status.items()) or "no rows"
         click.echo(
@@ -68,6 +69,21 @@ def operator_response(
             )
         )
     raise SystemExit(summary["exit_status"])
+
+
+LOOK = {
+    "conflict": "conflicting answer(s): nothing overwritten, ask the operator which stands",
+    "not_handed_off": "answer(s) for EIDs never delivered to {operator}: not taken",
+    "invalid": "row(s) that cannot be used (EID, status or ICCID)",
+}
+
+
+def _say_what_needs_a_look(by_status: dict[str, int], operator: str) -> None:
+    """One line on stderr per kind of row a person should look at."""
+    for status, said in LOOK.items():
+        if by_status.get(status):
+            line = f"eidflow: {by_status[status]} {said.format(operator=operator)}"
+            click.echo(printable(f"{line}; see answer-decisions.csv."), err=True)
 
 
 def _check_names(settings: Settings, operator: str, profile: str) -> None:

@@ -88,6 +88,23 @@ def in_force(
     return latest
 
 
+def rows_recorded(
+    connection: Connection, operator: str, digests: Iterable[str]
+) -> dict[tuple[str, str, int], str]:
+    """The rows of these files (by sha256) already recorded for ``operator``, by a run that
+    counts: (sha256, sheet, row) -> that run's id. Read again, such a row changes nothing,
+    even after a re-send superseded its answer."""
+    wanted = sorted(set(digests))
+    marks = ", ".join(f":f{n}" for n in range(len(wanted))) or "''"
+    found = connection.all(
+        "SELECT a.file_sha256, a.sheet, a.row, r.run_id FROM answers a"
+        " JOIN runs r ON r.run_no = a.run_no WHERE a.operator = :operator"
+        f" AND a.file_sha256 IN ({marks}) AND r.state IN ({COUNTING})",
+        {"operator": operator} | {f"f{n}": digest for n, digest in enumerate(wanted)},
+    )
+    return {(str(sha), str(sheet), int(row)): str(run_id) for sha, sheet, row, run_id in found}
+
+
 def handed_off(connection: Connection, operator: str, eids: Iterable[str]) -> set[str]:
     """Those of ``eids`` delivered to ``operator`` (by a complete or recovered run)."""
     wanted = sorted(set(eids))

@@ -15,7 +15,7 @@ import pandas as pd
 from eidflow import schema
 from eidflow.core import answer_codes as a
 from eidflow.core import answers as judging
-from eidflow.core.answer_codes import Verdict
+from eidflow.core.answer_codes import AnswerReason, Verdict
 from eidflow.ledger import answer_queries
 from eidflow.ledger.sql import SqlLedger
 
@@ -35,6 +35,10 @@ def record_answers(
     with ledger.write(claim_lock=True) as connection:
         run_no = int(
             connection.scalar("SELECT run_no FROM runs WHERE run_id = :id", {"id": run_id})
+        )
+        digests = {item["name"]: item["sha256"] for item in files}
+        rows = _recorded_before(
+            rows, answer_queries.rows_recorded(connection, operator, digests.values()), digests
         )
         open_rows = rows[schema.STATUS] == ""
         eids = rows.loc[open_rows, schema.EID].unique().tolist()
@@ -59,7 +63,6 @@ def record_answers(
         )
         _say_where(judged, elsewhere, operator)
         recorded = judged[judged[schema.STATUS] == Verdict.RECORDED]
-        digests = {item["name"]: item["sha256"] for item in files}
         connection.executemany(
             "INSERT INTO answers (eid, operator, run_no, answer, operator_status,"
             " operator_reason, iccid, smdp_address, order_id, answered_at, file_sha256,"
@@ -90,6 +93,27 @@ def record_answers(
             [(item["sha256"], item["name"], run_no, operator, int(item["rows"])) for item in files],
         )
     return judged
+
+
+def _recorded_before(
+    rows: pd.DataFrame, before: dict[tuple[str, str, int], str], digests: dict[str, str]
+) -> pd.DataFrame:
+    """Rows still to judge that this very file recorded before: ``already_recorded``."""
+    if not before:
+        return rows
+    rows = rows.copy()
+    keys = {"\0".join((sha, sheet, str(row))): run for (sha, sheet, row), run in before.items()}
+    key = (
+        rows[schema.SOURCE_FILE].map(digests).fillna("").astype("str")
+        + "\0" + rows[schema.SHEET].astype("str") + "\0" + rows[schema.ROW].astype("str")
+    )  # fmt: skip
+    again = (rows[schema.STATUS] == "") & key.isin(keys)
+    rows.loc[again, schema.STATUS] = Verdict.ALREADY_RECORDED.value
+    rows.loc[again, schema.REASON] = AnswerReason.ALREADY_RECORDED.value
+    rows.loc[again, schema.DETAIL] = (
+        "This row of this file was recorded by run " + key[again].map(keys) + ": nothing changed."
+    )
+    return rows
 
 
 def _say_where(judged: pd.DataFrame, elsewhere: dict[str, list[str]], operator: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from eidflow.ledger.answers import record_answers
 from tests.core.test_answers import ICCID, ICCID_19, rows
 from tests.ledger.helpers import devices, eid
 
-FILE = [{"name": "answers.csv", "sha256": "cd" * 32, "rows": 0}]
+SAME_FILE = "cd" * 32
 
 
 @pytest.fixture
@@ -28,12 +29,24 @@ def handed(ledger: SqlLedger, tmp_path: Path) -> SqlLedger:
 
 
 def answer(
-    ledger: SqlLedger, run_id: str, *lines: tuple[str, str, str], finish: bool = True
+    ledger: SqlLedger,
+    run_id: str,
+    *lines: tuple[str, str, str],
+    finish: bool = True,
+    sha256: str = "",
 ) -> list[str]:
-    """Read these answer lines for 'op' in a run of their own; the verdicts."""
+    """Read these answer lines for 'op' in a run of their own (from a file of its own
+    unless ``sha256`` names one); the verdicts."""
+    files = [
+        {
+            "name": "answers.csv",
+            "sha256": sha256 or hashlib.sha256(run_id.encode()).hexdigest(),
+            "rows": 0,
+        }
+    ]
     ledger.begin_run(run_id, f"/runs/{run_id}", kind="answers")
     judged = judging.judge_in_run(judging.judge_rows(rows(*lines)))
-    decided = record_answers(ledger, run_id, "op", judged, FILE)
+    decided = record_answers(ledger, run_id, "op", judged, files)
     if finish:
         ledger.finish_run(run_id)
     return decided["status"].tolist()
@@ -54,6 +67,7 @@ def test_answers_are_recorded_with_where_they_came_from(handed: SqlLedger) -> No
         (eid(1), "Success", ICCID_19 + "F"),
         (eid(2), "Error", ""),
         (eid(4), "Success", ICCID),
+        sha256=SAME_FILE,
     )
     assert verdicts == ["recorded", "recorded", "not_handed_off"]
     assert stored(handed) == [(eid(1), "accepted", ICCID_19), (eid(2), "rejected", "")]
@@ -64,18 +78,19 @@ def test_answers_are_recorded_with_where_they_came_from(handed: SqlLedger) -> No
     assert (line["source_file"], line["row"], line["file_sha256"], line["run_id"]) == (
         "answers.csv",
         2,
-        "cd" * 32,
+        SAME_FILE,
         "a1",
     )
     assert [item["answer"] for item in story["answers"]] == ["rejected"]
     assert runs[0]["answers"] == {"op": {"accepted": 1, "rejected": 1}}
-    assert runs[0]["answer_files"][0]["sha256"] == "cd" * 32
+    assert runs[0]["answer_files"][0]["sha256"] == SAME_FILE
 
 
 def test_the_same_answers_twice_change_nothing(handed: SqlLedger) -> None:
     lines = ((eid(1), "Success", ICCID), (eid(2), "Error", ""))
-    assert answer(handed, "a1", *lines) == ["recorded", "recorded"]
-    assert answer(handed, "a2", *lines) == ["already_recorded", "already_recorded"]
+    assert answer(handed, "a1", *lines, sha256=SAME_FILE) == ["recorded", "recorded"]
+    assert answer(handed, "a2", *lines, sha256=SAME_FILE) == ["already_recorded"] * 2
+    assert answer(handed, "a3", *lines) == ["already_recorded"] * 2  # the same, in another file
     assert stored(handed) == [(eid(1), "accepted", ICCID), (eid(2), "rejected", "")]
 
 
@@ -129,3 +144,17 @@ def test_many_eids_are_looked_up_in_batches(handed: SqlLedger, tmp_path: Path) -
     assert set(answer(handed, "a1", *lines)) == {"recorded"}
     assert set(answer(handed, "a2", *lines)) == {"already_recorded"}
     assert len(pd.Series(stored(handed))) == 1200
+
+
+def test_an_old_file_read_again_after_a_resend_changes_nothing(
+    handed: SqlLedger, tmp_path: Path
+) -> None:
+    """The answer a re-send superseded is not taken again from the file it came from."""
+    answer(handed, "a1", (eid(1), "Error", ""), sha256=SAME_FILE)
+    handed.begin_run("again", str(tmp_path / "again"), kind="resend")
+    with handed.read() as connection:
+        frame = resending.handoff_frame(connection, [eid(1)], "op")
+    resending.claim_resend(handed, "again", resending.Request("op", "fixed", "me"), frame)
+    handed.finish_run("again")
+    assert answer(handed, "a2", (eid(1), "Error", ""), sha256=SAME_FILE) == ["already_recorded"]
+    assert stored(handed) == [(eid(1), "rejected", "")]
