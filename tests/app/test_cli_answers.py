@@ -190,8 +190,9 @@ def test_an_unreadable_file_is_one_line_and_the_others_go_on(
         "--ledger", ledger_url, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"eidflow: {broken}: is a damaged or truncated workbook")
+    first, *looks = result.stderr.strip().splitlines()
+    assert first.startswith(f"eidflow: {broken}: is a damaged or truncated workbook")
+    assert all(line.startswith("eidflow: ") and "answer-decisions.csv" in line for line in looks)
     assert "Traceback" not in result.stderr and "12 answer row(s)" in result.stdout
 
 
