@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -158,3 +162,45 @@ def test_an_old_file_read_again_after_a_resend_changes_nothing(
     handed.finish_run("again")
     assert answer(handed, "a2", (eid(1), "Error", ""), sha256=SAME_FILE) == ["already_recorded"]
     assert stored(handed) == [(eid(1), "rejected", "")]
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from eidflow.core import answers as judging
+    from eidflow.ledger import open_ledger
+    from eidflow.ledger.answers import record_answers
+    from tests.core.test_answers import ICCID, rows
+    from tests.ledger.helpers import eid
+
+    url, run_dir, then = sys.argv[1], sys.argv[2], sys.argv[3]
+    ledger = open_ledger(url)
+    ledger.begin_run("dead-answers", run_dir, kind="answers")
+    judged = judging.judge_in_run(judging.judge_rows(rows((eid(1), "Success", ICCID))))
+    record_answers(ledger, "dead-answers", "op", judged, [{"name": "answers.csv", "sha256": "ef" * 32, "rows": 1}])
+    ledger.start_delivery("dead-answers", {"rows": 1})
+    if then == "complete":
+        os.makedirs(run_dir, exist_ok=True)
+        with open(os.path.join(run_dir, "summary.json"), "w") as handle:
+            json.dump({"run_id": "dead-answers"}, handle)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+@pytest.mark.parametrize(("then", "counted"), [("complete", True), ("before_summary", False)])
+def test_a_killed_answers_run_counts_only_if_its_summary_was_written(
+    handed: SqlLedger, url: str, tmp_path: Path, then: str, counted: bool
+) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, url, str(tmp_path / "dead"), then],
+        cwd=Path(__file__).parents[2],
+        timeout=60,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL
+    verdict = answer(handed, "next", (eid(1), "Success", ICCID))
+    assert verdict == (["already_recorded"] if counted else ["recorded"])
+    with handed.read() as connection:
+        state = connection.scalar("SELECT state FROM runs WHERE run_id = 'dead-answers'")
+    assert state == ("recovered" if counted else "abandoned")
