@@ -145,3 +145,11 @@ def test_the_samples_are_read() -> None:
     )
     assert (len(first.rows), len(second.rows)) == (12, 7)
     assert second.rows["row"].tolist() == list(range(4, 11))
+
+
+def test_excel_unicode_text_and_windows_1252_are_read() -> None:
+    utf16 = "\ufeff" + f"EID\tStatus\tReason\r\n{VALID_EID}\tRejected\tRefusé par le SM-DP+\r\n"
+    read = read_answers("answers.txt", utf16.encode("utf-16-le"))
+    assert read.rows["operator_reason"].tolist() == ["Refusé par le SM-DP+"]
+    ansi = csv("EID;Status;Reason", f"{VALID_EID};Error;Numéro inconnu", encoding="cp1252")
+    assert read_answers("a.csv", ansi).rows["operator_reason"].tolist() == ["Numéro inconnu"]
