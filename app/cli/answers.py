@@ -168,7 +168,7 @@ def _run(
         release_run_dir(run_dir)
         raise
     try:
-        rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
+        rows = pd.concat(frames, ignore_index=True) if frames else judging.no_rows()
         rows = judging.judge_in_run(rows)
         files = [
             {"name": item.path, "sha256": item.sha256, "rows": item.rows}
@@ -186,18 +186,6 @@ def _run(
     return summary | {"run_dir": str(run_dir)}
 
 
-def _no_rows() -> pd.DataFrame:
-    import pandas as pd
-
-    from eidflow.core import answer_codes as a
-    from eidflow.core import answers as judging
-
-    empty = pd.DataFrame({name: pd.Series([], dtype="str") for name in a.ANSWER_COLUMNS})
-    empty["row"] = empty["row"].astype("int64")
-    empty["eid_numeric"] = empty["eid_numeric"].astype(bool)
-    return judging.judge_rows(empty)
-
-
 def _finish(
     ledger: SqlLedger,
     run_id: str,
@@ -210,10 +198,11 @@ def _finish(
     """answer-decisions.csv, then summary.json last; then the run is complete."""
     from app.runfolder import write_summary
     from eidflow import __version__
+    from eidflow.core import answers as judging
     from exporters.answers import write_answer_decisions
 
     output = write_answer_decisions(decided, run_dir)
-    counts = _counts(decided)
+    counts = judging.counts(decided)
     unreadable = [item.path for item in inputs if item.error]
     exit_status = EXIT_INPUT_UNREADABLE if unreadable else EXIT_OK
     ledger.start_delivery(run_id, counts)  # from now on, a dead run is settled by summary.json
@@ -242,22 +231,3 @@ def _described(item: InputRecord) -> dict[str, Any]:
     if not item.error:
         described |= {"format": item.format, "sheets": item.sheets, "skipped": item.skipped}
     return described
-
-
-def _counts(decided: pd.DataFrame) -> dict[str, Any]:
-    def by(column: str) -> dict[str, int]:
-        values = decided[column][decided[column] != ""].value_counts()
-        return {str(key): int(value) for key, value in sorted(values.items())}
-
-    return {
-        "rows": len(decided),
-        "by_status": by("status"),
-        "by_reason": by("reason"),
-        "by_answer": by("answer"),
-        "recorded_by_answer": {
-            str(key): int(value)
-            for key, value in sorted(
-                decided.loc[decided["status"] == "recorded", "answer"].value_counts().items()
-            )
-        },
-    }

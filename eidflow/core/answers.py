@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,57 +27,21 @@ from eidflow.identifiers import columns
 
 # Status words operators use (compared in lower case, letters and digits only), from
 # vendor bulk-import answers and GSMA SGP.22 ES2+ execution statuses.
-ACCEPTED_WORDS = [
-    "accepted",
-    "accept",
-    "success",
-    "successful",
-    "succeeded",
-    "ok",
-    "installed",
-    "enabled",
-    "released",
-    "confirmed",
-    "executedsuccess",
-    "executedwithwarning",
-    "done",
-    "completed",
-    "complete",
-    "activated",
-    "active",
-    "provisioned",
-    "bound",
-    "approved",
-    "downloaded",
-]
-REJECTED_WORDS = [
-    "rejected",
-    "reject",
-    "error",
-    "failed",
-    "failure",
-    "fail",
-    "cancelled",
-    "canceled",
-    "cancel",
-    "expired",
-    "executedfailed",
-    "executedexpired",
-    "invalid",
-    "declined",
-    "denied",
-    "refused",
-    "nok",
-]
-PENDING_WORDS = [
-    "pending",
-    "inprogress",
-    "processing",
-    "queued",
-    "submitted",
-    "received",
-    "waiting",
-]
+# fmt: off
+ACCEPTED_WORDS = (
+    "accepted", "accept", "success", "successful", "succeeded", "ok", "installed", "enabled",
+    "released", "confirmed", "executedsuccess", "executedwithwarning", "done", "completed",
+    "complete", "activated", "active", "provisioned", "bound", "approved", "downloaded",
+)
+REJECTED_WORDS = (
+    "rejected", "reject", "error", "failed", "failure", "fail", "cancelled", "canceled",
+    "cancel", "expired", "executedfailed", "executedexpired", "invalid", "declined", "denied",
+    "refused", "nok",
+)
+PENDING_WORDS = (
+    "pending", "inprogress", "processing", "queued", "submitted", "received", "waiting",
+)
+# fmt: on
 _NOT_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -226,3 +191,28 @@ def details(frame: pd.DataFrame) -> pd.Series:
     current = frame[schema.DETAIL] if schema.DETAIL in frame else pd.Series("", index=frame.index)
     current = current.fillna("").astype("str")
     return current.mask(current == "", frame[schema.REASON].map(a.DETAILS).fillna("")).astype("str")
+
+
+def no_rows() -> pd.DataFrame:
+    """The judged frame of no rows (every answer file unreadable)."""
+    empty = pd.DataFrame({name: pd.Series([], dtype="str") for name in a.ANSWER_COLUMNS})
+    empty[schema.ROW] = empty[schema.ROW].astype("int64")
+    empty[schema.EID_NUMERIC] = empty[schema.EID_NUMERIC].astype(bool)
+    return judge_rows(empty)
+
+
+def counts(decided: pd.DataFrame) -> dict[str, Any]:
+    """Rows by verdict, reason and answer, and the answers recorded: for summary.json."""
+
+    def by(values: pd.Series) -> dict[str, int]:
+        counted = values[values != ""].value_counts()
+        return {str(key): int(value) for key, value in sorted(counted.items())}
+
+    recorded = decided[schema.STATUS] == Verdict.RECORDED
+    return {
+        "rows": len(decided),
+        "by_status": by(decided[schema.STATUS]),
+        "by_reason": by(decided[schema.REASON]),
+        "by_answer": by(decided[a.ANSWER]),
+        "recorded_by_answer": by(decided.loc[recorded, a.ANSWER]),
+    }
