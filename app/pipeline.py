@@ -38,7 +38,7 @@ from app.runfolder import (
 from app.settings import Settings
 from eidflow import schema
 from eidflow.codes import IntuneState, Reason, Status, WarningCode
-from eidflow.core import dedupe, reconcile, validate
+from eidflow.core import actions, dedupe, reconcile, validate
 from eidflow.errors import (
     EXIT_INPUT_UNREADABLE,
     EXIT_OK,
@@ -375,6 +375,7 @@ def run_ingest(
             )
             _count_claimed_by_running_runs(frame, records)
             _flag_unusable(frame, records)
+            frame = actions.describe(frame)  # a sentence for accepted rows that need a person
             outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
             inputs = records + references
             failed = any(record.error or record.nothing_usable for record in records)
