@@ -1,4 +1,5 @@
-"""A manifest none of whose rows can be used stands out: on stderr, in summary.json, exit 1."""
+"""What a run could not tell is said: a manifest none of whose rows is usable (stderr,
+summary.json, exit 1), and Intune or Entra not checked for want of their files."""
 
 from __future__ import annotations
 
@@ -34,3 +35,21 @@ def test_a_manifest_of_eids_typed_as_numbers_stands_out(tmp_path: Path) -> None:
     }
     assert flags == {"numbers.csv": True, "good.csv": False}
     assert summary["exit_status"] == 1
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+
+
+def test_the_run_line_says_when_intune_or_entra_was_not_checked(tmp_path: Path) -> None:
+    ledger = f"sqlite:///{tmp_path / 'l.db'}"
+    lenovo = SAMPLES / "lenovo-shipment-4401190.csv"
+    bare = eidflow("ingest", lenovo, "--ledger", ledger, "--out", "a", cwd=tmp_path)
+    assert bare.returncode == 0, bare.stderr
+    assert "Intune was not checked (no --inventory)" in bare.stdout
+    inventory = SAMPLES / "DevicesWithInventory_2026-11-27.csv"
+    dell = SAMPLES / "dell-asn-PO-2026-1187.xlsx"
+    half = eidflow(
+        "ingest", dell, "--inventory", inventory, "--ledger", ledger, "--out", "b", cwd=tmp_path
+    )
+    assert "Intune was not checked" not in half.stdout
+    assert "Entra was not checked (no --entra-devices)" in half.stdout
