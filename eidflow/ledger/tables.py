@@ -220,3 +220,16 @@ answer_files = Table(
     Index("ix_answer_files_sha256", "sha256"),
     Index("ix_answer_files_run_no", "run_no"),
 )
+
+# What ``eidflow intune setup --apply`` left in the tenant, per operator (revision 0011).
+intune_setups = Table(
+    "intune_setups",
+    metadata,
+    Column("operator", String(128), primary_key=True),
+    _text("server"),
+    _text("group_id"),
+    _text("group_name"),
+    _text("policy_id"),
+    _text("policy_name"),
+    _when("applied_at", nullable=False),
+)
