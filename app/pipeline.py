@@ -38,7 +38,7 @@ from app.runfolder import (
 from app.settings import Settings
 from eidflow import schema
 from eidflow.codes import GROUP_MEMBER_STATES, Reason, Status, WarningCode
-from eidflow.core import dedupe, reconcile, validate
+from eidflow.core import actions, dedupe, reconcile, validate
 from eidflow.errors import (
     EXIT_INPUT_UNREADABLE,
     EXIT_OK,
@@ -414,11 +414,12 @@ def run_ingest(
                 "dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, records, io=True
             )
             _count_claimed_by_running_runs(frame, records)
+            _flag_unusable(frame, records)
+            frame = actions.describe(frame)  # a sentence for accepted rows that need a person
             outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
             inputs = records + references.records
-            exit_code = (
-                EXIT_INPUT_UNREADABLE if any(record.error for record in records) else EXIT_OK
-            )
+            failed = any(record.error or record.nothing_usable for record in records)
+            exit_code = EXIT_INPUT_UNREADABLE if failed else EXIT_OK
             summary = build_summary(
                 run_id=run_id,
                 started_at=started_at,
@@ -532,6 +533,29 @@ def _count_claimed_by_running_runs(frame: pd.DataFrame, records: list[InputRecor
     counts = held.value_counts()
     for record in records:
         record.claimed_by_running_runs = int(counts.get(record.path, 0))
+
+
+def _flag_unusable(frame: pd.DataFrame, records: list[InputRecord]) -> None:
+    """A manifest every row of which was rejected is flagged and said on stderr with its
+    reasons: the run's exit status is 1, as for a file that could not be read."""
+    read = [record for record in records if record.rows and not record.error]
+    if not read:
+        return
+    usable = set(frame.loc[frame[schema.STATUS] != Status.REJECTED, schema.SOURCE_FILE].unique())
+    for record in read:
+        if record.path in usable:
+            continue
+        record.nothing_usable = True
+        reasons = frame.loc[frame[schema.SOURCE_FILE] == record.path, schema.REASON]
+        top = ", ".join(f"{count} {reason}" for reason, count in reasons.value_counts().items())
+        LOG.warning(
+            "%s: none of its %d row(s) is usable (%s rejected: %s). See decisions.csv for each"
+            " row; ask the sender for a corrected file.",
+            shown_name(record.path),
+            record.rows,
+            len(reasons),
+            top,
+        )
 
 
 def reached_target(settings: Settings) -> Target:

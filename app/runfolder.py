@@ -105,6 +105,7 @@ class InputRecord:
     sheets: list[str] = field(default_factory=list)
     hidden_sheets: list[str] = field(default_factory=list)
     skipped: dict[str, Any] = field(default_factory=dict)
+    nothing_usable: bool = False  # read, and every row rejected: the exit status is 1
 
     def as_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -118,6 +119,8 @@ class InputRecord:
             record["transient"] = True
         if self.claimed_by_running_runs:
             record["claimed_by_running_runs"] = self.claimed_by_running_runs
+        if self.nothing_usable:
+            record["nothing_usable"] = True
         if self.kind == "manifest":
             record |= {
                 "format": self.format,

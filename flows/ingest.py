@@ -102,9 +102,12 @@ def left_undone(result: RunResult) -> list[str]:
     manifests = [record for record in result.inputs if record.kind == "manifest"]
     unreadable = [record for record in manifests if record.error]
     held = sum(record.claimed_by_running_runs for record in manifests)
+    unusable = [record for record in manifests if record.nothing_usable]
     undone = []
     if unreadable:
         undone.append(f"{len(unreadable)} of {len(manifests)} manifest(s) unreadable or missing")
+    if unusable:
+        undone.append(f"{len(unusable)} manifest(s) with every row rejected")
     if held:
         undone.append(
             f"{held} row(s) held back: a run not finished yet had claimed them (the next run"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from eidflow import schema
+from parsers.answer_config import ResponseProfile
 
 # Manifest fields a profile can name a column for (the keys of ManifestProfile's column fields).
 PROFILE_FIELDS = ("eid", "serial", "imei", "imei2", *schema.DESCRIPTIVE, *schema.AUTOPILOT_FIELDS)
@@ -64,3 +65,5 @@ class ParserSettings(BaseModel):
     # The header row is looked for among this many first rows.
     header_search_rows: int = Field(default=30, gt=0)
     profiles: dict[str, ManifestProfile] = Field(default_factory=dict)
+    # Operators' answer files (``eidflow operator-response``), by profile name.
+    response_profiles: dict[str, ResponseProfile] = Field(default_factory=dict)

@@ -85,6 +85,7 @@ class _OneLine(logging.Formatter):
 
 def _register_optional_commands() -> None:
     """Commands that live beside the code they drive."""
+    from app.cli.answers import operator_response
     from app.cli.automations import automations_group
     from app.cli.autopilot import autopilot_csv
     from app.cli.graph_check import graph_group
@@ -110,6 +111,7 @@ def _register_optional_commands() -> None:
         reconcile,
     ):
         main.add_command(command)
+    main.add_command(operator_response)
     try:
         from flows.serve import serve
     except ImportError:

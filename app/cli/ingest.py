@@ -167,5 +167,24 @@ def _one_line_summary(summary: dict[str, Any], run_dir: Path) -> str:
     parts = ", ".join(f"{count} {status}" for status, count in by_status.items()) or "no rows"
     return (
         f"run {summary['run_id']}: {summary['counts']['rows']} rows ({parts}) -> {run_dir}"
-        f" (ledger {summary.get('ledger', '')})"
+        f" (ledger {summary.get('ledger', '')}){_not_checked(summary)}"
     )
+
+
+def _not_checked(summary: dict[str, Any]) -> str:
+    """What the states do not say for want of a file: without an inventory every accepted
+    row reads not_enrolled, without Entra devices every enrolled one entra_unresolved."""
+    kinds = {item.get("kind") for item in summary.get("inputs", [])}
+    if not summary["counts"]["by_status"].get("accepted"):
+        return ""
+    if "inventory" not in kinds:
+        return (
+            "; Intune was not checked (no --inventory): accepted PCs read not_enrolled until"
+            " a reconcile sees them"
+        )
+    if "entra_devices" not in kinds:
+        return (
+            "; Entra was not checked (no --entra-devices): enrolled PCs have no object id and"
+            " are in no group list"
+        )
+    return ""

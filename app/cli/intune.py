@@ -2,8 +2,8 @@
 
 A plan by default (Graph is only read); ``--apply`` makes the changes; ``--export DIR`` writes the
 policy body and the plan as JSON for review. Exit codes: 0 done (or planned), 2 a mistake in the
-settings or a permission missing, 3 Graph failed. The ids found or created are recorded in
-``<runs_dir>/intune/<operator>.json`` and shown, so that ``[entra] group_id`` can name the group.
+settings or a permission missing, 3 Graph failed. The ids found or created are recorded in the
+ledger (``intune_setups``) and shown, so that ``[entra] group_id`` can name the group.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,19 +128,27 @@ def export(folder: Path, plan: Plan) -> None:
 
 
 def record(settings: Settings, plan: Plan) -> None:
-    """The ids an apply left, for the next plan (a renamed group is found by its id)."""
-    _write_json(
-        _record_path(settings, plan.wanted.operator),
-        {
-            "operator": plan.wanted.operator,
-            "server": plan.wanted.server,
-            "group_id": plan.group_id,
-            "group_name": plan.wanted.group_name,
-            "policy_id": plan.policy_id,
-            "policy_name": plan.wanted.policy_name,
-            "applied_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
-    )
+    """The ids an apply left, in the ledger: the next plan, on any host, finds the group and
+    the policy by id (a group renamed in the portal is drift, not a group to create again)."""
+    from eidflow.ledger import intune_setups, open_ledger
+
+    ledger = open_ledger(settings.ledger.url)
+    try:
+        with ledger.write() as connection:
+            intune_setups.record(
+                connection,
+                plan.wanted.operator,
+                {
+                    "server": plan.wanted.server,
+                    "group_id": plan.group_id,
+                    "group_name": plan.wanted.group_name,
+                    "policy_id": plan.policy_id,
+                    "policy_name": plan.wanted.policy_name,
+                },
+                ledger.now(),
+            )
+    finally:
+        ledger.close()
 
 
 def report(settings: Settings, plan: Plan, after: Plan | None, apply: bool, as_json: bool) -> None:
@@ -177,19 +184,20 @@ def report(settings: Settings, plan: Plan, after: Plan | None, apply: bool, as_j
 
 
 def _recorded(settings: Settings, operator: str) -> dict[str, Any]:
-    path = _record_path(settings, operator)
+    """What the last apply recorded in the ledger for ``operator``; {} before any (a SQLite
+    ledger not made yet is not made by a plan)."""
+    from eidflow.ledger import intune_setups, parse
+    from eidflow.ledger.connect import open_database
+
+    url = parse(settings.ledger.url)
+    if url.sqlite and (url.path is None or not url.path.exists()):
+        return {}
+    connection = open_database(url, create=False).connection
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        click.echo(f"eidflow: {path}: unreadable, ignored (groups are found by name).", err=True)
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _record_path(settings: Settings, operator: str) -> Path:
-    return settings.output.runs_dir / "intune" / f"{operator}.json"
+        with connection.transaction():
+            return intune_setups.recorded(connection, operator)
+    finally:
+        connection.close()
 
 
 def _write_json(path: Path, value: Any) -> None:

@@ -53,11 +53,17 @@ def history(ledger_url: str | None, config_file: Path | None, as_json: bool, lim
     for run in runs:
         manifests = "\n".join(
             f"{Path(item['name']).name} ({item['rows']} rows, sha256 {item['sha256'][:12]})"
-            for item in run["manifests"]
+            for item in run["manifests"] + run.get("answer_files", [])
         )
         handoffs = "\n".join(
-            f"{operator}: " + ", ".join(f"{count} {state}" for state, count in states.items())
-            for operator, states in run["handoffs"].items()
+            [
+                f"{operator}: " + ", ".join(f"{count} {state}" for state, count in states.items())
+                for operator, states in run["handoffs"].items()
+            ]
+            + [
+                f"{operator} answered: " + ", ".join(f"{n} {answer}" for answer, n in got.items())
+                for operator, got in run.get("answers", {}).items()
+            ]
         )
         rows = run["counts"].get("rows", "")
         table.add_row(
@@ -119,6 +125,7 @@ def _print_story(console: Console, story: dict[str, Any]) -> None:
         ("first run", f"{device.get('first_run', '')} at {device.get('first_seen_at', '')}"),
         ("manifest sha256", device.get("manifest_sha256") or ""),
         ("Intune state", f"{device.get('intune_state', '')} {device.get('entra_object_id', '')}"),
+        *_answer_facts(story.get("answers", [])),
     ):
         facts.add_row(label, str(value))
     console.print(facts)
@@ -127,6 +134,12 @@ def _print_story(console: Console, story: dict[str, Any]) -> None:
         "hand-offs",
         [_handoff_line(line) for line in story["handoffs"]],
         ("operator", "state", "run", "when", "file", "re-send"),
+    )
+    _print_lines(
+        console,
+        "operator answers",
+        [_answer_line(line) for line in story.get("answers", [])],
+        ("operator", "answer", "said", "ICCID", "from", "recorded"),
     )
     _print_lines(
         console,
@@ -159,6 +172,37 @@ def _handoff_line(line: dict[str, Any]) -> dict[str, str]:
         "when": when,
         "file": "\n".join(Path(path).name for path in line["file"].split("; ") if path),
         "re-send": again,
+    }
+
+
+def _answer_facts(answers: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The answer in force from each operator (the latest not superseded by a re-send)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for line in answers:
+        latest[line["operator"]] = line
+    return [
+        (
+            f"answer of {operator}",
+            f"{line['answer']}"
+            + (f" ICCID {line['iccid']}" if line["iccid"] else "")
+            + (f": {line['reason']}" if line["reason"] else "")
+            + (f" (re-sent since, in {line['superseded_by']})" if line["superseded_by"] else ""),
+        )
+        for operator, line in latest.items()
+    ]
+
+
+def _answer_line(line: dict[str, Any]) -> dict[str, str]:
+    said = " ".join(filter(None, (line["operator_status"], line["reason"])))
+    where = f"{Path(line['source_file']).name}"
+    where += f" sheet {line['sheet']}" if line["sheet"] else ""
+    return {
+        "operator": line["operator"],
+        "answer": line["answer"] + (" (superseded)" if line["superseded_by"] else ""),
+        "said": said,
+        "ICCID": line["iccid"],
+        "from": f"{where} row {line['row']}",
+        "recorded": f"{line['recorded_at']} {line['run_id']}",
     }
 
 

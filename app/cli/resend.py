@@ -37,7 +37,11 @@ if TYPE_CHECKING:
 @click.option(
     "--operator", "operator_name", required=True, help="The operator profile to re-send to."
 )
-@click.option("--reason", default="", help="Why (recorded in the ledger). Required.")
+@click.option(
+    "--reason",
+    default="",
+    help="Why (recorded in the ledger). Required, unless the operator rejected them.",
+)
 @click.option("--by", "requested_by", default="", help="Who asks (default: the login name).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="The run folder.")
 @ledger_option
@@ -53,11 +57,14 @@ def resend(
     config_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Hand EIDs (or serial numbers) to an operator again, on purpose, with a reason."""
-    if not reason.strip():
-        raise click.UsageError("a re-send needs --reason TEXT; it is recorded in the ledger.")
+    """Hand EIDs (or serial numbers) to an operator again, on purpose, with a reason.
+
+    Without --reason, the operator's answer is the reason when it rejected every one of
+    them (eidflow operator-response): they are sent again after the fix."""
     settings, ledger = open_for_run(config_file, ledger_url)
     try:
+        if not reason.strip():
+            reason = _rejected_as_reason(ledger, keys, operator_name)
         summary = _resend(
             settings,
             ledger,
@@ -122,6 +129,30 @@ def _resend(
     ledger.mark_delivered(run_id, operator_name, handed)
     ledger.finish_run(run_id)
     return summary | {"run_dir": str(run_dir)}
+
+
+def _rejected_as_reason(ledger: SqlLedger, keys: tuple[str, ...], operator: str) -> str:
+    """The operator's rejections of these EIDs as the re-send's reason, when it rejected
+    every one (the answer in force: not one an earlier re-send answered for already)."""
+    from eidflow.ledger import answer_queries
+
+    with ledger.read() as connection:
+        eids = _resolve(connection, keys)
+        answers = answer_queries.in_force(connection, operator, eids, live_too=False)
+    unanswered = [eid for eid in eids if answers.get(eid, {}).get("answer") != "rejected"]
+    if unanswered:
+        raise click.UsageError(
+            f"a re-send needs --reason TEXT (it is recorded in the ledger): {len(unanswered)}"
+            f" EID(s) were not rejected by {operator} ({', '.join(unanswered[:3])}"
+            f"{' …' if len(unanswered) > 3 else ''}); only a rejection recorded by eidflow"
+            " operator-response stands for a reason."
+        )
+    said = sorted({answers[eid]["reason"] or answers[eid]["operator_status"] for eid in eids})
+    where = sorted({f"{answers[eid]['source_file']} row {answers[eid]['row']}" for eid in eids})
+    return (
+        f"rejected by {operator}: {'; '.join(said)[:200]} ({', '.join(where)[:200]});"
+        " sent again after the fix"
+    )
 
 
 def _write_and_deliver(

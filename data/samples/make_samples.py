@@ -3,17 +3,22 @@
 Two manifests in two OEM styles, an Intune "All devices" export and an Entra
 "Download devices" export, covering good rows, typed and printed EID forms,
 spreadsheet damage, a duplicate, a conflict, a stale Intune record, an IMEI
-mismatch and an unsupported OS.
+mismatch and an unsupported OS. Then two answer files from the operator about the EIDs
+the samples hand off (``python data/samples/make_samples.py answers`` writes only those):
+accepted, rejected, pending, unknown EIDs, repeated lines, conflicting answers, EIDs and
+ICCIDs typed as numbers, ICCIDs with a trailing F and with a bad check digit.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
 from pathlib import Path
 
 from openpyxl import Workbook
 
+from eidflow.identifiers import iccid as iccid_rules
 from eidflow.identifiers.eid import calc_check_digits
 from eidflow.identifiers.imei import calc_check_digit
 
@@ -247,7 +252,81 @@ def entra_export() -> None:
     )
 
 
-if __name__ == "__main__":
+def make_iccid(n: int, digits: int = 20) -> str:
+    """89 (telecom) 01 (country) 260 (issuer) + individual number + the Luhn check digit."""
+    individual = n * 2147483647 * 16807 % 10 ** (digits - 8)
+    payload = f"8901260{individual:0{digits - 8}d}"
+    return payload + iccid_rules.calc_check_digit(payload)
+
+
+def bad_iccid(iccid: str) -> str:
+    return iccid[:-1] + str((int(iccid[-1]) + 1) % 10)
+
+
+SMDP = "smdp.contoso-mobile.example"
+
+
+def answers_csv() -> None:
+    """The operator portal's export of bulk order 77120: one line per EID, as it answers."""
+    header = ["EID", "Status", "Reason", "ICCID", "SM-DP+ Address", "Order ID", "Timestamp"]
+    when = "2026-12-01T09:30:00Z"
+    lines = [
+        (make_eid(2), "Success", "", make_iccid(2, 19) + "F"),  # 19 digits, F-padded
+        (make_eid(3), "Installed", "", make_iccid(3)),
+        (make_eid(4), "Error", "EID not registered with the SM-DP+", ""),
+        (make_eid(6), "Success", "", bad_iccid(make_iccid(6))),  # a mistyped ICCID digit
+        (make_eid(7), "Success", "", make_iccid(7)),
+        (make_eid(7), "Success", "", make_iccid(7)),  # the same line twice
+        (make_eid(8), "Rejected", "Duplicate order", ""),
+        (make_eid(8), "Success", "", make_iccid(8)),  # ...and accepted: two answers
+        (make_eid(1), "Success", "", make_iccid(1)),  # never handed off (held as a conflict)
+        (bad_check(make_eid(5)), "Success", "", make_iccid(5)),  # not an EID eidflow sent
+        ("8.90490E+31", "Success", "", make_iccid(9)),  # went through a number
+        (make_eid(19), "Pending", "", ""),
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for eid, status, reason, iccid in lines:
+        writer.writerow([eid, status, reason, iccid, SMDP if iccid else "", "77120", when])
+    (HERE / "contoso-mobile-answers-2026-12-01.csv").write_text(
+        buffer.getvalue(), encoding="utf-8", newline=""
+    )
+
+
+def answers_workbook() -> None:
+    """The operator's errors workbook a day later: a title block, numbers where text belongs."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Order 77120"
+    sheet.append(["Contoso Mobile - bulk order 77120 - results"])
+    sheet.append([])
+    sheet.append(["eUICC ID", "Result", "Error Message", "ICCID", "Batch ID", "Processed At"])
+    when = "2026-12-02 14:05:00"
+    lines: list[tuple[object, str, str, object]] = [
+        (make_eid(11), "Failed", "Profile type not available for this account", ""),
+        (float(make_eid(12)), "Success", "", make_iccid(12)),  # the EID as a number cell
+        (make_eid(3), "Failed", "Already bound", ""),  # yesterday it was installed
+        (make_eid(13), "Cancelled", "Order cancelled by customer", ""),
+        (make_eid(17), "Success", "", float(make_iccid(17))),  # the ICCID as a number cell
+        (make_eid(19), "Released", "", make_iccid(19)),
+        (make_eid(6), "Success", "", make_iccid(6)),  # the ICCID, right this time
+    ]
+    for eid, status, reason, iccid in lines:
+        sheet.append([eid, status, reason, iccid, "77120-B", when])
+    for row in sheet.iter_rows(min_row=4, min_col=1, max_col=4):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.number_format = "@"
+    book.save(HERE / "contoso-mobile-errors-2026-12-02.xlsx")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["answers"]:
+    answers_csv()
+    answers_workbook()
+elif __name__ == "__main__":
+    answers_csv()
+    answers_workbook()
     dell_workbook()
     lenovo_csv()
     intune_export()

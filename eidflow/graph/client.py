@@ -47,9 +47,9 @@ class GraphAccessDenied(GraphError, ConfigError):
     def __init__(self, method: str, url: str, status: int, message: str) -> None:
         super().__init__(method, url, status, message)
         self.todo = (
-            "Check [graph] tenant_id/client_id and the credential, and that the app has the "
-            "application permissions DeviceManagementManagedDevices.Read.All, Device.Read.All "
-            "and GroupMember.ReadWrite.All with admin consent (README: 'Running it for a team')."
+            "Check [graph] tenant_id/client_id and the credential, and the app's application"
+            " permissions (admin consent): eidflow graph check names what each command needs"
+            " and what is missing (README: 'Connecting to Microsoft Graph')."
         )
 
 

@@ -1,4 +1,4 @@
-"""The EID and IMEI rules applied column-wise to whole frames.
+"""The EID, IMEI and ICCID rules applied column-wise to whole frames.
 
 They give the same answers as :mod:`eidflow.identifiers.eid` and
 :mod:`eidflow.identifiers.imei` (tests hold them together with hypothesis), at
@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from eidflow.codes import Reason
 from eidflow.identifiers import eid as eid_rules
+from eidflow.identifiers import iccid as iccid_rules
 from eidflow.identifiers import imei as imei_rules
 
 _SEPARATORS_PATTERN = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in eid_rules.SEPARATORS) + "]"
@@ -214,3 +215,40 @@ def repeated_digit(imei: pd.Series) -> pd.Series:
     placeholder = np.zeros(len(imei), dtype=bool)
     placeholder[shaped] = (matrix == matrix[:, :1]).all(axis=1)
     return pd.Series(placeholder, index=imei.index)
+
+
+def iccid_reasons(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Column-wise :mod:`iccid_rules`: ``(iccid, reason, padded)``.
+
+    ``iccid`` is the compact ICCID where it is valid, else ``""``; ``reason`` is ``""``
+    (valid, or no ICCID at all) or an ``iccid_*`` code in the scalar rules' order of
+    precedence; ``padded``: the value carried the trailing ``F``.
+    """
+    values = text(raw)
+    compacted = compact(values).str.upper()
+    padded = compacted.str.endswith(iccid_rules.PADDING).to_numpy(dtype=bool)
+    number = on_rows(compacted, padded, lambda rows: rows.str.slice(0, -1))
+    digits, lengths = _ascii_digits(number), _lengths(number)
+    shaped = digits & np.isin(lengths, iccid_rules.LENGTHS)
+    lost = _number_notation(values)
+    where = np.flatnonzero(shaped)
+    if len(where):
+        # right-aligned in 20 places: a leading 0 changes no Luhn sum
+        full = number.iloc[where].str.pad(20, side="left", fillchar="0")
+        matrix = digit_matrix(full, 20).astype(np.int64)
+        stripped = number.iloc[where].str.rstrip("0").str.len().to_numpy(dtype=np.int64)
+        lost[where] |= stripped <= iccid_rules.SPREADSHEET_DIGITS
+        doubled = matrix[:, 0:19:2] * 2  # every other digit, from the one before the check
+        total = matrix[:, 1:19:2].sum(axis=1) + (doubled - 9 * (doubled > 9)).sum(axis=1)
+        good = np.zeros(len(values), dtype=bool)
+        good[where] = (10 - total % 10) % 10 == matrix[:, 19]
+    else:
+        good = np.zeros(len(values), dtype=bool)
+    reason = pd.Series("", index=raw.index, dtype="str")
+    reason = reason.mask(~good, iccid_rules.IccidChecksum.reason)
+    reason = reason.mask(~shaped, iccid_rules.IccidLength.reason)
+    reason = reason.mask(~digits, iccid_rules.IccidFormat.reason)
+    reason = reason.mask(lost, iccid_rules.IccidPrecisionLost.reason)
+    reason = reason.mask((number == "").to_numpy(dtype=bool), "")
+    iccid = number.where((reason == "").to_numpy(dtype=bool), "")
+    return iccid, reason, pd.Series(padded, index=raw.index)

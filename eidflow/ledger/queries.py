@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from eidflow.identifiers import eid as eid_rules
+from eidflow.ledger import answer_queries
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection, as_datetime
 
@@ -108,6 +109,7 @@ def device_story(connection: Connection, eid: str) -> dict[str, Any]:
     return {
         "device": device,
         "handoffs": handoffs,
+        "answers": answer_queries.answer_lines(connection, eid),
         "intune_states": states,
         "groups": groups,
         "group_changes": changes,
@@ -249,7 +251,9 @@ def history(connection: Connection, limit: int) -> list[dict[str, Any]]:
             run = numbers[int(run_no)]
             label = state or (s.DELIVERED if run["state"] in s.FINISHED_STATES else s.STAGED)
             counted[int(run_no)][operator][label] = int(count)
+    answered = answer_queries.answers_by_run(connection, numbers)
     for number, run in numbers.items():
+        run |= answered.get(number, {"answer_files": [], "answers": {}})
         run.pop("run_no")
         run["started_at"], run["finished_at"] = iso(run["started_at"]), iso(run["finished_at"])
         run["counts"] = json.loads(run["counts"]) if run["counts"] else {}

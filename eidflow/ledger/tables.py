@@ -183,3 +183,53 @@ group_changes = Table(
     Index("ix_group_changes_group_object", "group_id", "entra_object_id"),
     Index("ix_group_changes_run", "run_id"),
 )
+
+# Operators' answers (revision 0010): accepted (with the ICCID) or rejected (with the reason),
+# with where each came from; counted once their run is complete, like claims.
+answers = Table(
+    "answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("eid", String(32), nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("run_no", Integer, nullable=False),
+    Column("answer", String(16), nullable=False),
+    _text("operator_status"),
+    _text("operator_reason"),
+    _text("iccid"),
+    _text("smdp_address"),
+    _text("order_id"),
+    _text("answered_at"),
+    Column("file_sha256", String(64), nullable=False),
+    _text("file_name"),
+    _text("sheet"),
+    _number("row"),
+    Index("ix_answers_eid_operator", "eid", "operator"),
+    Index("ix_answers_run_no", "run_no"),
+)
+
+answer_files = Table(
+    "answer_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False),
+    _text("name"),
+    Column("run_no", Integer, nullable=False),
+    Column("operator", String(128), nullable=False),
+    _number("rows"),
+    Index("ix_answer_files_sha256", "sha256"),
+    Index("ix_answer_files_run_no", "run_no"),
+)
+
+# What ``eidflow intune setup --apply`` left in the tenant, per operator (revision 0011).
+intune_setups = Table(
+    "intune_setups",
+    metadata,
+    Column("operator", String(128), primary_key=True),
+    _text("server"),
+    _text("group_id"),
+    _text("group_name"),
+    _text("policy_id"),
+    _text("policy_name"),
+    _when("applied_at", nullable=False),
+)

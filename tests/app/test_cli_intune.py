@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def writes(emulator: GraphEmulator) -> int:
 
 
 def test_apply_twice_leaves_one_group_one_policy_one_assignment(
-    tmp_path: Path, tenant: GraphEmulator
+    tmp_path: Path, tenant: GraphEmulator, user_data_folder: Path
 ) -> None:
     write_config(tmp_path, tenant)
     code, out, _ = run(tmp_path)
@@ -84,8 +85,12 @@ def test_apply_twice_leaves_one_group_one_policy_one_assignment(
     assert "applied 3 change(s)" in out
     [group_id] = tenant.intune.directory_groups
     assert f'[entra] group_id = "{group_id}"' in out
-    recorded = json.loads((tmp_path / "runs" / "intune" / "contoso-mobile.json").read_text())
-    assert recorded["group_id"] == group_id
+    with sqlite3.connect(user_data_folder / "ledger.db") as ledger:  # the per-user ledger
+        recorded = ledger.execute(
+            "SELECT group_id, policy_id FROM intune_setups WHERE operator = 'contoso-mobile'"
+        ).fetchall()
+    assert recorded == [(group_id, next(iter(tenant.intune.policies)))]
+    assert not (tmp_path / "runs").exists()  # nothing kept in a host's folder
 
     after_first = writes(tenant)
     code, out, _ = run(tmp_path, "--apply")
@@ -110,7 +115,10 @@ def test_drift_shows_in_the_plan_and_apply_mends_it(tmp_path: Path, tenant: Grap
     tenant.intune.unassign(policy_id, group_id)
     tenant.intune.rename_group(group_id, "eSIM PCs (renamed)")
 
-    code, out, _ = run(tmp_path, "--json")
+    elsewhere = tmp_path / "another-folder"  # what the apply recorded is in the ledger
+    elsewhere.mkdir()
+    write_config(elsewhere, tenant)
+    code, out, _ = run(elsewhere, "--json")
     assert code == 0
     plan = json.loads(out)
     assert {(c["target"], c["action"]) for c in plan["changes"]} == {

@@ -79,7 +79,7 @@ def test_wrong_token_is_an_error_naming_the_status_not_the_token(
         list(client.iter_values("/v1.0/devices"))
     assert caught.value.status == 401
     assert isinstance(caught.value, GraphAccessDenied)  # a ConfigError: not worth retrying
-    assert "GroupMember.ReadWrite.All" in str(caught.value)
+    assert "eidflow graph check" in str(caught.value)  # which permissions, and which are missing
     assert "wrong-secret-token" not in str(caught.value)
     assert "/v1.0/devices" in str(caught.value)
 
