@@ -39,6 +39,10 @@ BY_WARNING = {
         "Enrolled, but no Entra object id was found for it, so it is not in the group lists:"
         " give --entra-devices (Entra's Download devices) or Graph, or wait for Entra to list it."
     ),
+    WarningCode.NUMBER_DAMAGED: (
+        "Its PO, order or ASN number went through a spreadsheet number (8.9E+18, or zeros"
+        " where digits were): ask the sender for it as text if the operator needs it."
+    ),
     WarningCode.SHEET_HIDDEN: (
         "From a worksheet Excel does not show: check that it belongs to this shipment."
     ),
