@@ -30,6 +30,11 @@ MIGRATION_LOCK = 0x6E1D_0001  # PostgreSQL advisory lock key (int4 pair with the
 # A quick check reads every page: about 0.1 s per 100 MB here. It stops after this long
 # (a ledger of several GB is checked in part rather than holding every run for seconds).
 QUICK_CHECK_SECONDS = 2.0
+PG_VERSION_TABLE_MADE = (
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+    " ON n.oid = c.relnamespace WHERE c.relname = 'alembic_version'"
+    " AND n.nspname = current_schema())"
+)
 
 
 @dataclass
@@ -199,7 +204,11 @@ def create_at_head(connection: db.Connection) -> bool:
             connection.execute(
                 f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK}, hashtext(current_schema()))"
             )
-        if current_revision(connection) is not None:
+            # Asked of the catalog's rows: to_regclass reads a cache that can still miss a
+            # table another run committed while this one waited for the lock.
+            if connection.scalar(PG_VERSION_TABLE_MADE):
+                return False
+        elif current_revision(connection) is not None:
             return False
         if connection.postgres:
             connection.raw.execute(script)  # no parameters: many statements, one round trip

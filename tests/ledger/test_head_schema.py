@@ -99,3 +99,26 @@ def test_a_new_postgresql_ledger_has_the_schema_the_migrations_build(
     upgrade_schema(parse(f"{pg_server}?options=-csearch_path%3D{migrated}"))
     open_ledger(f"{pg_server}?options=-csearch_path%3D{new}").close()
     assert pg_schema(pg_server, new) == pg_schema(pg_server, migrated), REWRITE
+
+
+@pytest.mark.postgres
+def test_first_runs_at_once_make_one_postgresql_ledger(pg_url: str) -> None:
+    """Those that waited for the first one's lock find its tables and use them."""
+    import threading
+
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def first_run() -> None:
+        start.wait()
+        try:
+            open_ledger(pg_url).close()
+        except BaseException as error:  # collected for the assert below
+            failures.append(error)
+
+    threads = [threading.Thread(target=first_run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
