@@ -25,6 +25,7 @@ from eidflow.core import dedupe
 from eidflow.ledger import bulk, descriptions
 from eidflow.ledger.base import Claim
 from eidflow.ledger.db import Connection
+from eidflow.ledger.order import byte_order
 
 FOUND = ("eid", "serial_number", "operator", "run_no")
 # UNION ALL: a claim found by its EID and by its serial comes twice, and Arrow keeps one
@@ -203,39 +204,6 @@ def _carry_state(connection: Connection, line: dict[str, Any], again: pa.Array) 
     picked = {name: line[name].filter(again) for name in ("eid", *STATE)}
     frame = pd.DataFrame({name: _series(values) for name, values in picked.items()})
     enrolment.set_states(connection, frame, int(line["run_no"]))
-
-
-def byte_order(values: pa.Array) -> np.ndarray:
-    """Positions that sort ``values`` as SQLite and PostgreSQL's C collation do (by bytes).
-
-    Each value is zero-padded into 8-byte words, sorted as big-endian integers with
-    ``numpy.lexsort``: half the time of Arrow's string sort on EIDs and serial numbers.
-    Values longer than 64 bytes are sorted by Arrow.
-    """
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    count = len(values)
-    if count == 0:
-        return np.zeros(0, dtype=np.int64)
-    values = values.cast(pa.string())
-    offsets = np.frombuffer(
-        values.buffers()[1], dtype=np.int32, count=count + 1, offset=values.offset * 4
-    )
-    lengths = np.diff(offsets)
-    width = int(lengths.max())
-    if values.null_count or width > 64:
-        return np.asarray(pc.sort_indices(values))
-    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    words = max(1, -(-width // 8))
-    matrix = np.zeros((count, words * 8), dtype=np.uint8)
-    if width and bool((lengths == width).all()):
-        matrix[:, :width] = data.reshape(count, width)
-    elif width:
-        rows = np.repeat(np.arange(count), lengths)
-        columns = np.arange(len(rows)) - np.repeat(offsets[:-1] - offsets[0], lengths)
-        matrix[rows, columns] = data
-    keys = matrix.view(">u8")
-    # The length breaks ties last: "a" before "a\x00", which pads alike.
-    return np.lexsort((lengths, *(keys[:, word] for word in range(words - 1, -1, -1))))
 
 
 def _is_sorted(values: pa.Array) -> bool:
