@@ -133,6 +133,19 @@ def _sqlite_insert_packed(
     return True
 
 
+def json_safe(texts: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether text goes into JSON as it is and comes out of json_each the same (no NUL)."""
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    data = _bytes(texts.cast(pa.string()))
+    return bool(data.all()) and not _json_escapes(data)
+
+
+def json_array(texts: pa.Array | pa.ChunkedArray) -> str:
+    """``texts`` (``json_safe``) as a JSON array of strings, for SQLite's json_each."""
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    return _json_array(texts.cast(pa.string())) if len(texts) else "[]"
+
+
 def _json_array(texts: pa.Array) -> str:
     """``texts`` as a JSON array, built by Arrow (they hold nothing JSON escapes)."""
     quoted = pc.binary_join_element_wise(pa.scalar('"'), texts, pa.scalar('"'), "")
