@@ -18,7 +18,6 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -266,12 +265,12 @@ def _sheet_end(columns: int, last_row: int) -> str:
 
 def _workbook_xml(sheets: list[tuple[str, int, int | None]]) -> str:
     entries = "".join(
-        f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{n}" r:id="rId{n}"/>'
+        f'<sheet name="{_xml_text(name).replace(chr(34), "&quot;")}" sheetId="{n}" r:id="rId{n}"/>'
         for n, (name, _, _) in enumerate(sheets, 1)
     )
     filters = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-        f"'{escape(name).replace(chr(39), chr(39) * 2)}'!$A$1:"
+        f"'{_xml_text(name).replace(chr(39), chr(39) * 2)}'!$A$1:"
         f"${column_letter(max(columns, 1) - 1)}${rows}</definedName>"
         for n, (name, columns, rows) in enumerate(sheets)
         if rows is not None
@@ -281,6 +280,12 @@ def _workbook_xml(sheets: list[tuple[str, int, int | None]]) -> str:
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {_NS} {_NS_R}>'
         f"<bookViews><workbookView/></bookViews><sheets>{entries}</sheets>{names}</workbook>"
     )
+
+
+def _xml_text(text: str) -> str:
+    """``&``, ``<`` and ``>`` escaped, as ``xml.sax.saxutils.escape`` does (its import pulls
+    in urllib and http.client: a hundredth of a second of every run)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _sheet_name(name: str) -> str:
