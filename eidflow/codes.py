@@ -55,6 +55,9 @@ class WarningCode(StrEnum):
     IMEI_LEADING_ZERO_LOST = "imei_leading_zero_lost"  # 14 digits: a spreadsheet number ate the 0
     IMEI2_INVALID = "imei2_invalid"
     # one digit 15 times (000000000000000 passes the Luhn check): filled in for want of one
+    # a PO, order or ASN number in a spreadsheet number's form (8.9E+18, or 17 digits then
+    # zeros): its last digits are probably lost; the value goes on as read
+    NUMBER_DAMAGED = "number_damaged"
     IMEI_PLACEHOLDER = "imei_placeholder"
     IMEI2_PLACEHOLDER = "imei2_placeholder"
     EID_PREFIX = "eid_prefix"  # not 89: newer (SGP.29) numbering, or a typo worth a look

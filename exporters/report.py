@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from eidflow import schema
 from eidflow.codes import Status
 from exporters.config import MAX_REPORT_ROWS_PER_SHEET, ReportSettings
 from exporters.files import OutputFile, atomic_path, sha256_file
-from exporters.safe import neutralise, neutralise_text
+from exporters.safe import neutralise_array, neutralise_text, text_array
 from exporters.xlsx import MAX_ROWS, STYLE_HEADER, STYLE_NOTE, STYLE_TEXT, Line, TextWorkbook
 
 REPORT_FILE = "report.xlsx"
@@ -59,16 +60,17 @@ def _positions(decisions: pd.DataFrame, status: Status) -> np.ndarray:
     return np.flatnonzero((decisions[schema.STATUS] == str(status)).to_numpy(dtype=bool))
 
 
-def _inert(rows: pd.DataFrame) -> pd.DataFrame:
+def _inert(rows: pd.DataFrame) -> pa.Table:
     """Text neutralised; the row number stays a number."""
-    return pd.DataFrame(
-        {
-            name: rows[name]
-            if name == schema.ROW and pd.api.types.is_integer_dtype(rows[name])
-            else neutralise(rows[name])
-            for name in rows.columns
-        }
-    )
+    columns = {}
+    for name in rows.columns:
+        column = rows[name]
+        if name == schema.ROW and pd.api.types.is_integer_dtype(column):
+            numbers = not column.hasnans
+            columns[name] = pa.array(column.to_numpy("int64")) if numbers else text_array(column)
+        else:
+            columns[name] = neutralise_array(text_array(column))
+    return pa.table(columns)
 
 
 def _cap_note(total: int, cap: int) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,6 +34,26 @@ def neutralise(column: pd.Series) -> pd.Series:
     return text.where(~live, "'" + text)
 
 
+def text_array(column: pd.Series) -> pa.Array:
+    """The column as text cells show it (pandas' ``astype("string")``, missing as ``""``), one
+    Arrow string array; a text column goes from its Arrow data as it is (no pandas pass)."""
+    dtype = column.dtype
+    text = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    values = pa.Array.from_pandas(column if text else column.astype("string"))
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.cast(pa.string())
+    return pc.fill_null(values, "") if values.null_count else values
+
+
+def neutralise_array(text: pa.Array) -> pa.Array:
+    """:func:`neutralise_text` on each value of Arrow text without missing values."""
+    live = _starts_live(text)
+    if not live.any():
+        return text
+    return pc.if_else(pa.array(live), pc.binary_join_element_wise("'", text, ""), text)
+
+
 _PREFIX_BYTES = np.frombuffer("".join(FORMULA_PREFIXES).encode("ascii"), dtype=np.uint8)
 
 
@@ -45,7 +66,8 @@ def _starts_live(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     live = [np.zeros(0, dtype=bool)]
     for chunk in chunks:
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        width = "int64" if pa.types.is_large_string(chunk.type) else "int32"
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width).astype(np.int64)
         offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
         data = chunk.buffers()[2]
         nonempty = offsets[1:] > offsets[:-1]

@@ -201,6 +201,46 @@ def find_header(
     return None
 
 
+def two_row_header(
+    head: Sequence[Sequence[str]], settings: ParserSettings, profile: ManifestProfile | None
+) -> tuple[int, list[str]] | None:
+    """A header of two rows read as one, when no single row holds the table's columns:
+    ``(index of the lower row, the cells)``, else None.
+
+    A group title merged across columns above their names ("Wireless identifiers" over
+    "EID", "IMEI 1", "IMEI 2"; the merged value sits in its first cell only) beside names
+    that span both rows ("Serial Number"): each column's name is its lower cell, or its
+    upper one where the lower is empty. Both rows must name columns eidflow knows (or the
+    profile's), so a data row below a header is never taken for half of one.
+    """
+    for index in range(min(len(head), settings.header_search_rows) - 1):
+        upper, lower = head[index], head[index + 1]
+        width = max(len(upper), len(lower))
+        cells = [
+            _cell(lower, column) if _cell(lower, column).strip() else _cell(upper, column)
+            for column in range(width)
+        ]
+        if profile is not None and profile.columns():
+            if _has_profile_columns(cells, profile) and not _has_profile_columns(upper, profile):
+                return index + 1, cells
+            continue
+        fields_lower = {alias_field(cell) for cell in lower if cell.strip()} - {None}
+        fields_upper = {alias_field(cell) for cell in upper if cell.strip()} - {None}
+        found = fields_lower | fields_upper
+        if (
+            fields_lower
+            and fields_upper
+            and {"eid", "serial"} <= found
+            and looks_like_header(cells)
+        ):
+            return index + 1, cells
+    return None
+
+
+def _cell(row: Sequence[str], column: int) -> str:
+    return str(row[column]) if column < len(row) else ""
+
+
 def _has_profile_columns(cells: Sequence[str], profile: ManifestProfile) -> bool:
     wanted = {normalise_header(text) for text in profile.columns().values()}
     present = {normalise_header(cell) for cell in cells}

@@ -14,11 +14,13 @@ from parsers.base import ManifestRead, Skipped, empty_rows
 from parsers.columns import (
     PROFILE_HINT,
     NoEidColumn,
+    alias_field,
     find_header,
     known_headers,
     map_columns,
     not_a_manifest,
     pick_profile,
+    two_row_header,
 )
 from parsers.config import ParserSettings
 from parsers.rows import TEXT_DTYPE, TableBody, check_cell_sizes, shape_rows
@@ -175,6 +177,10 @@ def _scan_workbook(
             first_rows = first_rows or head
             chosen = pick_profile(head, settings, profile_name, name)
             index = find_header(head, settings, chosen, grid.first_row)
+            two_rows = two_row_header(head, settings, chosen)
+            if two_rows is not None and (index is None or not _holds_eid_and_serial(head[index])):
+                index, cells = two_rows  # "Wireless identifiers" over "EID", "IMEI 1", …
+                head = [*head[:index], cells, *head[index + 1 :]]
             if index is None:
                 without_table.append(grid.name)
                 continue
@@ -196,6 +202,11 @@ def _scan_workbook(
     if not bodies:
         raise _no_table(name, first_rows, settings, sheet_names=without_table)
     return _WorkbookScan(bodies, without_table, [b.sheet for b in bodies if b.sheet in hidden])
+
+
+def _holds_eid_and_serial(cells: Sequence[str]) -> bool:
+    found = {alias_field(cell) for cell in cells if cell.strip()}
+    return {"eid", "serial"} <= found
 
 
 def _no_table(

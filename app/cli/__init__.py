@@ -96,6 +96,7 @@ def _register_optional_commands() -> None:
     from app.cli.questions import history, show
     from app.cli.reconcile import reconcile
     from app.cli.resend import resend
+    from app.cli.status import status
 
     for command in (
         ingest,
@@ -109,6 +110,7 @@ def _register_optional_commands() -> None:
         autopilot_csv,
         groups_group,
         reconcile,
+        status,
     ):
         main.add_command(command)
     main.add_command(operator_response)

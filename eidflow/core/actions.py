@@ -45,6 +45,10 @@ BY_WARNING = {
         " device is this PC is not guessed: delete the stale registration; until then it"
         " joins the group once it has enrolled."
     ),
+    WarningCode.NUMBER_DAMAGED: (
+        "Its PO, order or ASN number went through a spreadsheet number (8.9E+18, or zeros"
+        " where digits were): ask the sender for it as text if the operator needs it."
+    ),
     WarningCode.SHEET_HIDDEN: (
         "From a worksheet Excel does not show: check that it belongs to this shipment."
     ),

@@ -107,8 +107,30 @@ def _warnings(frame: pd.DataFrame) -> pd.Series:
         & ~imei2_placeholder,
         WarningCode.IMEI_PLACEHOLDER: accepted & imei_placeholder,
         WarningCode.IMEI2_PLACEHOLDER: accepted & imei2_placeholder,
+        WarningCode.NUMBER_DAMAGED: accepted & _number_damaged(frame),
     }
     return join_codes(flags, frame.index)
+
+
+DAMAGED_NUMBER_FIELDS = (schema.PO_NUMBER, "order_number", "asn")
+# A spreadsheet number's printed forms: exponent notation, or at most 17 significant digits
+# then zeros in a value of 16 digits or more (what a float keeps of a long number).
+_EXPONENT = eid_rules.SCIENTIFIC_PATTERN
+_PADDED = r"^[0-9]{1,17}00+$"
+
+
+def _number_damaged(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose PO, order or ASN number went through a spreadsheet number."""
+    damaged = pd.Series(False, index=frame.index)
+    for name in DAMAGED_NUMBER_FIELDS:
+        values = columns.text(frame[name]).str.strip()
+        some = (values != "").to_numpy(dtype=bool)
+        if not some.any():
+            continue
+        few = values[some]
+        hit = few.str.match(_EXPONENT) | ((few.str.len() >= 16) & few.str.match(_PADDED))
+        damaged.iloc[some.nonzero()[0]] |= hit.to_numpy(dtype=bool)
+    return damaged
 
 
 def join_codes(flags: dict[WarningCode, pd.Series], index: pd.Index) -> pd.Series:

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -25,7 +26,7 @@ __all__ = ["as_datetime", "create_temp", "drop_temp", "fetch", "insert"]
 SQLITE_SLICE_ROWS = 100_000
 PACK_FROM_ROWS = 5_000  # fewer rows than this go through executemany
 PACK_SLICE_ROWS = 200_000  # rows per packed statement (a few tens of MB of text)
-JSON_ESCAPED = r'["\\\x00-\x1f]'  # what a JSON string cannot hold as it is
+JSON_ESCAPED = (ord('"'), ord("\\"))  # a JSON string cannot hold these, nor control characters
 # A column: an Arrow array, a pandas Series, or one value for every row.
 Column = Any
 
@@ -123,13 +124,26 @@ def _sqlite_insert_packed(
     statement = (
         f"INSERT INTO {table} ({names}) SELECT {selected} FROM json_each(?) WHERE true {suffix}"
     )
-    plain = not pc.any(pc.match_substring_regex(packed, JSON_ESCAPED)).as_py()
+    plain = not _json_escapes(_bytes(packed))
     for start in range(0, rows, PACK_SLICE_ROWS):
         part = packed.slice(start, PACK_SLICE_ROWS)
         connection.execute(
             statement, (_json_array(part) if plain else json.dumps(part.to_pylist()),)
         )
     return True
+
+
+def json_safe(texts: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether text goes into JSON as it is and comes out of json_each the same (no NUL)."""
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    data = _bytes(texts.cast(pa.string()))
+    return bool(data.all()) and not _json_escapes(data)
+
+
+def json_array(texts: pa.Array | pa.ChunkedArray) -> str:
+    """``texts`` (``json_safe``) as a JSON array of strings, for SQLite's json_each."""
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    return _json_array(texts.cast(pa.string())) if len(texts) else "[]"
 
 
 def _json_array(texts: pa.Array) -> str:
@@ -193,9 +207,25 @@ def _layout(columns: dict[str, Column]) -> tuple[dict[str, str], pa.Array] | Non
     if not parts:
         return None
     packed = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
-    if pc.any(pc.match_substring(packed, "\x00")).as_py():  # SQLite's text functions stop there
+    if not _bytes(packed).all():  # a NUL byte: SQLite's text functions stop there
         return None
     return fields, packed
+
+
+def _json_escapes(data: np.ndarray) -> bool:
+    """Whether these bytes hold what a JSON string escapes (a pass per kind: no regex)."""
+    return bool((data < 0x20).any()) or any(bool((data == byte).any()) for byte in JSON_ESCAPED)
+
+
+def _bytes(texts: pa.Array) -> np.ndarray:
+    """The UTF-8 bytes of a string array's values, end to end (a view, not a copy)."""
+    offsets = np.frombuffer(
+        texts.buffers()[1], dtype=np.int32, count=len(texts) + 1, offset=texts.offset * 4
+    )
+    data = texts.buffers()[2]
+    if data is None:
+        return np.zeros(0, dtype=np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
 
 
 def _slice(values: Any, start: int, stop: int) -> Any:

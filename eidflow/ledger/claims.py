@@ -25,23 +25,9 @@ from eidflow.core import dedupe
 from eidflow.ledger import bulk, descriptions
 from eidflow.ledger.base import Claim
 from eidflow.ledger.db import Connection
+from eidflow.ledger.lookup import claims_on
+from eidflow.ledger.order import byte_order
 
-FOUND = ("eid", "serial_number", "operator", "run_no")
-# UNION ALL: a claim found by its EID and by its serial comes twice, and Arrow keeps one
-# (a UNION's sort of the lines in SQLite cost more than the look-up itself).
-LOOKUP_SQL = """
-SELECT c.eid, c.serial_number, c.operator, c.run_no FROM tmp_keys k JOIN claims c ON c.eid = k.eid
-UNION ALL
-SELECT c.eid, c.serial_number, c.operator, c.run_no FROM tmp_keys k
-JOIN serials s ON s.serial_number = k.serial_number JOIN claims c ON c.eid = s.eid
-WHERE k.serial_number <> ''
-"""
-SCAN_SQL = "SELECT eid, serial_number, operator, run_no FROM claims"
-# Read the whole ledger rather than look its keys up when it holds at most this many
-# claims per key (bench/bench_ingest.py, 1,000,000 keys against 1,000,000 claims): SQLite
-# stages and probes a key for a quarter of what reading a line into Python costs;
-# PostgreSQL's COPY out reads a line for a third of what its join of a staged key costs.
-SCAN_FACTOR = {"sqlite": 0.25, "postgresql": 2.0}
 # PostgreSQL: statistics again after a claim this large, so that the planner keeps using
 # the indexes for small claims against a large ledger (it was never analysed before).
 ANALYZE_AFTER_ROWS = 10_000
@@ -109,38 +95,6 @@ def _known(found: pa.Table, run: Run) -> pd.DataFrame:
     )
 
 
-def claims_on(connection: Connection, eids: pa.Array, serials: pa.Array) -> pa.Table:
-    """The live claims on these EIDs, or on these serials (``FOUND`` columns, as text)."""
-    if len(eids) == 0 and len(serials) == 0:
-        return bulk.fetch(connection, SCAN_SQL + " WHERE 1 = 0", FOUND)
-    held = int(connection.scalar("SELECT count(*) FROM claims") or 0)
-    if held == 0:
-        return bulk.fetch(connection, SCAN_SQL + " WHERE 1 = 0", FOUND)
-    if held > SCAN_FACTOR[connection.url.backend] * max(len(eids), len(serials)):
-        keys, keyed_serials = _padded(eids, serials)
-        bulk.create_temp(connection, "tmp_keys", {"eid": "TEXT", "serial_number": "TEXT"})
-        bulk.insert(connection, "tmp_keys", {"eid": keys, "serial_number": keyed_serials})
-        found = bulk.fetch(connection, LOOKUP_SQL, FOUND)
-        bulk.drop_temp(connection, "tmp_keys")
-        return found.group_by(list(FOUND)).aggregate([]).select(list(FOUND))  # once each
-    every = bulk.fetch(connection, SCAN_SQL, FOUND)
-    wanted_serials = serials.filter(pc.not_equal(serials, ""))
-    hit = pc.or_(
-        pc.is_in(every.column("eid"), value_set=eids),
-        pc.is_in(every.column("serial_number"), value_set=wanted_serials),
-    )
-    return every.filter(hit)
-
-
-def _padded(eids: pa.Array, serials: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Keys row-aligned; lists of different lengths are looked up each on its own."""
-    if len(eids) == len(serials):
-        return eids, serials
-    blank_e = pa.array([""] * len(serials), pa.string())
-    blank_s = pa.array([""] * len(eids), pa.string())
-    return pa.concat_arrays([eids, blank_e]), pa.concat_arrays([blank_s, serials])
-
-
 def _store(
     connection: Connection,
     run: Run,
@@ -203,39 +157,6 @@ def _carry_state(connection: Connection, line: dict[str, Any], again: pa.Array) 
     picked = {name: line[name].filter(again) for name in ("eid", *STATE)}
     frame = pd.DataFrame({name: _series(values) for name, values in picked.items()})
     enrolment.set_states(connection, frame, int(line["run_no"]))
-
-
-def byte_order(values: pa.Array) -> np.ndarray:
-    """Positions that sort ``values`` as SQLite and PostgreSQL's C collation do (by bytes).
-
-    Each value is zero-padded into 8-byte words, sorted as big-endian integers with
-    ``numpy.lexsort``: half the time of Arrow's string sort on EIDs and serial numbers.
-    Values longer than 64 bytes are sorted by Arrow.
-    """
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    count = len(values)
-    if count == 0:
-        return np.zeros(0, dtype=np.int64)
-    values = values.cast(pa.string())
-    offsets = np.frombuffer(
-        values.buffers()[1], dtype=np.int32, count=count + 1, offset=values.offset * 4
-    )
-    lengths = np.diff(offsets)
-    width = int(lengths.max())
-    if values.null_count or width > 64:
-        return np.asarray(pc.sort_indices(values))
-    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    words = max(1, -(-width // 8))
-    matrix = np.zeros((count, words * 8), dtype=np.uint8)
-    if width and bool((lengths == width).all()):
-        matrix[:, :width] = data.reshape(count, width)
-    elif width:
-        rows = np.repeat(np.arange(count), lengths)
-        columns = np.arange(len(rows)) - np.repeat(offsets[:-1] - offsets[0], lengths)
-        matrix[rows, columns] = data
-    keys = matrix.view(">u8")
-    # The length breaks ties last: "a" before "a\x00", which pads alike.
-    return np.lexsort((lengths, *(keys[:, word] for word in range(words - 1, -1, -1))))
 
 
 def _is_sorted(values: pa.Array) -> bool:

@@ -1,7 +1,8 @@
 """From a ledger URL to a connection at the head schema revision.
 
-A ledger already at the head revision opens with the driver alone; Alembic (and the
-SQLAlchemy it runs on) is imported only when a migration runs. What is not a ledger is
+A ledger already at the head revision opens with the driver alone, and a new one is made
+by the driver from the head schema's script (``migrations/head-*.sql``); Alembic (and the
+SQLAlchemy it runs on) is imported only when an older ledger is upgraded. What is not a ledger is
 refused here with one line naming it: an empty file, a file that is no SQLite database,
 a damaged one (a bounded ``PRAGMA quick_check``), another application's database, a
 ledger written by a newer eidflow.
@@ -29,6 +30,11 @@ MIGRATION_LOCK = 0x6E1D_0001  # PostgreSQL advisory lock key (int4 pair with the
 # A quick check reads every page: about 0.1 s per 100 MB here. It stops after this long
 # (a ledger of several GB is checked in part rather than holding every run for seconds).
 QUICK_CHECK_SECONDS = 2.0
+PG_VERSION_TABLE_MADE = (
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+    " ON n.oid = c.relnamespace WHERE c.relname = 'alembic_version'"
+    " AND n.nspname = current_schema())"
+)
 
 
 @dataclass
@@ -57,7 +63,8 @@ def open_database(url: LedgerUrl, *, create: bool) -> Opened:
             quick_check(connection, url)
         if revision != HEAD_REVISION:
             _check_known(url, revision)
-            upgrade_schema(url)
+            if revision is not None or not create_at_head(connection):
+                upgrade_schema(url)
     except BaseException:
         connection.close()
         raise
@@ -76,8 +83,11 @@ def _create_sqlite(url: LedgerUrl) -> bool:
     draft = path.with_name(f".{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         draft_url = LedgerUrl("sqlite", f"sqlite:///{draft}", path=draft)
-        upgrade_schema(draft_url)
-        db.connect(draft_url).close()  # WAL set in its header; the last close folds the WAL in
+        connection = db.connect(draft_url)  # WAL set in its header
+        try:
+            create_at_head(connection)
+        finally:
+            connection.close()  # the last close folds the WAL in
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -181,6 +191,31 @@ def quick_check(connection: db.Connection, url: LedgerUrl) -> None:
         raw.set_progress_handler(None, 0)
     if found and found[0][0] != "ok":
         raise db.damaged(url, str(found[0][0]))
+
+
+def create_at_head(connection: db.Connection) -> bool:
+    """Make a new ledger's tables from the head schema's script, in one transaction; under
+    the migration lock on PostgreSQL (concurrent first runs). False when the database
+    holds a ledger by then (another run made it first): nothing was done."""
+    backend = "postgresql" if connection.postgres else "sqlite"
+    script = (MIGRATIONS / f"head-{backend}.sql").read_text(encoding="utf-8")
+    with connection.transaction(write=True):
+        if connection.postgres:
+            connection.execute(
+                f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK}, hashtext(current_schema()))"
+            )
+            # Asked of the catalog's rows: to_regclass reads a cache that can still miss a
+            # table another run committed while this one waited for the lock.
+            if connection.scalar(PG_VERSION_TABLE_MADE):
+                return False
+        elif current_revision(connection) is not None:
+            return False
+        if connection.postgres:
+            connection.raw.execute(script)  # no parameters: many statements, one round trip
+        else:
+            for statement in script.split(";\n\n"):  # how the script ends each statement
+                connection.raw.execute(statement)
+    return True
 
 
 def upgrade_schema(url: LedgerUrl, revision: str = "head") -> None:

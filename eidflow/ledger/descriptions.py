@@ -43,6 +43,8 @@ def _distinct_rows(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
     combined = np.zeros(len(columns[0]), dtype=np.int64)
     for values in columns:
         encoded = pc.dictionary_encode(values)
+        if len(encoded.dictionary) <= 1:  # one value throughout (a shipment's model, PO)
+            continue
         width = len(encoded.dictionary) + 1
         combined = pd.factorize(combined * width + np.asarray(encoded.indices, np.int64))[0]
     _, firsts = np.unique(combined, return_index=True)

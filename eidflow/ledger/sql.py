@@ -19,7 +19,7 @@ import pandas as pd
 
 from eidflow import schema
 from eidflow.errors import EidflowError, RunLost
-from eidflow.ledger import claims, enrolment, liveness, settle
+from eidflow.ledger import claims, enrolment, liveness, lookup, settle
 from eidflow.ledger import states as s
 from eidflow.ledger.base import Claim, ManifestRecord
 from eidflow.ledger.db import Connection, as_datetime, connect
@@ -308,7 +308,7 @@ class SqlLedger:
             return pa.array(values.fillna("").astype("str").tolist(), pa.string())
 
         with self.read() as connection:
-            found = claims.claims_on(connection, text(eids), text(serials))
+            found = lookup.claims_on(connection, text(eids), text(serials))
         names = (schema.EID, schema.SERIAL_NUMBER, schema.OPERATOR)
         return pd.DataFrame({name: pd.array(found.column(name), dtype="str") for name in names})
 

@@ -117,3 +117,22 @@ def test_an_eid_with_other_characters_names_them() -> None:
     frame = validate_rows(manifest_rows(device(1, **{schema.EID_RAW: value})))
     assert frame[schema.REASON].tolist() == ["eid_not_digits"]
     assert "'O' (U+004F LATIN CAPITAL LETTER O)" in frame[schema.DETAIL].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "damaged"),
+    [
+        ("order_number", "1.23457E+18", True),
+        ("order_number", "1234567890123456800", True),  # 17 digits, then a float's zeros
+        ("po_number", "4.5001E+9", True),
+        ("asn", "8004412345", False),
+        ("order_number", "1234567890123456789", False),  # all 19 digits: kept as text
+        ("order_number", "PO-1000000", False),
+        ("po_number", "", False),
+    ],
+)
+def test_a_long_number_that_went_through_a_spreadsheet_is_warned(
+    field: str, value: str, damaged: bool
+) -> None:
+    [warnings] = validate_rows(manifest_rows(device(1, **{field: value})))[schema.WARNINGS]
+    assert ("number_damaged" in warnings) is damaged

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from eidflow.errors import ConfigError, LedgerLost
-from eidflow.ledger import SqlLedger, claims, open_ledger, queries
+from eidflow.ledger import SqlLedger, claims, lookup, open_ledger, queries
 from tests.ledger.helpers import devices, eid
 
 
@@ -219,8 +219,9 @@ def test_both_ways_of_looking_up_claims_agree(
     ledger: SqlLedger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A claim larger than the ledger reads it whole; a smaller one joins its keys on the
-    indexes. Both see the same live claims: other operators, shared serials; neither sees
-    a released claim."""
+    indexes (SQLite: read from JSON; keys JSON would escape, and PostgreSQL's: staged in a
+    table). All see the same live claims: other operators, shared serials; none sees a
+    released claim."""
     ledger.begin_run("r1", str(tmp_path / "r1"))
     ledger.claim_handoff("r1", "op-a", devices((1, "S1"), (2, "S2"), (3, "S3")))
     ledger.claim_handoff("r1", "op-b", devices((1, "S1"), (4, "S4")))
@@ -234,14 +235,16 @@ def test_both_ways_of_looking_up_claims_agree(
         pa.array(keys[name].tolist(), pa.string()) for name in ("eid", "serial_number")
     )
 
-    def lookup(factor: float) -> list[tuple[str, ...]]:
-        monkeypatch.setattr(claims, "SCAN_FACTOR", {"sqlite": factor, "postgresql": factor})
+    def found_by(factor: float, *, json: bool = True) -> list[tuple[str, ...]]:
+        monkeypatch.setattr(lookup, "SCAN_FACTOR", {"sqlite": factor, "postgresql": factor})
+        if not json:
+            monkeypatch.setattr(lookup.bulk, "json_safe", lambda texts: False)
         with ledger.read() as connection:
-            found = claims.claims_on(connection, eids, serials)
+            found = lookup.claims_on(connection, eids, serials)
         return sorted(zip(*(found.column(n).to_pylist() for n in found.column_names), strict=True))
 
-    by_index, whole = lookup(0), lookup(10**9)
-    assert by_index == whole
+    by_index, whole, staged = found_by(0), found_by(10**9), found_by(0, json=False)
+    assert by_index == whole == staged
     run_2 = "2"
     assert whole == [
         (eid(2), "S2", "op-a", run_2),  # by its EID
@@ -308,7 +311,7 @@ def test_a_small_claim_against_a_large_postgresql_ledger_uses_the_indexes(
             claims.bulk.insert(
                 connection, "tmp_keys", {"eid": keys["eid"], "serial_number": keys["serial_number"]}
             )
-            plan = "\n".join(line[0] for line in connection.all("EXPLAIN " + claims.LOOKUP_SQL))
+            plan = "\n".join(line[0] for line in connection.all("EXPLAIN " + lookup.LOOKUP_SQL))
         assert "Seq Scan on claims" not in plan and "Seq Scan on serials" not in plan, plan
         assert "claims_pkey" in plan and "serials_pkey" in plan, plan
     finally:

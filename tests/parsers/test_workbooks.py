@@ -134,3 +134,45 @@ def test_hidden_sheets_are_read_and_named() -> None:
     result = read_manifest("m.xlsx", buffer.getvalue())
     assert result.sheets == ["ASN", "Old ASN", "Lookup"]  # no device is dropped unseen
     assert result.hidden_sheets == ["Old ASN", "Lookup"]
+
+
+def _hp_two_row_header() -> bytes:
+    """HP's layout: a group title merged over the identifiers, names merged down two rows."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Serial Number", "Model", "Wireless identifiers", None, None])
+    sheet.append([None, None, "EID", "IMEI 1", "IMEI 2"])
+    sheet.merge_cells("A1:A2")
+    sheet.merge_cells("B1:B2")
+    sheet.merge_cells("C1:E1")
+    sheet.append(["5CG1234ABC", "EliteBook 840", VALID_EID, VALID_IMEI, ""])
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+def test_a_header_of_two_rows_with_merged_cells_is_read_as_one() -> None:
+    read = read_manifest("hp.xlsx", _hp_two_row_header())
+    [row] = read.rows.to_dict("records")
+    assert (row[schema.SERIAL_RAW], row[schema.EID_RAW], row[schema.IMEI_RAW]) == (
+        "5CG1234ABC",
+        VALID_EID,
+        VALID_IMEI,
+    )
+    assert row["model"] == "EliteBook 840" and row[schema.ROW] == 3
+
+
+def test_a_profile_naming_columns_of_both_header_rows_finds_them() -> None:
+    from parsers.config import ManifestProfile, ParserSettings
+
+    settings = ParserSettings(
+        profiles={"hp": ManifestProfile(eid="EID", serial="Serial Number", imei="IMEI 1")}
+    )
+    read = read_manifest("hp.xlsx", _hp_two_row_header(), settings, profile="hp")
+    assert read.rows[schema.SERIAL_RAW].tolist() == ["5CG1234ABC"]
+    assert read.rows[schema.EID_RAW].tolist() == [VALID_EID]

@@ -1,0 +1,121 @@
+"""``eidflow status``: one funnel per shipment, and the PCs waiting at each step with what to do."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.cli.options import ask, config_option, json_option, ledger_option, print_json
+from eidflow.errors import ConfigError, printable
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"--since {value!r} is not a date.",
+            todo="Write it as 2026-12-01 (or 2026-12-01T08:00).",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.command()
+@click.option("--po", default="", help="Only the PCs of this purchase order number.")
+@click.option(
+    "--manifest", default="", help="Only this manifest (its name, or its sha256's start)."
+)
+@click.option("--operator", default="", help="Only the PCs handed to this operator.")
+@click.option("--since", default=None, help="Only manifests received since this date (UTC).")
+@click.option("--csv", "as_csv", is_flag=True, help="Every PC not done, one line each, as CSV.")
+@ledger_option
+@config_option
+@json_option
+def status(
+    po: str,
+    manifest: str,
+    operator: str,
+    since: str | None,
+    as_csv: bool,
+    ledger_url: str | None,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Each shipment's PCs from hand-off to eSIM: counts at each step, and who waits where."""
+    from app.cli.options import settings_from
+    from eidflow.ledger import funnel
+
+    settings = settings_from(config_file, ledger_url)
+    connection = ask(config_file, ledger_url)
+    try:
+        with connection.transaction():
+            pcs = funnel.pcs(
+                connection,
+                settings.entra.group_id,
+                operator=operator,
+                po=po,
+                manifest=manifest,
+                since=_since(since),
+            )
+            shipments = funnel.shipments(connection, pcs)
+    finally:
+        connection.close()
+    if as_json:
+        print_json(
+            {"group_id": settings.entra.group_id, "shipments": [s.as_dict() for s in shipments]}
+        )
+    elif as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["manifest", "eid", "serial_number", "operator", "action", "todo"])
+        for shipment in shipments:
+            for pc in shipment.stuck:
+                writer.writerow(
+                    [
+                        shipment.manifest,
+                        *(pc[k] for k in ("eid", "serial_number", "operator", "action", "todo")),
+                    ]
+                )
+    else:
+        _print(shipments, settings.entra.group_id)
+
+
+def _print(shipments: list[Any], group_id: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from eidflow.ledger import funnel
+
+    console = Console() if sys.stdout.isatty() else Console(width=1000)
+    if not shipments:
+        console.print("No PC handed off by a complete run matches.")
+        return
+    if not group_id:
+        console.print("[entra] group_id is not set: no PC counts as in the group.")
+    for shipment in shipments:
+        pos = f", PO {', '.join(shipment.po_numbers)}" if shipment.po_numbers else ""
+        table = Table(
+            title=printable(
+                f"{Path(shipment.manifest).name}{pos}: {shipment.rows_read} row(s) read,"
+                f" received {shipment.received_at[:16]}"
+            )
+        )
+        table.add_column("step")
+        table.add_column("PCs", justify="right")
+        for step in funnel.STEPS:
+            count = shipment.steps[step]
+            table.add_row(step, "not tracked yet" if count is None else str(count))
+        console.print(table)
+        waiting = Table(show_header=True)
+        waiting.add_column("waiting for")
+        waiting.add_column("PCs", justify="right")
+        waiting.add_column("what to do")
+        for action, count in shipment.waiting.items():
+            waiting.add_row(action, str(count), funnel.TODO[action])
+        console.print(waiting)
