@@ -83,6 +83,11 @@ def test_registered_pcs_join_the_group_before_they_enrol(
     ) == [("add", "added", 3)]
     batched = len(graph_emulator.batch_items)
     assert batched == 3
+    status = eidflow("status", "--config", config, "--json", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    [shipment] = json.loads(status.stdout)["shipments"]
+    assert shipment["steps"]["in the group"] == 3 and shipment["steps"]["enrolled"] == 0
+    assert shipment["waiting"]["registered in Autopilot, not enrolled yet"] == 4
 
     # They enrol (the same Entra devices), and so does the PC that was never registered.
     enrolled = [*REGISTERED, LATE]
