@@ -1,8 +1,55 @@
--- The ledger's schema at revision 0008, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
+-- The ledger's schema at revision 0011, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
 
 CREATE TABLE alembic_version (
     version_num character varying(32) NOT NULL
 );
+
+CREATE TABLE answer_files (
+    id integer NOT NULL,
+    sha256 character varying(64) NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    run_no integer NOT NULL,
+    operator character varying(128) NOT NULL,
+    rows integer DEFAULT 0 NOT NULL
+);
+
+CREATE SEQUENCE answer_files_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE answer_files_id_seq OWNED BY answer_files.id;
+
+CREATE TABLE answers (
+    id integer NOT NULL,
+    eid character varying(32) NOT NULL,
+    operator character varying(128) NOT NULL,
+    run_no integer NOT NULL,
+    answer character varying(16) NOT NULL,
+    operator_status text DEFAULT ''::text NOT NULL,
+    operator_reason text DEFAULT ''::text NOT NULL,
+    iccid text DEFAULT ''::text NOT NULL,
+    smdp_address text DEFAULT ''::text NOT NULL,
+    order_id text DEFAULT ''::text NOT NULL,
+    answered_at text DEFAULT ''::text NOT NULL,
+    file_sha256 character varying(64) NOT NULL,
+    file_name text DEFAULT ''::text NOT NULL,
+    sheet text DEFAULT ''::text NOT NULL,
+    "row" integer DEFAULT 0 NOT NULL
+);
+
+CREATE SEQUENCE answers_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE answers_id_seq OWNED BY answers.id;
 
 CREATE TABLE claims (
     eid character varying(32) NOT NULL,
@@ -58,6 +105,39 @@ CREATE SEQUENCE device_states_id_seq
     CACHE 1;
 
 ALTER SEQUENCE device_states_id_seq OWNED BY device_states.id;
+
+CREATE TABLE group_changes (
+    id integer NOT NULL,
+    run_id character varying(64) NOT NULL,
+    group_id character varying(64) NOT NULL,
+    entra_object_id character varying(64) NOT NULL,
+    eid text DEFAULT ''::text NOT NULL,
+    action character varying(16) NOT NULL,
+    outcome character varying(32) NOT NULL,
+    http_status integer DEFAULT 0 NOT NULL,
+    answer text DEFAULT ''::text NOT NULL,
+    changed_at timestamp with time zone NOT NULL
+);
+
+CREATE SEQUENCE group_changes_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE group_changes_id_seq OWNED BY group_changes.id;
+
+CREATE TABLE intune_setups (
+    operator character varying(128) NOT NULL,
+    server text DEFAULT ''::text NOT NULL,
+    group_id text DEFAULT ''::text NOT NULL,
+    group_name text DEFAULT ''::text NOT NULL,
+    policy_id text DEFAULT ''::text NOT NULL,
+    policy_name text DEFAULT ''::text NOT NULL,
+    applied_at timestamp with time zone NOT NULL
+);
 
 CREATE TABLE manifests (
     id integer NOT NULL,
@@ -167,9 +247,15 @@ CREATE TABLE serials (
     eid character varying(32) NOT NULL
 );
 
+ALTER TABLE ONLY answer_files ALTER COLUMN id SET DEFAULT nextval('answer_files_id_seq'::regclass);
+
+ALTER TABLE ONLY answers ALTER COLUMN id SET DEFAULT nextval('answers_id_seq'::regclass);
+
 ALTER TABLE ONLY descriptions ALTER COLUMN id SET DEFAULT nextval('descriptions_id_seq'::regclass);
 
 ALTER TABLE ONLY device_states ALTER COLUMN id SET DEFAULT nextval('device_states_id_seq'::regclass);
+
+ALTER TABLE ONLY group_changes ALTER COLUMN id SET DEFAULT nextval('group_changes_id_seq'::regclass);
 
 ALTER TABLE ONLY manifests ALTER COLUMN id SET DEFAULT nextval('manifests_id_seq'::regclass);
 
@@ -182,6 +268,12 @@ ALTER TABLE ONLY resends ALTER COLUMN id SET DEFAULT nextval('resends_id_seq'::r
 ALTER TABLE ONLY alembic_version
     ADD CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num);
 
+ALTER TABLE ONLY answer_files
+    ADD CONSTRAINT answer_files_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY answers
+    ADD CONSTRAINT answers_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY claims
     ADD CONSTRAINT claims_pkey PRIMARY KEY (eid, operator);
 
@@ -190,6 +282,12 @@ ALTER TABLE ONLY descriptions
 
 ALTER TABLE ONLY device_states
     ADD CONSTRAINT device_states_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY group_changes
+    ADD CONSTRAINT group_changes_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY intune_setups
+    ADD CONSTRAINT intune_setups_pkey PRIMARY KEY (operator);
 
 ALTER TABLE ONLY manifests
     ADD CONSTRAINT manifests_pkey PRIMARY KEY (id);
@@ -209,7 +307,19 @@ ALTER TABLE ONLY runs
 ALTER TABLE ONLY serials
     ADD CONSTRAINT serials_pkey PRIMARY KEY (serial_number, eid);
 
+CREATE INDEX ix_answer_files_run_no ON answer_files USING btree (run_no);
+
+CREATE INDEX ix_answer_files_sha256 ON answer_files USING btree (sha256);
+
+CREATE INDEX ix_answers_eid_operator ON answers USING btree (eid, operator);
+
+CREATE INDEX ix_answers_run_no ON answers USING btree (run_no);
+
 CREATE INDEX ix_device_states_eid ON device_states USING btree (eid);
+
+CREATE INDEX ix_group_changes_group_object ON group_changes USING btree (group_id, entra_object_id);
+
+CREATE INDEX ix_group_changes_run ON group_changes USING btree (run_id);
 
 CREATE INDEX ix_manifests_sha256 ON manifests USING btree (sha256);
 
@@ -240,5 +350,5 @@ ALTER TABLE ONLY manifests
 ALTER TABLE ONLY memberships
     ADD CONSTRAINT memberships_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(run_id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0008');
+INSERT INTO alembic_version (version_num) VALUES ('0011');
 

@@ -1,4 +1,4 @@
--- The ledger's schema at revision 0008, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
+-- The ledger's schema at revision 0011, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -145,5 +145,71 @@ CREATE INDEX ix_resends_eid ON resends (eid);
 
 CREATE INDEX ix_resends_run_no ON resends (run_no);
 
-INSERT INTO alembic_version (version_num) VALUES ('0008');
+CREATE TABLE group_changes (
+	id INTEGER NOT NULL, 
+	run_id VARCHAR(64) NOT NULL, 
+	group_id VARCHAR(64) NOT NULL, 
+	entra_object_id VARCHAR(64) NOT NULL, 
+	eid TEXT DEFAULT '' NOT NULL, 
+	action VARCHAR(16) NOT NULL, 
+	outcome VARCHAR(32) NOT NULL, 
+	http_status INTEGER DEFAULT '0' NOT NULL, 
+	answer TEXT DEFAULT '' NOT NULL, 
+	changed_at DATETIME NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_group_changes_group_object ON group_changes (group_id, entra_object_id);
+
+CREATE INDEX ix_group_changes_run ON group_changes (run_id);
+
+CREATE TABLE answers (
+	id INTEGER NOT NULL, 
+	eid VARCHAR(32) NOT NULL, 
+	operator VARCHAR(128) NOT NULL, 
+	run_no INTEGER NOT NULL, 
+	answer VARCHAR(16) NOT NULL, 
+	operator_status TEXT DEFAULT '' NOT NULL, 
+	operator_reason TEXT DEFAULT '' NOT NULL, 
+	iccid TEXT DEFAULT '' NOT NULL, 
+	smdp_address TEXT DEFAULT '' NOT NULL, 
+	order_id TEXT DEFAULT '' NOT NULL, 
+	answered_at TEXT DEFAULT '' NOT NULL, 
+	file_sha256 VARCHAR(64) NOT NULL, 
+	file_name TEXT DEFAULT '' NOT NULL, 
+	sheet TEXT DEFAULT '' NOT NULL, 
+	"row" INTEGER DEFAULT '0' NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_answers_eid_operator ON answers (eid, operator);
+
+CREATE INDEX ix_answers_run_no ON answers (run_no);
+
+CREATE TABLE answer_files (
+	id INTEGER NOT NULL, 
+	sha256 VARCHAR(64) NOT NULL, 
+	name TEXT DEFAULT '' NOT NULL, 
+	run_no INTEGER NOT NULL, 
+	operator VARCHAR(128) NOT NULL, 
+	rows INTEGER DEFAULT '0' NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_answer_files_sha256 ON answer_files (sha256);
+
+CREATE INDEX ix_answer_files_run_no ON answer_files (run_no);
+
+CREATE TABLE intune_setups (
+	operator VARCHAR(128) NOT NULL, 
+	server TEXT DEFAULT '' NOT NULL, 
+	group_id TEXT DEFAULT '' NOT NULL, 
+	group_name TEXT DEFAULT '' NOT NULL, 
+	policy_id TEXT DEFAULT '' NOT NULL, 
+	policy_name TEXT DEFAULT '' NOT NULL, 
+	applied_at DATETIME NOT NULL, 
+	PRIMARY KEY (operator)
+);
+
+INSERT INTO alembic_version (version_num) VALUES ('0011');
 
