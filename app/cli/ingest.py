@@ -83,6 +83,7 @@ def ingest(
     from app.pipeline import IngestRequest, RunResult
     from app.settings import load_settings
 
+    _refuse_missing(manifests)
     if os.environ.get("PREFECT_API_URL"):
         # A Prefect server is configured: run as a flow so that the run shows in its UI.
         from flows.ingest import IngestParameters, ingest_manifests
@@ -155,6 +156,20 @@ def ingest(
             )
     click.echo(printable(_one_line_summary(result.summary, result.run_dir)))
     sys.exit(result.exit_code)
+
+
+def _refuse_missing(manifests: tuple[str, ...]) -> None:
+    """A manifest path that names nothing is a typo on the command line: exit 2 before a run
+    folder is made (a link whose target is gone is named by the run, with its target)."""
+    missing = [
+        source for source in manifests if "://" not in source and not os.path.lexists(source)
+    ]
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)}: no such file.",
+            todo="Check the path (eidflow ingest reads the files named); nothing was read or"
+            " handed off.",
+        )
 
 
 def _say(message: str) -> None:

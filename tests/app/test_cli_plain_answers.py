@@ -53,3 +53,19 @@ def test_the_run_line_says_when_intune_or_entra_was_not_checked(tmp_path: Path) 
     )
     assert "Intune was not checked" not in half.stdout
     assert "Entra was not checked (no --entra-devices)" in half.stdout
+
+
+def test_a_mistyped_manifest_path_is_a_usage_error_and_makes_no_run_folder(tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(f"Serial Number,EID\nG1,{make_eid(1)}\n")
+    done = eidflow(
+        "ingest",
+        good,
+        tmp_path / "goood.csv",
+        "--ledger",
+        f"sqlite:///{tmp_path / 'l.db'}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "goood.csv: no such file" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "l.db").exists()
