@@ -166,7 +166,7 @@ def _action(pc: Any) -> str:
     if pc.intune_state == IntuneState.IMEI_MISMATCH:
         return IMEI_DIFFERS
     if pc.intune_state != IntuneState.ENROLLED:
-        return REGISTERED if pc.intune_state == "autopilot_registered" else NOT_ENROLLED
+        return REGISTERED if pc.intune_state == IntuneState.AUTOPILOT_REGISTERED else NOT_ENROLLED
     if not pc.member and not pc.entra_object_id:
         return NO_OBJECT_ID
     if not pc.member:
