@@ -136,6 +136,12 @@ def ingest(
         else:
             result = run_ingest(request, settings)
     for record in result.inputs:
+        if record.hidden_sheets and not record.error:
+            sheets = ", ".join(repr(sheet) for sheet in record.hidden_sheets)
+            _say(
+                f"eidflow: {record.path}: rows of the hidden sheet(s) {sheets} were read like the"
+                " others (warning sheet_hidden): check that they belong to this shipment."
+            )
         if record.error:
             _say(f"eidflow: {record.error}")
         elif record.claimed_by_running_runs:

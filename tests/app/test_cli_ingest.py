@@ -398,6 +398,8 @@ def test_rows_of_a_hidden_sheet_are_warned(tmp_path: Path) -> None:
     ]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["inputs"][0]["hidden_sheets"] == ["Old ASN"]
+    [said] = [line for line in done.stderr.splitlines() if "hidden" in line]
+    assert "asn.xlsx" in said and "'Old ASN'" in said and "sheet_hidden" in said
 
 
 def test_entra_object_ids_are_compacted_and_a_non_guid_is_unresolved(tmp_path: Path) -> None:

@@ -152,3 +152,14 @@ def test_workbook_whose_only_table_has_no_eid() -> None:
         read_manifest("book.xlsx", data)
     assert "no EID column" in caught.value.what
     assert caught.value.sheet == "Returns"
+
+
+def test_a_reseller_s_mfr_and_description_columns_are_read() -> None:
+    from parsers import read_manifest
+    from tests.parsers.fixtures import VALID_EID
+
+    data = f"Serial Number,EID,Mfr,Description\nS1,{VALID_EID},Lenovo,ThinkPad T14s Gen 5\n"
+    read = read_manifest("reseller.csv", data.encode())
+    assert read.rows[["manufacturer", "model"]].values.tolist() == [
+        ["Lenovo", "ThinkPad T14s Gen 5"]
+    ]
