@@ -47,6 +47,7 @@ from eidflow.errors import (
     InputError,
     ManifestError,
 )
+from eidflow.identifiers import columns
 from eidflow.ledger import DeadRun, Ledger, SqlLedger, Target, open_ledger, settle
 from exporters import decisions as decisions_file
 from exporters import delivery, entra, operator, report
@@ -338,7 +339,38 @@ def dedupe_against_ledger(
         for column in schema.RECONCILED:
             if column in frame:
                 frame.loc[held, column] = ""
+    _name_earlier_handoffs(frame, ledger)
     return frame
+
+
+def _name_earlier_handoffs(frame: pd.DataFrame, ledger: Ledger) -> None:
+    """``already_registered`` rows say which run handed the EID off, when, with which serial
+    (the first ``queries.DESCRIBED_EARLIER`` of them; ``eidflow show`` tells the others)."""
+    from eidflow.ledger import queries
+
+    rows = np.flatnonzero((frame[schema.REASON] == Reason.ALREADY_REGISTERED).to_numpy(dtype=bool))
+    rows = rows[: queries.DESCRIBED_EARLIER]
+    if not len(rows) or not isinstance(ledger, SqlLedger):
+        return
+    eids, operators = frame[schema.EID].iloc[rows], frame[schema.OPERATOR].iloc[rows]
+    with ledger.read() as connection:
+        earlier = queries.earlier_handoffs(connection, eids.tolist())
+    named = np.zeros(len(frame), dtype=bool)
+    sentences = []
+    for row, eid, name in zip(rows, eids, operators, strict=True):
+        found = earlier.get((eid, name))
+        if found is not None:
+            named[row] = True
+            sentences.append(
+                f"Handed off to {name} by run {found['run_id']} on {found['started_at']} UTC"
+                f" (serial {found['serial_number']}): not sent again. To send it again on"
+                " purpose: eidflow resend."
+            )
+    frame[schema.DETAIL] = columns.on_rows(
+        frame[schema.DETAIL].astype("str"),
+        named,
+        lambda chosen: pd.Series(sentences, index=chosen.index, dtype="str"),
+    )
 
 
 def reconcile_devices(

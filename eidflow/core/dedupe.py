@@ -20,7 +20,10 @@ from eidflow.codes import Reason
 
 DETAILS: dict[str, str] = {
     Reason.DUPLICATE_IN_RUN: "The same EID and serial already appeared earlier in this run.",
-    Reason.ALREADY_REGISTERED: "This EID and serial were handed off to this operator by an earlier run.",
+    Reason.ALREADY_REGISTERED: (
+        "This EID and serial were handed off to this operator by an earlier run"
+        " (eidflow show EID tells which, when and with which serial)."
+    ),
     Reason.CLAIMED_BY_RUNNING_RUN: "Another run, not finished yet, is handing this EID off to this operator; if it fails, the next run hands it off (this manifest is read again).",
     Reason.CONFLICT_EID: "This EID appears with different serial numbers; all such rows are held back.",
     Reason.CONFLICT_SERIAL: "This serial number appears with different EIDs; all such rows are held back.",

@@ -260,3 +260,29 @@ def history(connection: Connection, limit: int) -> list[dict[str, Any]]:
         run["manifests"] = manifests.get(run["run_id"], [])
         run["handoffs"] = {name: dict(states) for name, states in counted[number].items()}
     return runs
+
+
+DESCRIBED_EARLIER = 10_000  # rows whose earlier hand-off is named in detail; beyond: see show
+
+
+def earlier_handoffs(
+    connection: Connection, eids: list[str]
+) -> dict[tuple[str, str], dict[str, str]]:
+    """The finished hand-off of each EID, by (EID, operator): run id, its start, serial."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    wanted = sorted(set(eids))
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        marks = ", ".join(f":e{n}" for n in range(len(part)))
+        for row in connection.rows(
+            "SELECT c.eid, c.operator, c.serial_number, r.run_id, r.started_at"
+            " FROM claims c JOIN runs r ON r.run_no = c.run_no"
+            f" WHERE c.eid IN ({marks}) AND r.state IN ({FINISHED})",
+            {f"e{n}": eid for n, eid in enumerate(part)},
+        ):
+            found[(row["eid"], row["operator"])] = {
+                "run_id": str(row["run_id"]),
+                "started_at": iso(row["started_at"])[:16].replace("T", " "),
+                "serial_number": str(row["serial_number"]),
+            }
+    return found

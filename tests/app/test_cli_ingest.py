@@ -354,6 +354,9 @@ def test_reprocess_judges_rows_held_back_by_a_conflict_again(tmp_path: Path) -> 
         ("A", "accepted", ""),
         ("C", "duplicate", "already_registered"),
     ]
+    first_run = json.loads((tmp_path / "run1" / "summary.json").read_text())["run_id"]
+    said = lines[1]["detail"]
+    assert f"by run {first_run} on " in said and "(serial C)" in said and "resend" in said
 
 
 def test_a_device_routed_to_another_operator_later_is_warned(tmp_path: Path) -> None:
