@@ -1,4 +1,33 @@
-"""Identifier rules (EID, IMEI) in the style of python-stdnum: compact, validate, is_valid, format."""
+"""Identifier rules (EID, IMEI, ICCID) in the style of python-stdnum: compact, validate,
+is_valid, format; the check digits they share (Luhn) and the errors they raise."""
+
+from collections.abc import Callable
+
+
+def luhn_check_digit(digits: str) -> str:
+    """The Luhn check digit for ``digits`` (IMEIs, ICCIDs).
+
+    >>> luhn_check_digit("35209900176148")
+    '1'
+    """
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
+def passes(validate: Callable[[str], str], value: str) -> bool:
+    """Whether ``validate`` takes ``value`` (each rule's ``is_valid``)."""
+    try:
+        validate(value)
+    except ValueError:
+        return False
+    return True
 
 
 class ValidationError(ValueError):

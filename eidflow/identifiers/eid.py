@@ -28,6 +28,7 @@ from eidflow.identifiers import (
     InvalidLength,
     Missing,
     PrecisionLost,
+    passes,
 )
 
 LENGTH = 32
@@ -112,11 +113,7 @@ def validate(value: str) -> str:
 
 def is_valid(value: str) -> bool:
     """Whether the value is a valid EID once compacted."""
-    try:
-        validate(value)
-    except ValueError:
-        return False
-    return True
+    return passes(validate, value)
 
 
 def has_classic_prefix(number: str) -> bool:

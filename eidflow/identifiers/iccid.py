@@ -31,6 +31,8 @@ from eidflow.identifiers import (
     InvalidLength,
     Missing,
     PrecisionLost,
+    luhn_check_digit,
+    passes,
 )
 from eidflow.identifiers.eid import (
     SCIENTIFIC_PATTERN,
@@ -95,15 +97,7 @@ def is_padded(value: str) -> bool:
 
 def calc_check_digit(number: str) -> str:
     """The Luhn check digit for the digits before it."""
-    total = 0
-    for position, char in enumerate(reversed(number)):
-        digit = int(char)
-        if position % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return str((10 - total % 10) % 10)
+    return luhn_check_digit(number)
 
 
 def precision_lost(value: str) -> bool:
@@ -140,11 +134,7 @@ def validate(value: str) -> str:
 
 def is_valid(value: str) -> bool:
     """Whether the value is a valid ICCID once compacted."""
-    try:
-        validate(value)
-    except ValueError:
-        return False
-    return True
+    return passes(validate, value)
 
 
 def format(number: str) -> str:

@@ -17,7 +17,14 @@ from __future__ import annotations
 
 import re
 
-from eidflow.identifiers import InvalidChecksum, InvalidFormat, InvalidLength, Missing
+from eidflow.identifiers import (
+    InvalidChecksum,
+    InvalidFormat,
+    InvalidLength,
+    Missing,
+    luhn_check_digit,
+    passes,
+)
 from eidflow.identifiers.eid import WHITESPACE, compact
 
 LENGTH = 15
@@ -29,15 +36,7 @@ _NUMBER_CELL_RE = re.compile(NUMBER_CELL_PATTERN)
 
 def calc_check_digit(first14: str) -> str:
     """The Luhn check digit for 14 digits."""
-    total = 0
-    for position, char in enumerate(reversed(first14)):
-        digit = int(char)
-        if position % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return str((10 - total % 10) % 10)
+    return luhn_check_digit(first14)
 
 
 def normalise(value: str) -> str:
@@ -63,11 +62,7 @@ def validate(value: str) -> str:
 
 def is_valid(value: str) -> bool:
     """Whether the value is a valid 15-digit IMEI once compacted."""
-    try:
-        validate(value)
-    except ValueError:
-        return False
-    return True
+    return passes(validate, value)
 
 
 def looks_like_lost_leading_zero(value: str) -> bool:

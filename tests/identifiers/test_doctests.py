@@ -4,11 +4,12 @@ import doctest
 
 import pytest
 
-from eidflow.identifiers import eid, imei
+import eidflow.identifiers
+from eidflow.identifiers import eid, iccid, imei
 from exporters import safe
 
 
-@pytest.mark.parametrize("module", [eid, imei, safe])
+@pytest.mark.parametrize("module", [eidflow.identifiers, eid, iccid, imei, safe])
 def test_docstring_examples_hold(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.attempted > 0
