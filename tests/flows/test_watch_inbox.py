@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -32,6 +33,23 @@ def operator_eids(run_dir: Path) -> list[str]:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             eids += [row["EID"] for row in csv.DictReader(handle)]
     return eids
+
+
+def s3_inbox(
+    tmp_path: Path, proxy: S3Proxy, manifests: dict[str, list[Device]], **s3: object
+) -> tuple[str, Any, Path]:
+    """An S3 inbox behind ``proxy`` holding ``manifests`` (name: its devices), and a config
+    whose flows read it through the proxy: ``(bucket, client, config)``."""
+    bucket = proxy.settings.bucket
+    client = boto3.client("s3", endpoint_url=proxy.settings.endpoint_url, region_name=REGION)
+    for name, devices in manifests.items():
+        client.put_object(Bucket=bucket, Key=f"inbox/{name}", Body=manifest_csv(devices))
+    config = write_config(
+        tmp_path,
+        flows={"inbox": f"s3://{bucket}/inbox/"},
+        **{"delivery.s3": {"endpoint_url": proxy.url, "region": REGION, **s3}},
+    )
+    return bucket, client, config
 
 
 def test_good_manifest_handed_off_and_archived_bad_one_quarantined(tmp_path: Path) -> None:
@@ -123,15 +141,9 @@ def test_a_manifest_s3_fails_to_serve_for_now_stays_in_the_inbox(
     tmp_path: Path, s3_proxy: S3Proxy
 ) -> None:
     """Throttled or unavailable is not unreadable: no quarantine, the next run takes it."""
-    bucket = s3_proxy.settings.bucket
-    client = boto3.client("s3", endpoint_url=s3_proxy.settings.endpoint_url, region_name=REGION)
     later = [Device(n) for n in range(10, 12)]
-    client.put_object(Bucket=bucket, Key="inbox/ship.csv", Body=manifest_csv(DEVICES))
-    client.put_object(Bucket=bucket, Key="inbox/flaky.csv", Body=manifest_csv(later))
-    config = write_config(
-        tmp_path,
-        flows={"inbox": f"s3://{bucket}/inbox/"},
-        **{"delivery.s3": {"endpoint_url": s3_proxy.url, "region": REGION, "max_attempts": 2}},
+    bucket, client, config = s3_inbox(
+        tmp_path, s3_proxy, {"ship.csv": DEVICES, "flaky.csv": later}, max_attempts=2
     )
     s3_proxy.fail_reads_of, s3_proxy.fail_reads_after = "inbox/flaky.csv", 0  # 503 for now
 
@@ -170,16 +182,8 @@ def test_a_second_run_while_one_holds_the_inbox_leaves_it_alone(tmp_path: Path) 
 
 def test_each_s3_inbox_object_is_downloaded_once_per_run(tmp_path: Path, s3_proxy: S3Proxy) -> None:
     """Listed, hashed and ingested from one GET; filed away by its ETag (a copy, no GET)."""
-    bucket = s3_proxy.settings.bucket
-    client = boto3.client("s3", endpoint_url=s3_proxy.settings.endpoint_url, region_name=REGION)
     later = [Device(n) for n in range(10, 12)]
-    client.put_object(Bucket=bucket, Key="inbox/ship.csv", Body=manifest_csv(DEVICES))
-    client.put_object(Bucket=bucket, Key="inbox/more.csv", Body=manifest_csv(later))
-    config = write_config(
-        tmp_path,
-        flows={"inbox": f"s3://{bucket}/inbox/"},
-        **{"delivery.s3": {"endpoint_url": s3_proxy.url, "region": REGION}},
-    )
+    bucket, _, config = s3_inbox(tmp_path, s3_proxy, {"ship.csv": DEVICES, "more.csv": later})
 
     outcome = finished(watch_inbox, WatchParameters(config_file=str(config)))
 
