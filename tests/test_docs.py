@@ -1,8 +1,9 @@
-"""The manual holds to the repository: every code is documented, and no link leaves the repo.
+"""The manual holds to the repository: every code and setting is documented, and no link
+leaves the repo.
 
 ``mkdocs build --strict`` (scripts/test) checks the links between pages of ``docs/``; these
-tests add what it cannot see: the README's links, the codes defined in the source, links
-out of the repository and to non-public sites.
+tests add what it cannot see: the README's links, the codes and settings defined in the
+source, links out of the repository and to non-public sites.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from pydantic import BaseModel
 
+from app.settings import Settings
 from eidflow import codes
 from eidflow.core import answer_codes
 
@@ -58,6 +61,44 @@ def documented(page: Path) -> set[str]:
 def test_every_code_has_a_line_in_its_page(page: str, enum: type[StrEnum]) -> None:
     missing = sorted({code.value for code in enum} - documented(DOCS / page))
     assert not missing, f"docs/{page} has no table row for {missing}: document them there"
+
+
+def settings_entries(model: type[BaseModel], section: str = "") -> list[tuple[str, str]]:
+    """Every (section, entry) of eidflow.toml, from the settings models."""
+    entries = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            entries += settings_entries(annotation, f"{section}.{name}".strip("."))
+        else:
+            entries.append((section, name))
+    return entries
+
+
+def documented_settings() -> set[tuple[str, str]]:
+    """The (section, entry) pairs the first cells of the reference's rows name.
+
+    ``[delivery.s3] bucket`, `prefix``` names two entries; ``[parsers.profiles.NAME]``
+    the entry ``profiles`` of ``[parsers]``; ``[[operators]]`` the top-level ``operators``.
+    """
+    found = set()
+    for line in (DOCS / "configuration.md").read_text(encoding="utf-8").splitlines():
+        cell = line.split("|")[1] if line.startswith("| `[") else ""
+        if table := re.fullmatch(r"\s*`\[\[([a-z_]+)\]\]`\s*", cell):
+            found.add(("", table.group(1)))
+        elif named := re.match(r"\s*`\[([a-z0-9_.]+?)(?:\.NAME)?\]", cell):
+            section = named.group(1)
+            if named.group(0).endswith(".NAME]"):
+                found.add((section.rpartition(".")[0], section.rpartition(".")[2]))
+            found |= {
+                (section, name) for name in re.findall(r"`(?:\[[a-z0-9_.]+\] )?([a-z_]+)`", cell)
+            }
+    return found
+
+
+def test_every_setting_has_a_row_in_the_configuration_reference() -> None:
+    missing = sorted(set(settings_entries(Settings)) - documented_settings())
+    assert not missing, f"docs/configuration.md, 'Every setting', has no row for {missing}"
 
 
 def test_the_manual_has_pages_and_the_readme_links_into_them() -> None:
