@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
 import pytest
 from pydantic import BaseModel
 
+from app.cli import main
 from app.settings import Settings
 from eidflow import codes
 from eidflow.core import answer_codes
@@ -170,3 +173,58 @@ def _public_https(link: str) -> bool:
         return ipaddress.ip_address(host).is_global
     except ValueError:
         return True  # a host name
+
+
+_SHELL_BLOCK = re.compile(r"^ *```sh\n(.*?)^ *```", flags=re.MULTILINE | re.DOTALL)
+
+
+def shown_commands(page: Path) -> list[str]:
+    """The ``eidflow`` command lines of the page's ``sh`` blocks, continuations joined."""
+    commands = []
+    for block in _SHELL_BLOCK.findall(page.read_text(encoding="utf-8")):
+        for line in block.replace("\\\n", " ").splitlines():
+            for part in line.split("&&"):
+                words = shlex.split(part, comments=True)
+                if words and words[0].endswith("eidflow"):
+                    commands.append(
+                        shlex.join(words[1 : words.index(">")] if ">" in words else words[1:])
+                    )
+    return commands
+
+
+def parsed(arguments: list[str]) -> click.Command:
+    """The command ``eidflow ARGUMENTS`` names, its options and arguments checked, not run."""
+    context = main.make_context("eidflow", list(arguments))
+    command: click.Command = main
+    while isinstance(command, click.Group):
+        rest = [*context._protected_args, *context.args]
+        name, found, rest = command.resolve_command(context, rest)
+        assert name is not None and found is not None
+        command = found
+        context = command.make_context(name, rest, parent=context)
+    return command
+
+
+SHOWN = sorted({(page, line) for page in WITH_README for line in shown_commands(page)})
+
+
+def test_the_walk_throughs_show_commands() -> None:
+    tasks = {page.name for page, _ in SHOWN if page.parent.name == "tasks"}
+    assert len(tasks) == len(list((DOCS / "tasks").glob("*.md")))
+
+
+@pytest.mark.parametrize(
+    ("page", "line"), SHOWN, ids=[f"{page.name}: {line[:60]}" for page, line in SHOWN]
+)
+def test_every_command_shown_is_one_eidflow_takes(
+    page: Path, line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # the samples' paths are the repository's
+    monkeypatch.setenv("EIDFLOW_NOTIFY_URL", "https://hooks.example.org/x")  # else it asks
+    try:
+        parsed(shlex.split(line))
+    except click.UsageError as error:
+        message = error.format_message()
+        if not (isinstance(error, click.BadParameter) and "does not exist" in message):
+            pytest.fail(f"{page.relative_to(ROOT)}: eidflow {line}: {message}")
+        # a file of the reader's own (their eidflow.toml): the option itself was taken
