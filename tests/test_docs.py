@@ -1,9 +1,9 @@
-"""The manual holds to the repository: every code and setting is documented, and no link
-leaves the repo.
+"""The manual holds to the repository: every code and setting is documented, every command
+shown is one eidflow takes, and no link leaves the repo.
 
 ``mkdocs build --strict`` (scripts/test) checks the links between pages of ``docs/``; these
-tests add what it cannot see: the README's links, the codes and settings defined in the
-source, links out of the repository and to non-public sites.
+tests add what it cannot see: the README's links, the codes, settings and options defined
+in the source, links out of the repository and to non-public sites.
 """
 
 from __future__ import annotations
