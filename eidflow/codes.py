@@ -1,6 +1,6 @@
 """The status, reason, warning and Intune-state codes of ``decisions.csv``, defined once.
 
-The codes are part of the run-output contract (``shared/spec/run-outputs.md``):
+The codes are part of the run-output contract (``docs/run-folder.md``, each code explained in ``docs/codes.md``):
 downstream scripts match on them, so they are never renamed.
 """
 

@@ -233,5 +233,5 @@ def _check_graph(settings: Settings) -> None:
         raise ConfigError(
             "groups sync needs Microsoft Graph: [graph] is not configured.",
             todo="Set [graph] tenant_id, client_id and a certificate or"
-            " EIDFLOW_GRAPH__CLIENT_SECRET (README 'Connecting to Microsoft Graph').",
+            " EIDFLOW_GRAPH__CLIENT_SECRET (docs/graph.md 'Connecting to Microsoft Graph').",
         )

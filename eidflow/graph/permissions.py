@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 from eidflow.graph.client import GraphAccessDenied, GraphClient, GraphError
 
-README_STEP = "README 'Connecting to Microsoft Graph', step 2 (API permissions, admin consent)"
+README_STEP = (
+    "docs/graph.md 'Connecting to Microsoft Graph', step 2 (API permissions, admin consent)"
+)
 
 # (command, permissions it needs); reference: intune-esim.md §2 and domain.md.
 COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
