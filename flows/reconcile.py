@@ -289,13 +289,13 @@ def reconcile_with(
     confirmed = _apply(members, settings, outcome, hooks) if apply else members.iloc[0:0]
     hooks.step("memberships applied" if apply else "memberships listed")
     outcome.recorded_members = confirmed[schema.ENTRA_OBJECT_ID].tolist()
-    write_summary(run_dir, _summary(outcome, settings, started_at, sources, outputs))
-    call(record_in_ledger, settings, run_id, run_dir, checked, confirmed)
     if settings.graph.configured:
         reads: list[ProfileRead] = call(refresh_profile_statuses, settings)
         outcome.profile_statuses = {read.operator: read.counts() for read in reads}
         for line in profile_status.differs_lines(reads):
             log.warning("[run %s] %s", run_id, line)
+    write_summary(run_dir, _summary(outcome, settings, started_at, sources, outputs))
+    call(record_in_ledger, settings, run_id, run_dir, checked, confirmed)
     hooks.publish(outcome, outputs)
     hooks.step("recorded")
     log.info(

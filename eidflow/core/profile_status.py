@@ -116,5 +116,7 @@ def join(
     foreign = reported[~reported[schema.INTUNE_DEVICE_ID].isin(handed_off)]
     return (
         ours[list(RECORDED)].drop_duplicates([schema.EID, schema.OPERATOR], keep="last"),
-        foreign[[schema.INTUNE_DEVICE_ID, "device_name", POLICY_STATUS]].reset_index(drop=True),
+        foreign[[schema.INTUNE_DEVICE_ID, "device_name", POLICY_STATUS]]
+        .sort_values(["device_name", schema.INTUNE_DEVICE_ID])
+        .reset_index(drop=True),
     )

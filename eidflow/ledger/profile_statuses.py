@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 
-from eidflow.core import profile_status as p
 from eidflow.ledger import bulk
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
@@ -25,6 +24,8 @@ FIELDS = (
     "eid_check",
 )
 KEYS = ("eid", "operator")
+# What only the status report says: a PC that left it (but reports an EID) keeps the last.
+FROM_REPORT = ("status", "policy_status", "reported_at")
 FINISHED = ", ".join(f"'{state}'" for state in s.FINISHED_STATES)
 
 
@@ -45,7 +46,8 @@ def handed_off(connection: Connection, operator: str) -> pd.DataFrame:
 def record(connection: Connection, lines: pd.DataFrame, policy_id: str, now: Any) -> int:
     """Upsert ``lines`` (``core.profile_status.RECORDED``) in one statement; returns their count.
 
-    A PC absent from this report keeps what the last one said about it.
+    A PC absent from this report keeps what the last one said about it (its status too, when
+    only its EID was read this time).
     """
     if lines.empty:
         return 0
@@ -53,7 +55,13 @@ def record(connection: Connection, lines: pd.DataFrame, policy_id: str, now: Any
     text = lines.assign(policy_id=policy_id).fillna("").astype("str")
     bulk.create_temp(connection, "tmp_profiles", dict.fromkeys(names, "TEXT"))
     bulk.insert(connection, "tmp_profiles", {name: text[name] for name in names})
-    updated = ", ".join(f"{name} = excluded.{name}" for name in (*FIELDS, "read_at"))
+    updated = ", ".join(
+        f"{name} = excluded.{name}"
+        if name not in FROM_REPORT
+        else f"{name} = CASE WHEN excluded.status = '' THEN profile_statuses.{name}"
+        f" ELSE excluded.{name} END"
+        for name in (*FIELDS, "read_at")
+    )
     connection.execute(
         f"INSERT INTO profile_statuses ({', '.join(names)}, read_at)"
         f" SELECT {', '.join(names)}, :now FROM tmp_profiles WHERE true"
@@ -62,14 +70,3 @@ def record(connection: Connection, lines: pd.DataFrame, policy_id: str, now: Any
     )
     bulk.drop_temp(connection, "tmp_profiles")
     return len(text)
-
-
-def recorded(connection: Connection) -> pd.DataFrame:
-    """Every PC's last status and EID check: eid, operator, status, eid_check, read_at."""
-    columns = (*KEYS, p.STATUS, p.EID_CHECK, "read_at")
-    found = bulk.fetch(
-        connection,
-        f"SELECT {', '.join(columns)} FROM profile_statuses ORDER BY eid, operator",
-        columns,
-    )
-    return pd.DataFrame({name: found.column(name).to_pylist() for name in columns}, dtype=object)
