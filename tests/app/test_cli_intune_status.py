@@ -237,3 +237,19 @@ def test_without_a_recorded_policy_it_says_how_to_get_one(folder: Path) -> None:
     assert done.returncode == 2
     assert "no eSIM policy is recorded for contoso-mobile" in done.stderr
     assert "intune setup" in done.stderr
+
+
+def test_what_people_read_and_a_permission_missing(folder: Path, tenant: GraphEmulator) -> None:
+    done = eidflow("intune", "status", "--policy-id", POLICY, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert f"intune status for {OPERATOR} (policy {POLICY}): 10 PC(s) recorded" in done.stdout
+    assert "profile: applied 6, conflict 1, error 1, not applicable 1, pending 1" in done.stdout
+    assert "EID as the device reports it: confirmed 4, differs 1, unknown 5" in done.stdout
+    assert "1 device(s) in the report were never handed off by eidflow" in done.stdout
+    assert f"CONTOSO-{FOREIGN.serial}" in done.stdout
+
+    tenant.refuse_export_jobs = 403
+    refused = eidflow("intune", "status", "--policy-id", POLICY, cwd=folder)
+    assert refused.returncode == 2
+    assert "DeviceManagementConfiguration.Read.All" in refused.stderr
+    assert "Traceback" not in refused.stderr
