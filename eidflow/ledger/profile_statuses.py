@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from eidflow.ledger import bulk
-from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
+from eidflow.ledger.enrolment import FINISHED
 
 FIELDS = (
     "intune_device_id",
@@ -26,7 +26,6 @@ FIELDS = (
 KEYS = ("eid", "operator")
 # What only the status report says: a PC that left it (but reports an EID) keeps the last.
 FROM_REPORT = ("status", "policy_status", "reported_at")
-FINISHED = ", ".join(f"'{state}'" for state in s.FINISHED_STATES)
 
 
 def handed_off(connection: Connection, operator: str) -> pd.DataFrame:
