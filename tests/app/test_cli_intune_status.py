@@ -253,3 +253,9 @@ def test_what_people_read_and_a_permission_missing(folder: Path, tenant: GraphEm
     assert refused.returncode == 2
     assert "DeviceManagementConfiguration.Read.All" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+    tenant.refuse_export_jobs = 0
+    tenant.fail_export_jobs = True
+    failed = eidflow("intune", "status", "--policy-id", POLICY, cwd=folder)
+    assert failed.returncode == 3
+    assert "export job ended 'failed'" in failed.stderr
