@@ -208,3 +208,12 @@ def _write_json(path: Path, value: Any) -> None:
         json.dump(value, stream, indent=2, ensure_ascii=False)
         stream.write("\n")
     os.replace(temporary, path)
+
+
+def _add_status() -> None:
+    from app.cli.intune_status import status
+
+    intune_group.add_command(status)
+
+
+_add_status()

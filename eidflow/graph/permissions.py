@@ -37,6 +37,10 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "intune setup --apply",
         ("Group.ReadWrite.All", "DeviceManagementConfiguration.ReadWrite.All"),
     ),
+    (
+        "intune status (and reconcile's profile statuses)",
+        ("DeviceManagementConfiguration.Read.All", "DeviceManagementManagedDevices.Read.All"),
+    ),
 )
 
 # Another permission that includes this one (a ReadWrite includes its Read).

@@ -233,3 +233,20 @@ intune_setups = Table(
     _text("policy_name"),
     _when("applied_at", nullable=False),
 )
+
+# The eSIM profile's status per PC from Intune's report, and the EID its device reports
+# (revision 0014): one line per claim, replaced by each read.
+profile_statuses = Table(
+    "profile_statuses",
+    metadata,
+    Column("eid", String(32), primary_key=True),
+    Column("operator", String(128), primary_key=True),
+    _text("intune_device_id"),
+    _text("policy_id"),
+    _text("status"),  # applied | pending | error | conflict | not applicable
+    _text("policy_status"),  # the report's PolicyStatus, as read
+    _text("reported_at"),  # the report's PspdpuLastModifiedTimeUtc, as read
+    _text("device_eid"),  # what the device reports ("" when the tenant does not say)
+    _text("eid_check"),  # confirmed | differs | unknown
+    _when("read_at", nullable=False),
+)

@@ -1,4 +1,4 @@
--- The ledger's schema at revision 0011, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
+-- The ledger's schema at revision 0014, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
 
 CREATE TABLE alembic_version (
     version_num character varying(32) NOT NULL
@@ -179,6 +179,19 @@ CREATE SEQUENCE memberships_id_seq
 
 ALTER SEQUENCE memberships_id_seq OWNED BY memberships.id;
 
+CREATE TABLE profile_statuses (
+    eid character varying(32) NOT NULL,
+    operator character varying(128) NOT NULL,
+    intune_device_id text DEFAULT ''::text NOT NULL,
+    policy_id text DEFAULT ''::text NOT NULL,
+    status text DEFAULT ''::text NOT NULL,
+    policy_status text DEFAULT ''::text NOT NULL,
+    reported_at text DEFAULT ''::text NOT NULL,
+    device_eid text DEFAULT ''::text NOT NULL,
+    eid_check text DEFAULT ''::text NOT NULL,
+    read_at timestamp with time zone NOT NULL
+);
+
 CREATE TABLE released (
     id integer NOT NULL,
     eid character varying(32) NOT NULL,
@@ -295,6 +308,9 @@ ALTER TABLE ONLY manifests
 ALTER TABLE ONLY memberships
     ADD CONSTRAINT memberships_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY profile_statuses
+    ADD CONSTRAINT profile_statuses_pkey PRIMARY KEY (eid, operator);
+
 ALTER TABLE ONLY released
     ADD CONSTRAINT released_pkey PRIMARY KEY (id);
 
@@ -350,5 +366,5 @@ ALTER TABLE ONLY manifests
 ALTER TABLE ONLY memberships
     ADD CONSTRAINT memberships_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(run_id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0011');
+INSERT INTO alembic_version (version_num) VALUES ('0014');
 

@@ -1,4 +1,4 @@
--- The ledger's schema at revision 0011, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
+-- The ledger's schema at revision 0014, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -211,5 +211,19 @@ CREATE TABLE intune_setups (
 	PRIMARY KEY (operator)
 );
 
-INSERT INTO alembic_version (version_num) VALUES ('0011');
+CREATE TABLE profile_statuses (
+	eid VARCHAR(32) NOT NULL, 
+	operator VARCHAR(128) NOT NULL, 
+	intune_device_id TEXT DEFAULT '' NOT NULL, 
+	policy_id TEXT DEFAULT '' NOT NULL, 
+	status TEXT DEFAULT '' NOT NULL, 
+	policy_status TEXT DEFAULT '' NOT NULL, 
+	reported_at TEXT DEFAULT '' NOT NULL, 
+	device_eid TEXT DEFAULT '' NOT NULL, 
+	eid_check TEXT DEFAULT '' NOT NULL, 
+	read_at DATETIME NOT NULL, 
+	PRIMARY KEY (eid, operator)
+);
+
+INSERT INTO alembic_version (version_num) VALUES ('0014');
 
