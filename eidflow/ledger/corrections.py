@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -158,7 +159,7 @@ def withdrawn_lines(connection: Connection, voided: Voided) -> list[dict[str, An
     )
 
 
-def owed_rows(connection: Connection, eids: pa.Array, operators: pa.Array) -> Any:
+def owed_rows(connection: Connection, eids: pa.Array, operators: pa.Array) -> np.ndarray:
     """Per (EID, operator), whether a void of that hand-off has not been withdrawn yet (a
     NumPy bool array): the claim holds those rows back until the withdrawal is delivered."""
     owed = connection.all(
@@ -167,6 +168,8 @@ def owed_rows(connection: Connection, eids: pa.Array, operators: pa.Array) -> An
         " AND v.released_by = x.released_by JOIN runs r ON r.run_no = v.run_no"
         f" WHERE r.state NOT IN ({FINISHED})"
     )
+    if not owed:  # the usual case: nothing is compared
+        return np.zeros(len(eids), dtype=bool)
     keys = pa.array([f"{line[0]}\t{line[1]}" for line in owed], pa.string())
     lines = pc.binary_join_element_wise(eids, operators, "\t")
     return pc.fill_null(pc.is_in(lines, value_set=keys), False).to_numpy(zero_copy_only=False)
@@ -216,11 +219,11 @@ def _line(action: str, run_no: int, request: Request) -> dict[str, Any]:
     }
 
 
-def retired_rows(connection: Connection, eids: pa.Array, serials: pa.Array) -> Any:
+def retired_rows(connection: Connection, eids: pa.Array, serials: pa.Array) -> np.ndarray:
     """Per key pair, whether the EID or the serial is retired now (a NumPy bool array)."""
     lines = connection.all(RETIRED_NOW)
     if not lines:
-        return pc.is_in(eids, value_set=pa.array([], pa.string())).to_numpy(zero_copy_only=False)
+        return np.zeros(len(eids), dtype=bool)
     gone_eids = pa.array([str(line[0]) for line in lines], pa.string())
     gone_serials = pa.array([str(line[1]) for line in lines if line[1]], pa.string())
     hit = pc.or_(
