@@ -170,9 +170,15 @@ def owed_rows(connection: Connection, eids: pa.Array, operators: pa.Array) -> np
     )
     if not owed:  # the usual case: nothing is compared
         return np.zeros(len(eids), dtype=bool)
-    keys = pa.array([f"{line[0]}\t{line[1]}" for line in owed], pa.string())
-    lines = pc.binary_join_element_wise(eids, operators, "\t")
-    return pc.fill_null(pc.is_in(lines, value_set=keys), False).to_numpy(zero_copy_only=False)
+    pairs = {(str(line[0]), str(line[1])) for line in owed}
+    by_eid = pa.array(sorted({eid for eid, _ in pairs}), pa.string())
+    hit = pc.fill_null(pc.is_in(eids, value_set=by_eid), False)
+    rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+    waiting = np.zeros(len(eids), dtype=bool)
+    picked = pa.array(rows, pa.int64())
+    found = zip(eids.take(picked).to_pylist(), operators.take(picked).to_pylist(), strict=True)
+    waiting[rows] = [pair in pairs for pair in found]  # a few rows: the voids' EIDs
+    return waiting
 
 
 # -- retirements ------------------------------------------------------------------------------
