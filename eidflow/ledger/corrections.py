@@ -195,13 +195,23 @@ def retire(
     """Retire ``eids`` by run ``run_no``: every claim on them is given back, and recorded."""
     marks = ", ".join(f":e{n}" for n in range(len(eids)))
     keys = {f"e{n}": eid for n, eid in enumerate(eids)}
-    connection.execute(
+    known = {
+        str(line[0]): (str(line[1]), str(line[2]))
+        for line in connection.all(
+            "SELECT eid, MIN(serial_number), MAX(entra_object_id) FROM (SELECT eid,"
+            f" serial_number, entra_object_id FROM claims WHERE eid IN ({marks}) UNION ALL"
+            " SELECT eid, serial_number, entra_object_id FROM released"
+            f" WHERE eid IN ({marks})) seen GROUP BY eid",
+            keys,
+        )
+    }
+    connection.executemany(  # one line per EID, known or not (one only ever re-sent)
         "INSERT INTO retirements (eid, serial_number, entra_object_id, action, run_no, reason,"
-        " requested_by) SELECT eid, MIN(serial_number), MAX(entra_object_id), :action,"
-        " :run_no, :reason, :by FROM (SELECT eid, serial_number, entra_object_id FROM claims"
-        f" WHERE eid IN ({marks}) UNION ALL SELECT eid, serial_number, entra_object_id"
-        f" FROM released WHERE eid IN ({marks})) known GROUP BY eid",
-        keys | _line(RETIRE, run_no, request),
+        " requested_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (eid, *known.get(eid, ("", "")), RETIRE, run_no, request.reason, request.requested_by)
+            for eid in eids
+        ],
     )
     settle.release(connection, now, f"{{t}}.eid IN ({marks})", keys, released_by=run_no)
 
@@ -214,15 +224,6 @@ def undo(connection: Connection, eids: list[str], run_no: int, request: Request)
         " WHERE id = (SELECT MAX(id) FROM retirements WHERE eid = ?)",
         [(UNDO, run_no, request.reason, request.requested_by, eid) for eid in eids],
     )
-
-
-def _line(action: str, run_no: int, request: Request) -> dict[str, Any]:
-    return {
-        "action": action,
-        "run_no": run_no,
-        "reason": request.reason,
-        "by": request.requested_by,
-    }
 
 
 def retired_rows(connection: Connection, eids: pa.Array, serials: pa.Array) -> np.ndarray:
