@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eidflow.errors import ConfigError
+from eidflow.errors import ConfigError, LedgerBusy
 from eidflow.ledger import settle
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
@@ -195,6 +195,16 @@ def retire(
     """Retire ``eids`` by run ``run_no``: every claim on them is given back, and recorded."""
     marks = ", ".join(f":e{n}" for n in range(len(eids)))
     keys = {f"e{n}": eid for n, eid in enumerate(eids)}
+    running = connection.all(
+        "SELECT c.eid, r.run_id FROM claims c JOIN runs r ON r.run_no = c.run_no"
+        f" WHERE c.eid IN ({marks}) AND r.state = :live",
+        keys | {"live": s.LIVE},
+    )
+    if running:  # its files may be on their way: they must not hand off a retired PC
+        raise LedgerBusy(
+            f"run {running[0][1]} is handing {running[0][0]} off right now.",
+            todo="Retire it once that run has finished (eidflow history shows it).",
+        )
     known = {
         str(line[0]): (str(line[1]), str(line[2]))
         for line in connection.all(
