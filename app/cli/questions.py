@@ -170,8 +170,9 @@ def _handoff_line(line: dict[str, Any]) -> dict[str, str]:
     when = f"staged {line['staged_at']}"
     if line["delivered_at"]:
         when += f"\ndelivered {line['delivered_at']}"
-    if line["released_at"]:
-        when += f"\nreleased {line['released_at']}"
+    if line["released_at"]:  # given back: by its run's failure, or voided or retired
+        gone = line["state"] if line["state"] in ("voided", "retired") else "released"
+        when += f"\n{gone} {line['released_at']}"
     again = f"{line['resend_reason']} ({line['requested_by']})" if line["resend_reason"] else ""
     return {
         "operator": line["operator"],
