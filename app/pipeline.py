@@ -347,13 +347,13 @@ def dedupe_against_ledger(
 
 def _name_retirements(frame: pd.DataFrame, ledger: Ledger) -> None:
     """``retired`` rows say which retirement holds them back: when, why, and the way back."""
-    from eidflow.ledger import corrections, queries
+    from eidflow.ledger import queries, retirements
 
     rows = np.flatnonzero((frame[schema.REASON] == Reason.RETIRED).to_numpy(dtype=bool))
     if not len(rows) or not isinstance(ledger, SqlLedger):
         return
     with ledger.read() as connection:
-        retired = corrections.retired(connection)
+        retired = retirements.retired(connection)
     by_serial = {line["serial_number"]: line for line in retired.values() if line["serial_number"]}
     eids, serials = frame[schema.EID].iloc[rows], frame[schema.SERIAL_NUMBER].iloc[rows]
     named = np.zeros(len(frame), dtype=bool)

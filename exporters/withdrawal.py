@@ -19,6 +19,11 @@ from exporters.safe import neutralise, neutralise_text
 HEADERS = ("EID", "Serial Number", "Original Run", "Reason")
 
 
+def withdrawal_path(operator: str, voided_run_id: str) -> str:
+    """Where the withdrawal of ``voided_run_id`` goes in the run folder (and at the target)."""
+    return f"operator/{operator}/{operator}_withdrawal_{voided_run_id}.csv"
+
+
 def write_withdrawal_file(
     withdrawn: pd.DataFrame,
     profile: OperatorProfile,
@@ -39,7 +44,7 @@ def write_withdrawal_file(
             for header, column in zip(HEADERS, values, strict=True)
         }
     ).reset_index(drop=True)
-    path = run_dir / "operator" / profile.name / f"{profile.name}_withdrawal_{voided_run_id}.csv"
+    path = run_dir / withdrawal_path(profile.name, voided_run_id)
     with atomic_path(path) as tmp:
         pandas_csv(table, tmp, profile.model_copy(update={"header": True}))
     return OutputFile(

@@ -20,7 +20,7 @@ import click
 from app.cli.options import config_option, json_option, ledger_option, open_for_run, print_json
 from app.cli.resend import resolve_keys
 from eidflow.errors import ConfigError
-from eidflow.ledger import corrections, queries
+from eidflow.ledger import corrections, queries, retirements
 
 
 @click.command()
@@ -49,11 +49,11 @@ def retire(
     try:
         with ledger.read() as connection:
             eids = resolve_keys(connection, keys)
-            retired = corrections.retired(connection)
+            retired = retirements.retired(connection)
             holders = {eid: _holders(connection, eid) for eid in eids}
         _refuse(eids, retired, undo)
         report: dict[str, Any] = {
-            "action": corrections.UNDO if undo else corrections.RETIRE,
+            "action": retirements.UNDO if undo else retirements.RETIRE,
             "pcs": [{"eid": eid, "handed_to": holders[eid]} for eid in eids],
             "applied": None,
         }
@@ -100,9 +100,9 @@ def _record(ledger: Any, eids: list[str], undo: bool, request: corrections.Reque
         kind = "unretire" if undo else "retire"
         run_no = corrections.record_run(connection, run_id, kind, ledger.now(), counts)
         if undo:
-            corrections.undo(connection, eids, run_no, request)
+            retirements.undo(connection, eids, run_no, request)
         else:
-            corrections.retire(connection, eids, run_no, request, ledger.now())
+            retirements.retire(connection, eids, run_no, request, ledger.now())
     return run_id
 
 
@@ -110,7 +110,7 @@ def _show(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(report)
         return
-    undo = report["action"] == corrections.UNDO
+    undo = report["action"] == retirements.UNDO
     for pc in report["pcs"]:
         held = ", ".join(pc["handed_to"]) or "no operator now"
         click.echo(f"{pc['eid']} (handed to {held})")

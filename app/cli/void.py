@@ -79,6 +79,8 @@ def void(
 
 
 def _plan(settings: Settings, voided: corrections.Voided, first: list[str]) -> dict[str, Any]:
+    from exporters.withdrawal import withdrawal_path
+
     folder = settings.delivery.folder or f"{settings.output.runs_dir}/<new run>"
     where = (
         f"s3://{settings.delivery.s3.bucket}/{settings.delivery.s3.prefix}"
@@ -93,8 +95,7 @@ def _plan(settings: Settings, voided: corrections.Voided, first: list[str]) -> d
         "state": voided.void_state or "planned",
         "voided_at": voided.voided_at,
         "reason": voided.reason,
-        "withdrawal_file": f"operator/{voided.operator}/{voided.operator}_withdrawal_"
-        f"{voided.run_id}.csv",
+        "withdrawal_file": withdrawal_path(voided.operator, voided.run_id),
         "delivered_to": where,
         "applied": None,
     }

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from eidflow import schema
 from eidflow.codes import Reason
 from eidflow.core import dedupe
-from eidflow.ledger import bulk, corrections, descriptions
+from eidflow.ledger import bulk, corrections, descriptions, retirements
 from eidflow.ledger.base import Claim
 from eidflow.ledger.db import Connection
 from eidflow.ledger.lookup import claims_on
@@ -110,7 +110,7 @@ def _corrected(
     waiting = corrections.owed_rows(connection, eids, operators)
     if waiting.any():
         reasons = reasons.where(~waiting, Reason.CLAIMED_BY_RUNNING_RUN.value)
-    retired = corrections.retired_rows(connection, eids, serials)
+    retired = retirements.retired_rows(connection, eids, serials)
     if retired.any():
         reasons = reasons.where(~retired, Reason.RETIRED.value)
     return reasons

@@ -55,9 +55,9 @@ def handed_off(connection: Connection) -> pd.DataFrame:
 
 def retired(connection: Connection) -> pd.DataFrame:
     """The PCs retired now (``eid``, ``serial_number``, ``entra_object_id``): a group sheds them."""
-    from eidflow.ledger import corrections
+    from eidflow.ledger import retirements
 
-    lines = list(corrections.retired(connection).values())
+    lines = list(retirements.retired(connection).values())
     names = (schema.EID, schema.SERIAL_NUMBER, schema.ENTRA_OBJECT_ID)
     return pd.DataFrame({name: [str(line[name]) for line in lines] for name in names}, dtype="str")
 

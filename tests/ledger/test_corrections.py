@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from eidflow.errors import LedgerBusy
-from eidflow.ledger import SqlLedger, corrections
+from eidflow.ledger import SqlLedger, corrections, retirements
 from tests.ledger.helpers import devices, eid
 
 REQUEST = corrections.Request("columns swapped", "alice")
@@ -53,11 +53,11 @@ def test_a_pc_a_live_run_is_handing_off_cannot_be_retired(ledger: SqlLedger) -> 
         pytest.raises(LedgerBusy, match="run run-1 is handing"),
         ledger.write(claim_lock=True) as connection,
     ):
-        corrections.retire(connection, [eid(1)], retire_no, REQUEST, ledger.now())
+        retirements.retire(connection, [eid(1)], retire_no, REQUEST, ledger.now())
     ledger.finish_run("run-1")
     with ledger.write(claim_lock=True) as connection:
-        corrections.retire(connection, [eid(1)], retire_no, REQUEST, ledger.now())
+        retirements.retire(connection, [eid(1)], retire_no, REQUEST, ledger.now())
     with ledger.read() as connection:
         assert connection.all("SELECT eid FROM claims") == []
-        assert list(corrections.retired(connection)) == [eid(1)]
+        assert list(retirements.retired(connection)) == [eid(1)]
         assert connection.scalar("SELECT released_by FROM released") == retire_no
