@@ -29,6 +29,9 @@ class Reason(StrEnum):
     CLAIMED_BY_RUNNING_RUN = "claimed_by_running_run"
     CONFLICT_EID = "conflict_eid"
     CONFLICT_SERIAL = "conflict_serial"
+    # the PC was retired (eidflow retire: returned, stolen, replaced): held back until
+    # eidflow retire --undo puts it back
+    RETIRED = "retired"
 
     @property
     def status(self) -> Status:
@@ -47,6 +50,7 @@ REASON_STATUS: dict[Reason, Status] = {
     Reason.CLAIMED_BY_RUNNING_RUN: Status.DUPLICATE,
     Reason.CONFLICT_EID: Status.CONFLICT,
     Reason.CONFLICT_SERIAL: Status.CONFLICT,
+    Reason.RETIRED: Status.CONFLICT,
 }
 
 
