@@ -88,6 +88,7 @@ def _register_optional_commands() -> None:
     from app.cli.answers import operator_response
     from app.cli.automations import automations_group
     from app.cli.autopilot import autopilot_csv
+    from app.cli.check import check
     from app.cli.graph_check import graph_group
     from app.cli.groups import groups_group
     from app.cli.ingest import ingest
@@ -100,6 +101,7 @@ def _register_optional_commands() -> None:
 
     for command in (
         ingest,
+        check,
         history,
         show,
         resend,
