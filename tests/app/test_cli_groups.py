@@ -266,3 +266,19 @@ def test_a_refused_token_is_one_line_and_never_shown(
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert "HTTP 401" in line and "expired-secret-token-123" not in done.stdout + done.stderr
+
+
+def test_apply_refuses_the_samples_placeholder_group(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    sections = {**graph_config(tmp_path, graph_emulator), "entra": {"group_id": placeholder}}
+    config = hand_off(tmp_path, [Device(1)], [Device(1)], **sections)
+    graph_emulator.devices = [Device(1).entra_device()]
+    graph_emulator.groups = {placeholder: set()}
+    refused = sync(config, "--apply")
+    assert refused.returncode == 2, refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert f"[entra] group_id is {placeholder}, the samples' placeholder" in line
+    assert graph_emulator.groups[placeholder] == set()  # nothing was changed
+    assert sync(config).returncode == 0  # a plan only changes nothing: it may be shown
