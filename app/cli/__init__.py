@@ -97,6 +97,7 @@ def _register_optional_commands() -> None:
     from app.cli.questions import history, show
     from app.cli.reconcile import reconcile
     from app.cli.resend import resend
+    from app.cli.schedules import schedules_group
     from app.cli.status import status
 
     for command in (
@@ -107,6 +108,7 @@ def _register_optional_commands() -> None:
         resend,
         ledger_group,
         automations_group,
+        schedules_group,
         intune_group,
         graph_group,
         autopilot_csv,
