@@ -51,6 +51,7 @@ from eidflow.identifiers import columns
 from eidflow.ledger import DeadRun, Ledger, SqlLedger, Target, open_ledger, settle
 from exporters import decisions as decisions_file
 from exporters import delivery, entra, operator, report
+from exporters.config import UNNAMED_OPERATOR
 from exporters.files import OutputFile
 from parsers.base import ManifestRead, empty_rows
 
@@ -323,6 +324,7 @@ def dedupe_against_ledger(
     frame.loc[accepted, schema.OPERATOR] = operator.route(
         frame.loc[accepted, routed_by], settings.operators
     )
+    _say_unnamed_operator(frame.loc[accepted, schema.OPERATOR])
     manifests = [
         {"name": r.path, "sha256": r.sha256, "rows": r.rows, "error": r.error}
         for r in records or []
@@ -345,6 +347,18 @@ def dedupe_against_ledger(
                 frame.loc[held, column] = ""
     _name_earlier_handoffs(frame, ledger)
     return frame
+
+
+def _say_unnamed_operator(routed: pd.Series) -> None:
+    """EIDs routed to the operator eidflow.toml gives no name: said, with where to name it."""
+    if (routed == UNNAMED_OPERATOR).any():
+        LOG.warning(
+            "eidflow.toml names no operator: the accepted EIDs go to one called %r"
+            ' (operator/%s/); give [[operators]] name = "…" the operator they are for'
+            " (README 'Operator profiles').",
+            UNNAMED_OPERATOR,
+            UNNAMED_OPERATOR,
+        )
 
 
 def judge_against_ledger(

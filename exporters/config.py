@@ -113,10 +113,15 @@ class OperatorMatch(BaseModel):
         return not self.source_files and not self.po_numbers
 
 
+# The operator's name when eidflow.toml names none: said on stderr by every run that hands
+# EIDs off to it (a file ``operator/operator/operator_eids_…`` told nobody whose it was).
+UNNAMED_OPERATOR = "unnamed"
+
+
 class OperatorProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = "operator"
+    name: str = UNNAMED_OPERATOR
     columns: list[OperatorColumn] = Field(
         default_factory=lambda: [_column(header) for header in DEFAULT_OPERATOR_COLUMNS]
     )

@@ -249,7 +249,7 @@ def test_sync_on_a_postgresql_ledger(
     config = hand_off(tmp_path, shipped, shipped, **sections)
     graph_emulator.devices = [d.entra_device() for d in shipped]
     graph_emulator.groups = {GROUP_ID: {d.object_id for d in shipped[:3]}}
-    done = sync(config, "--apply", "--operator", "operator")
+    done = sync(config, "--apply", "--operator", "unnamed")
     assert done.returncode == 0, done.stderr
     assert "22 added" in done.stdout and "3 recorded_unchanged" in done.stdout
     assert graph_emulator.groups[GROUP_ID] == {d.object_id for d in shipped}
