@@ -148,3 +148,27 @@ def test_a_rerun_of_ingested_files_says_so_and_makes_no_run_folder(
         assert line.startswith(f"eidflow: {manifest} was already processed by run {run.name} on")
         assert line.endswith("; nothing to do. Give --reprocess to read it again.")
     assert list((tmp_path / "runs").iterdir()) == [run]  # no empty run folder
+
+
+def test_a_check_neither_waits_for_nor_holds_the_claim_lock(url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.ledger.helpers import devices
+
+    ingest = open_ledger(url)
+    ingest.begin_run("running", "/tmp/running")
+    ingest.claim_handoff("running", "unnamed", devices((1, "SER-1")))
+    check = open_ledger(url, create=False)
+    try:
+        frame = devices((1, "SER-1"), (2, "SER-2")).assign(operator="unnamed")
+        with ingest.write(claim_lock=True), ThreadPoolExecutor(1) as pool:
+            # An ingest holds the claim lock (claiming, or settling dead runs) right now.
+            verdict = pool.submit(check.judge, frame).result(timeout=10)
+        assert verdict.reasons.tolist() == ["claimed_by_running_run", ""]
+        with check.read():  # and while a check reads, an ingest claims
+            assert ingest.claim_handoff("running", "unnamed", devices((2, "SER-2"))).tolist() == [
+                ""
+            ]
+    finally:
+        check.close()
+        ingest.close()
