@@ -37,9 +37,12 @@ def every_one_ingested(manifests: list[str], settings: Settings) -> list[Ingeste
 
     Only local files are looked at (an S3 object is downloaded once, by the run); the first
     one new, unreadable or not a file ends the look (the run names what is wrong). No
-    ledger yet: nothing was ingested.
+    ledger yet: nothing was ingested. A ledger named by a Prefect Secret block (``[flows]
+    secret_blocks``) is the flow's to open: the run tells.
     """
     if not manifests or any("://" in source for source in manifests):
+        return []
+    if settings.flows.secret_blocks.ledger_url:
         return []
     try:
         url = parse(settings.ledger.url)
