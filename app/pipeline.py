@@ -52,6 +52,7 @@ from eidflow.identifiers import columns
 from eidflow.ledger import DeadRun, Ledger, SqlLedger, Target, open_ledger, settle
 from exporters import decisions as decisions_file
 from exporters import delivery, entra, operator, report
+from exporters.config import UNNAMED_OPERATOR
 from exporters.files import OutputFile
 from parsers.base import ManifestRead, empty_rows
 
@@ -308,12 +309,15 @@ def dedupe_against_ledger(
     ledger: Ledger,
     run_id: str,
     records: list[InputRecord] | None = None,
+    *,
+    claim: bool = True,
 ) -> pd.DataFrame:
     """Route accepted rows to operators, then claim their hand-offs: the ledger's claim is
     the one verdict on duplicates and conflicts, in the run and against earlier runs.
 
     The claim also records each claimed device's Intune state (reconciled before).
     Rows that lose lose their Intune columns too: those are for accepted rows only.
+    ``claim=False`` (``eidflow check``): the same verdict, and nothing claimed or recorded.
     """
     accepted = frame[schema.STATUS] == Status.ACCEPTED
     frame[schema.OPERATOR] = ""
@@ -321,12 +325,14 @@ def dedupe_against_ledger(
     frame.loc[accepted, schema.OPERATOR] = operator.route(
         frame.loc[accepted, routed_by], settings.operators
     )
+    _say_unnamed_operator(frame.loc[accepted, schema.OPERATOR])
     manifests = [
         {"name": r.path, "sha256": r.sha256, "rows": r.rows, "error": r.error}
         for r in records or []
         if not r.already_processed_by and (r.sha256 or r.error)
     ]
-    verdict = ledger.claim(run_id, frame, manifests, np.flatnonzero(accepted.to_numpy(dtype=bool)))
+    rows = np.flatnonzero(accepted.to_numpy(dtype=bool))
+    verdict = ledger.claim(run_id, frame, manifests, rows) if claim else ledger.judge(frame, rows)
     frame = dedupe.apply_reasons(frame, verdict.reasons)
     elsewhere = verdict.held_by_others[verdict.reasons == ""] != ""
     if elsewhere.any():  # handed to this operator now, held by another already
@@ -373,6 +379,29 @@ def _name_retirements(frame: pd.DataFrame, ledger: Ledger) -> None:
         named,
         lambda chosen: pd.Series(sentences, index=chosen.index, dtype="str"),
     )
+
+
+def _say_unnamed_operator(routed: pd.Series) -> None:
+    """EIDs routed to the operator eidflow.toml gives no name: said, with where to name it."""
+    if (routed == UNNAMED_OPERATOR).any():
+        LOG.warning(
+            "eidflow.toml names no operator: the accepted EIDs go to one called %r"
+            ' (operator/%s/); give [[operators]] name = "…" the operator they are for'
+            " (docs/configuration.md, Operator profiles).",
+            UNNAMED_OPERATOR,
+            UNNAMED_OPERATOR,
+        )
+
+
+def judge_against_ledger(
+    frame: pd.DataFrame,
+    settings: Settings,
+    ledger: Ledger,
+    run_id: str,
+    records: list[InputRecord] | None = None,
+) -> pd.DataFrame:
+    """``dedupe_against_ledger``'s decisions, with nothing claimed (``eidflow check``)."""
+    return dedupe_against_ledger(frame, settings, ledger, run_id, records, claim=False)
 
 
 def _name_earlier_handoffs(frame: pd.DataFrame, ledger: Ledger) -> None:
@@ -449,7 +478,6 @@ def run_ingest(
     started_at = datetime.now(UTC)
     check_request(request, settings)
     references = steps("read-references", read_references, request, settings, io=True)
-    inventory, entra_devices = references.inventory, references.entra_devices
     run_id = request.run_id or new_run_id(started_at)
     # The ledger first: a ledger that cannot be opened leaves no empty run folder behind.
     ledger = open_ledger(settings.ledger.url, target=reached_target(settings))
@@ -460,39 +488,11 @@ def run_ingest(
         ledger.begin_run(run_id, str(run_dir.resolve()), destination=destination)
         run = RunInProgress(ledger, run_id, run_dir, destination, started_at)
         try:
-            reads, records = steps("read", read_manifests, request, settings, ledger, io=True)
-            frame = steps("validate", validate_manifests, reads)
-            del reads  # a million parsed rows are not needed twice: peak memory matters
-            frame = steps(
-                "reconcile",
-                reconcile_devices,
-                frame,
-                inventory,
-                entra_devices,
-                settings,
-                references.autopilot,
-            )
-            del inventory, entra_devices
-            references.inventory = references.entra_devices = references.autopilot = None
-            frame = steps(
-                "dedupe", dedupe_against_ledger, frame, settings, ledger, run_id, records, io=True
-            )
-            _count_claimed_by_running_runs(frame, records)
-            _flag_unusable(frame, records)
-            frame = actions.describe(frame)  # a sentence for accepted rows that need a person
+            frame, records = decide(request, settings, ledger, references, run_id, steps)
             outputs = steps("emit", emit_files, frame, settings, run_dir, run_id, io=True)
             inputs = records + references.records
-            failed = any(record.error or record.nothing_usable for record in records)
-            exit_code = EXIT_INPUT_UNREADABLE if failed else EXIT_OK
-            summary = build_summary(
-                run_id=run_id,
-                started_at=started_at,
-                inputs=inputs,
-                decisions=frame,
-                outputs=outputs,
-                ledger_url=ledger.url.shown,
-                exit_code=exit_code,
-            )
+            summary = summarise(run_id, started_at, inputs, frame, outputs, ledger.url.shown)
+            exit_code = summary["exit_status"]
             outputs.append(report.write_report(frame, summary, run_dir, settings.report))
             ledger.start_delivery(run_id, summary["counts"])  # the files are on their way
             run.delivering = True
@@ -524,6 +524,59 @@ def run_ingest(
     finally:
         ledger.close()
     return RunResult(run_id, run_dir, exit_code, summary, inputs)
+
+
+def decide(
+    request: IngestRequest,
+    settings: Settings,
+    ledger: Ledger,
+    references: References,
+    run_id: str,
+    steps: StepRunner = run_directly,
+    *,
+    claim: bool = True,
+) -> tuple[pd.DataFrame, list[InputRecord]]:
+    """Every row's decision, and the manifests' records: read, validate, reconcile, dedupe
+    against the ledger (``claim=False``: judged only, nothing claimed: ``eidflow check``)."""
+    reads, records = steps("read", read_manifests, request, settings, ledger, io=True)
+    frame = steps("validate", validate_manifests, reads)
+    del reads  # a million parsed rows are not needed twice: peak memory matters
+    frame = steps(
+        "reconcile",
+        reconcile_devices,
+        frame,
+        references.inventory,
+        references.entra_devices,
+        settings,
+        references.autopilot,
+    )
+    references.inventory = references.entra_devices = references.autopilot = None
+    dedupe = dedupe_against_ledger if claim else judge_against_ledger
+    frame = steps("dedupe", dedupe, frame, settings, ledger, run_id, records, io=True)
+    _count_claimed_by_running_runs(frame, records)
+    _flag_unusable(frame, records)
+    return actions.describe(frame), records  # a sentence for accepted rows that need a person
+
+
+def summarise(
+    run_id: str,
+    started_at: datetime,
+    inputs: list[InputRecord],
+    frame: pd.DataFrame,
+    outputs: list[OutputFile],
+    ledger_url: str,
+) -> dict[str, Any]:
+    """The run's summary; its exit status 1 when a manifest was unreadable or unusable."""
+    failed = any(record.error or record.nothing_usable for record in inputs)
+    return build_summary(
+        run_id=run_id,
+        started_at=started_at,
+        inputs=inputs,
+        decisions=frame,
+        outputs=outputs,
+        ledger_url=ledger_url,
+        exit_code=EXIT_INPUT_UNREADABLE if failed else EXIT_OK,
+    )
 
 
 @dataclass
@@ -582,21 +635,25 @@ def check_request(request: IngestRequest, settings: Settings) -> None:
         )
 
 
-def check_output_root(ledger: SqlLedger, runs_dir: Path, new_ledger: bool) -> None:
+def check_output_root(
+    ledger: SqlLedger, runs_dir: Path, new_ledger: bool, *, dry: bool = False, where: str = ""
+) -> None:
     """Refuse a ledger that has never seen the complete runs of the output root: the wrong
     ledger (another folder's, a new one made by mistake) would hand every EID off again.
-    ``new_ledger``: a new ledger is meant; those runs are recorded as another ledger's."""
+    ``new_ledger``: a new ledger is meant; those runs are recorded as another ledger's.
+    ``dry`` (``eidflow check``): nothing recorded or removed; ``where``: the ledger named."""
     unknown = ledger.unknown_runs(complete_run_ids(runs_dir))
     if not unknown:
         return
     if new_ledger:
-        ledger.record_foreign_runs(unknown)
+        if not dry:
+            ledger.record_foreign_runs(unknown)
         return
-    if ledger.created:  # made just now by this run: it holds nothing, leave no trace of it
+    if ledger.created and not dry:  # made just now by this run: it holds nothing, leave no trace
         ledger.discard()
     raise ConfigError(
         f"{runs_dir.resolve()} holds {len(unknown)} complete run(s) that the ledger at"
-        f" {ledger.url.where}"
+        f" {where or ledger.url.where}"
         f" has never seen (e.g. {unknown[-1]}): it is probably not the ledger those runs used,"
         " and EIDs they handed off would be handed off again.",
         todo="Point --ledger / [ledger] url at the ledger they used (eidflow history shows a"

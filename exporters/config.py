@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from eidflow import schema
+from eidflow.errors import ConfigError
 from eidflow.s3 import S3Settings
 
 DEFAULT_OPERATOR_COLUMNS = ("EID", "IMEI", "Serial Number", "Manufacturer", "Model", "PO Number")
@@ -112,10 +113,15 @@ class OperatorMatch(BaseModel):
         return not self.source_files and not self.po_numbers
 
 
+# The operator's name when eidflow.toml names none: said on stderr by every run that hands
+# EIDs off to it (a file ``operator/operator/operator_eids_…`` told nobody whose it was).
+UNNAMED_OPERATOR = "unnamed"
+
+
 class OperatorProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = "operator"
+    name: str = UNNAMED_OPERATOR
     columns: list[OperatorColumn] = Field(
         default_factory=lambda: [_column(header) for header in DEFAULT_OPERATOR_COLUMNS]
     )
@@ -300,10 +306,25 @@ def _column(header: str) -> OperatorColumn:
     return OperatorColumn(header=header, field=field)
 
 
+# data/samples/eidflow.toml's [entra] group_id: obviously no tenant's group. A command that
+# changes the tenant (--apply) refuses it.
+PLACEHOLDER_GROUP_ID = "00000000-0000-0000-0000-000000000000"
+
+
 class EntraSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group_id: str = ""  # the static device group; "" writes a placeholder in the Graph bodies
+
+    def refuse_placeholder(self, group_id: str | None = None) -> None:
+        """Before the tenant is changed: ``group_id`` (default: ``[entra] group_id``) is no
+        sample's placeholder."""
+        if (group_id or self.group_id).strip() == PLACEHOLDER_GROUP_ID:
+            raise ConfigError(
+                f"[entra] group_id is {PLACEHOLDER_GROUP_ID}, the samples' placeholder: set it in"
+                " eidflow.toml to your static group's Object ID (Entra admin center, Groups, the"
+                " group's Overview); nothing was changed."
+            )
 
     @field_validator("group_id")
     @classmethod

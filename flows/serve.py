@@ -61,22 +61,17 @@ def config_parameter(config_file: Path | None) -> str | None:
 
 
 def build_deployments(settings: Settings, config_file: str | None) -> list[Any]:
-    """The three deployments, with the schedules of ``settings.flows``."""
+    """The three deployments, with the schedules of ``settings.flows`` (flows.schedules)."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
-    from prefect.schedules import Cron, Interval
 
     from flows.automations import RETRY_TAG
     from flows.ingest import ingest_manifests
     from flows.reconcile import reconcile_pending
+    from flows.schedules import DAILY, INBOX, schedules_of
     from flows.watch import watch_inbox
 
     flow_settings = settings.flows
-    tz = flow_settings.timezone
-    inbox_schedule = (
-        Cron(flow_settings.inbox_cron, timezone=tz)
-        if flow_settings.inbox_cron
-        else Interval(flow_settings.inbox_interval_seconds, timezone=tz)
-    )
+    schedules = schedules_of(flow_settings)
     common = {"config_file": config_file} if config_file else {}
     one_at_a_time = ConcurrencyLimitConfig(
         limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
@@ -84,7 +79,7 @@ def build_deployments(settings: Settings, config_file: str | None) -> list[Any]:
     return [
         watch_inbox.to_deployment(
             "inbox",
-            schedules=[inbox_schedule],
+            schedules=[schedules[INBOX]],
             parameters={"parameters": common},
             concurrency_limit=one_at_a_time,
             tags=["eidflow"],
@@ -92,7 +87,7 @@ def build_deployments(settings: Settings, config_file: str | None) -> list[Any]:
         ),
         reconcile_pending.to_deployment(
             "daily",
-            schedules=[Cron(flow_settings.reconcile_cron, timezone=tz)],
+            schedules=[schedules[DAILY]],
             parameters={"parameters": common},
             concurrency_limit=one_at_a_time,
             tags=["eidflow"],

@@ -228,3 +228,33 @@ def test_every_command_shown_is_one_eidflow_takes(
         if not (isinstance(error, click.BadParameter) and "does not exist" in message):
             pytest.fail(f"{page.relative_to(ROOT)}: eidflow {line}: {message}")
         # a file of the reader's own (their eidflow.toml): the option itself was taken
+
+
+PACKAGES = ("app", "eidflow", "exporters", "flows", "parsers")
+SECTION_IN = re.compile(r"(README|docs/[\w/.-]+\.md) '([^']+)'")
+
+
+def _headings() -> dict[str, set[str]]:
+    """Every page's headings, as written (without the leading #s and back-ticks)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return {
+        page.relative_to(ROOT).as_posix(): {
+            match.group(1).replace("`", "").strip()
+            for match in re.finditer(r"^#+ (.+)$", page.read_text(encoding="utf-8"), re.M)
+        }
+        for page in pages
+    }
+
+
+def test_messages_point_at_sections_the_manual_has() -> None:
+    """An error's "see docs/graph.md 'Connecting to Microsoft Graph'" names a heading that
+    exists; none says "README 'Section'" (the README is the pitch, the manual has the rest)."""
+    headings = _headings()
+    wrong = []
+    for source in sorted(path for package in PACKAGES for path in (ROOT / package).rglob("*.py")):
+        for match in SECTION_IN.finditer(source.read_text(encoding="utf-8")):
+            page, section = match.groups()
+            section = re.sub(r'"\s*"', "", section)  # a message split over two literals
+            if page == "README" or section not in headings.get(page, set()):
+                wrong.append(f"{source.relative_to(ROOT)}: {match.group(0)}")
+    assert not wrong, wrong

@@ -88,6 +88,7 @@ def _register_optional_commands() -> None:
     from app.cli.answers import operator_response
     from app.cli.automations import automations_group
     from app.cli.autopilot import autopilot_csv
+    from app.cli.check import check
     from app.cli.graph_check import graph_group
     from app.cli.groups import groups_group
     from app.cli.ingest import ingest
@@ -97,11 +98,13 @@ def _register_optional_commands() -> None:
     from app.cli.reconcile import reconcile
     from app.cli.resend import resend
     from app.cli.retire import retire
+    from app.cli.schedules import schedules_group
     from app.cli.status import status
     from app.cli.void import void
 
     for command in (
         ingest,
+        check,
         history,
         show,
         resend,
@@ -109,6 +112,7 @@ def _register_optional_commands() -> None:
         retire,
         ledger_group,
         automations_group,
+        schedules_group,
         intune_group,
         graph_group,
         autopilot_csv,

@@ -23,17 +23,15 @@ NOTIFY_KINDS = {
 }
 
 
-def _need_server() -> None:
+def need_server(command: str = "eidflow automations") -> None:
+    """Exit 2, saying how to start one, unless a Prefect server answers at PREFECT_API_URL."""
     from prefect.settings import get_current_settings
 
     from flows.serve import NO_SERVER, server_problem
 
     problem = server_problem(get_current_settings().api.url)
     if problem:
-        click.echo(
-            NO_SERVER.format(problem=problem).replace("eidflow serve", "eidflow automations"),
-            err=True,
-        )
+        click.echo(NO_SERVER.format(problem=problem).replace("eidflow serve", command), err=True)
         sys.exit(EXIT_USAGE)
 
 
@@ -51,7 +49,7 @@ def apply_command(config_file: Path | None, dry_run: bool) -> None:
     from flows import automations
 
     settings = load_settings(config_file)
-    _need_server()
+    need_server()
     changes = automations.apply(settings.flows, dry_run=dry_run)
     for change in changes:
         click.echo(change.line())
@@ -79,7 +77,7 @@ def notify_via_command(kind: str, name: str, url: str) -> None:
     """Save the Prefect notification block that eidflow's failures are sent through."""
     import prefect.blocks.notifications as notifications
 
-    _need_server()
+    need_server()
     if not url.startswith("https://") and not url.startswith("http://"):
         raise ConfigError("the webhook URL must start with https://.", todo="Copy it again.")
     class_name, slug = NOTIFY_KINDS[kind]

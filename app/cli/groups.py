@@ -75,6 +75,8 @@ def sync(
     settings, ledger = open_for_run(config_file, ledger_url)
     try:
         group = _group_of(settings, group_id)
+        if apply:
+            settings.entra.refuse_placeholder(group)
         _check_operator(settings, operator_name)
         _check_graph(settings)
         with client_from_settings(settings.graph) as graph:

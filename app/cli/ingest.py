@@ -4,62 +4,80 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from eidflow.errors import ConfigError, printable
+from eidflow.errors import EXIT_OK, ConfigError, printable
+
+if TYPE_CHECKING:
+    from app.runfolder import InputRecord
+    from app.settings import Settings
+
+
+# What ``ingest`` and ``check`` read, and how: the same options for both.
+READING_OPTIONS = [
+    click.option(
+        "--inventory",
+        help='Intune "All devices" export (DevicesWithInventory CSV, or its zip), or "graph" for'
+        " the live tenant (default: [inventory] intune).",
+    ),
+    click.option(
+        "--entra-devices",
+        help='Entra "Download devices" CSV (exportDevice_*.csv), or "graph" (default: [inventory]'
+        " entra_devices).",
+    ),
+    click.option(
+        "--autopilot",
+        help='Windows Autopilot devices export (CSV), "graph", or "none" (default: [inventory]'
+        " autopilot, else Graph when the inventory comes from Graph): registered PCs not yet"
+        " enrolled join the group lists as autopilot_registered.",
+    ),
+    click.option(
+        "--ledger",
+        "ledger_url",
+        help="sqlite:///path or postgresql://… (default: [ledger] url, else the per-user ledger).",
+    ),
+    click.option(
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path),
+        help="eidflow.toml (default: ./eidflow.toml if present).",
+    ),
+    click.option(
+        "--oem-profile",
+        help="Read the manifests with this [parsers.profiles.NAME] of eidflow.toml.",
+    ),
+    click.option(
+        "--reprocess",
+        is_flag=True,
+        help="Read manifests the ledger has processed before, again (after fixing a conflict"
+        " with another file); what was handed off stays already_registered.",
+    ),
+    click.option(
+        "--new-ledger",
+        is_flag=True,
+        help="The output root holds runs of another ledger and a new ledger is meant: go on.",
+    ),
+]
+
+
+def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The manifests argument and ``READING_OPTIONS``, in the order ``--help`` shows them."""
+    for option in reversed(READING_OPTIONS):
+        command = option(command)
+    return click.argument("manifests", nargs=-1, required=True)(command)
 
 
 @click.command()
-@click.argument("manifests", nargs=-1, required=True)
-@click.option(
-    "--inventory",
-    help='Intune "All devices" export (DevicesWithInventory CSV, or its zip), or "graph" for'
-    " the live tenant (default: [inventory] intune).",
-)
-@click.option(
-    "--entra-devices",
-    help='Entra "Download devices" CSV (exportDevice_*.csv), or "graph" (default: [inventory]'
-    " entra_devices).",
-)
-@click.option(
-    "--autopilot",
-    help='Windows Autopilot devices export (CSV), "graph", or "none" (default: [inventory]'
-    " autopilot, else Graph when the inventory comes from Graph): registered PCs not yet"
-    " enrolled join the group lists as autopilot_registered.",
-)
-@click.option(
-    "--ledger",
-    "ledger_url",
-    help="sqlite:///path or postgresql://… (default: [ledger] url, else the per-user ledger).",
-)
+@reading_options
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
     help="The run folder; default runs/<run-id>/.",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="eidflow.toml (default: ./eidflow.toml if present).",
-)
-@click.option(
-    "--oem-profile", help="Read the manifests with this [parsers.profiles.NAME] of eidflow.toml."
-)
-@click.option(
-    "--reprocess",
-    is_flag=True,
-    help="Read manifests the ledger has processed before, again (after fixing a conflict"
-    " with another file); what was handed off stays already_registered.",
-)
-@click.option(
-    "--new-ledger",
-    is_flag=True,
-    help="The output root holds runs of another ledger and a new ledger is meant: go on.",
 )
 @click.option(
     "--progress/--no-progress",
@@ -80,10 +98,11 @@ def ingest(
     progress: bool | None,
 ) -> None:
     """Validate, deduplicate and reconcile MANIFEST files; write the run folder."""
+    from app.cli.options import settings_from
     from app.pipeline import IngestRequest, RunResult
-    from app.settings import load_settings
 
-    _refuse_missing(manifests)
+    settings = settings_from(config_file, ledger_url)
+    refuse_nothing_to_do(manifests, settings, reprocess)
     if os.environ.get("PREFECT_API_URL"):
         # A Prefect server is configured: run as a flow so that the run shows in its UI.
         from flows.ingest import IngestParameters, ingest_manifests
@@ -116,8 +135,6 @@ def ingest(
         # No server: call the same steps directly; an ephemeral Prefect server costs seconds.
         from app.pipeline import run_ingest
 
-        overrides: dict[str, Any] = {"ledger": {"url": ledger_url}} if ledger_url else {}
-        settings = load_settings(config_file, **overrides)
         request = IngestRequest(
             list(manifests),
             inventory,
@@ -135,7 +152,28 @@ def ingest(
                 result = run_ingest(request, settings, steps=steps)
         else:
             result = run_ingest(request, settings)
-    for record in result.inputs:
+    say_inputs(result.inputs)
+    click.echo(printable(one_line_summary(result.summary, result.run_dir)))
+    sys.exit(result.exit_code)
+
+
+def refuse_nothing_to_do(manifests: tuple[str, ...], settings: Settings, reprocess: bool) -> None:
+    """Before a run folder is made: a manifest path that names nothing is a usage error
+    (exit 2); manifests that complete runs ingested, every one, are said so (exit 0)."""
+    from app.ingested import every_one_ingested
+
+    _refuse_missing(manifests)
+    if not reprocess:
+        ingested = every_one_ingested(list(manifests), settings)
+        for manifest in ingested:
+            _say(f"eidflow: {manifest.sentence()}")
+        if ingested:
+            sys.exit(EXIT_OK)
+
+
+def say_inputs(records: list[InputRecord]) -> None:
+    """What the run says of its manifests on stderr, one line each."""
+    for record in records:
         if record.hidden_sheets and not record.error:
             sheets = ", ".join(repr(sheet) for sheet in record.hidden_sheets)
             _say(
@@ -160,8 +198,6 @@ def ingest(
                 " nothing to do. To judge its rows again (after fixing a conflict with another"
                 " file), add --reprocess.",
             )
-    click.echo(printable(_one_line_summary(result.summary, result.run_dir)))
-    sys.exit(result.exit_code)
 
 
 def _refuse_missing(manifests: tuple[str, ...]) -> None:
@@ -183,11 +219,12 @@ def _say(message: str) -> None:
     click.echo(printable(message), err=True)
 
 
-def _one_line_summary(summary: dict[str, Any], run_dir: Path) -> str:
+def one_line_summary(summary: dict[str, Any], run_dir: Path, what: str = "run") -> str:
+    """The run's last line on stdout (``what``: "run", or "check" for ``eidflow check``)."""
     by_status = summary["counts"]["by_status"]
     parts = ", ".join(f"{count} {status}" for status, count in by_status.items()) or "no rows"
     return (
-        f"run {summary['run_id']}: {summary['counts']['rows']} rows ({parts}) -> {run_dir}"
+        f"{what} {summary['run_id']}: {summary['counts']['rows']} rows ({parts}) -> {run_dir}"
         f" (ledger {summary.get('ledger', '')}){_not_checked(summary)}"
     )
 

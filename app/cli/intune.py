@@ -56,6 +56,8 @@ def setup(
     """Plan (or, with --apply, make) the group, eSIM policy and assignment for an operator."""
     settings = settings_from(config_file, None)
     wanted = wanted_for(settings, operator_name)  # every check before any call
+    if apply:
+        settings.entra.refuse_placeholder()
     from eidflow.graph import GraphAccessDenied, GraphError, client_from_settings
     from eidflow.intune.setup import apply_plan, make_plan
 

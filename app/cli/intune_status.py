@@ -45,7 +45,7 @@ def status(operator_name: str, policy_id: str, config_file: Path | None, as_json
         raise ConfigError(
             "[graph] is not configured: intune status reads Intune's reports through Graph.",
             todo="Set tenant_id, client_id and a certificate or secret "
-            "(README 'Connecting to Microsoft Graph').",
+            "(docs/graph.md 'Connecting to Microsoft Graph').",
         )
     wanted = policies(settings, operator_name, policy_id)
     if not wanted:

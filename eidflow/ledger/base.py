@@ -77,6 +77,9 @@ class Ledger(Protocol):
         positions of the lines to judge (default: every line).
         """
 
+    def judge(self, devices: pd.DataFrame, rows: np.ndarray | None = None) -> Claim:
+        """The verdict ``claim`` would give a new run now, without claiming anything."""
+
     def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
         """``claim(...).reasons``."""
 

@@ -55,6 +55,26 @@ def claim(
     stores; only the lines at positions ``rows``, if given) and claim the winners for
     ``run``; the reasons of the rest, and who else holds each EID. Returns the verdict
     aligned with the lines judged. Columns are read where they are, never copied first."""
+    judged = judge(connection, run, devices, rows)
+    if len(judged.winners):
+        _store(connection, run, devices, judged.winners, manifest_ids, judged.known_eids)
+    return judged.verdict
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A verdict, the positions of ``devices`` that won their claim, the EIDs found."""
+
+    verdict: Claim
+    winners: np.ndarray
+    known_eids: pa.ChunkedArray
+
+
+def judge(
+    connection: Connection, run: Run, devices: pd.DataFrame, rows: np.ndarray | None = None
+) -> Judged:
+    """The claim's verdict on ``devices`` (see ``claim``), claiming nothing: the claim itself
+    judges so, and ``eidflow check`` asks it in a read transaction."""
     chosen = np.arange(len(devices)) if rows is None else np.asarray(rows, dtype=np.int64)
     picked = pa.array(chosen)
     eids = _text(devices, schema.EID).take(picked)
@@ -72,14 +92,12 @@ def claim(
     reasons = _corrected(connection, dedupe.reasons(judged, known), eids, serials, operators)
     others = dedupe.held_by_others(judged, known)
     winners = chosen[(reasons == "").to_numpy(dtype=bool)]
-    if len(winners):
-        known_eids = found.column("eid")
-        _store(connection, run, devices, winners, manifest_ids, known_eids)
     index = devices.index[chosen]
-    return Claim(
+    verdict = Claim(
         pd.Series(reasons.to_numpy(), index=index, dtype="str"),
         pd.Series(others.to_numpy(), index=index, dtype="str"),
     )
+    return Judged(verdict, winners, found.column("eid"))
 
 
 def _known(found: pa.Table, run: Run) -> pd.DataFrame:

@@ -342,6 +342,14 @@ class SqlLedger:
                     _mark_held(connection, run_id, [str(name) for name in held])
         return verdict
 
+    def judge(self, devices: pd.DataFrame, rows: np.ndarray | None = None) -> Claim:
+        """The verdict ``claim`` would give a new run now, claiming nothing (``eidflow
+        check``): one read transaction, without the claim lock, so no run waits for it."""
+        with self.read() as connection:
+            live = connection.all("SELECT run_no FROM runs WHERE state = :live", {"live": s.LIVE})
+            run = claims.Run(0, frozenset(int(line[0]) for line in live))  # 0: no run's number
+            return claims.judge(connection, run, devices, rows).verdict
+
     def claim_handoffs(self, run_id: str, devices: pd.DataFrame) -> pd.Series:
         return self.claim(run_id, devices).reasons
 

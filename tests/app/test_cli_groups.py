@@ -249,7 +249,7 @@ def test_sync_on_a_postgresql_ledger(
     config = hand_off(tmp_path, shipped, shipped, **sections)
     graph_emulator.devices = [d.entra_device() for d in shipped]
     graph_emulator.groups = {GROUP_ID: {d.object_id for d in shipped[:3]}}
-    done = sync(config, "--apply", "--operator", "operator")
+    done = sync(config, "--apply", "--operator", "unnamed")
     assert done.returncode == 0, done.stderr
     assert "22 added" in done.stdout and "3 recorded_unchanged" in done.stdout
     assert graph_emulator.groups[GROUP_ID] == {d.object_id for d in shipped}
@@ -292,3 +292,19 @@ def test_sync_removes_a_retired_pc_without_prune(
     )
     assert sync(config, "--apply").returncode == 0
     assert graph_emulator.groups[GROUP_ID] == {d.object_id for d in shipped[1:]}
+
+
+def test_apply_refuses_the_samples_placeholder_group(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    sections = {**graph_config(tmp_path, graph_emulator), "entra": {"group_id": placeholder}}
+    config = hand_off(tmp_path, [Device(1)], [Device(1)], **sections)
+    graph_emulator.devices = [Device(1).entra_device()]
+    graph_emulator.groups = {placeholder: set()}
+    refused = sync(config, "--apply")
+    assert refused.returncode == 2, refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert f"[entra] group_id is {placeholder}, the samples' placeholder" in line
+    assert graph_emulator.groups[placeholder] == set()  # nothing was changed
+    assert sync(config).returncode == 0  # a plan only changes nothing: it may be shown

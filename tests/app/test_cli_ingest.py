@@ -184,7 +184,7 @@ def test_rerun_on_the_same_bytes_is_recognised(
     )
     assert again.returncode == 0, again.stderr
     assert again.stderr.count("already processed") == 2
-    assert read_csv(work / "run2" / "decisions.csv") == []
+    assert not (work / "run2").exists()  # nothing to do: no empty run folder
 
 
 def test_unreadable_manifest_exits_1_and_the_others_go_on(tmp_path: Path) -> None:
@@ -468,3 +468,16 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 130
     assert done.stderr.strip() == "eidflow: interrupted while starting: nothing was done."
+
+
+def test_without_a_named_operator_the_files_are_unnamed_and_it_is_said(tmp_path: Path) -> None:
+    from tests.ledger.helpers import eid
+
+    (tmp_path / "dell.csv").write_text(f"Serial Number,EID\nA,{eid(1)}\n")
+    done = eidflow("ingest", "dell.csv", "--out", "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [path] = (tmp_path / "run" / "operator").rglob("*.csv")
+    relative = path.relative_to(tmp_path / "run").as_posix()
+    assert relative.startswith("operator/unnamed/unnamed_eids_")  # not operator/operator/operator_
+    [notice] = [line for line in done.stderr.splitlines() if "names no operator" in line]
+    assert "'unnamed' (operator/unnamed/)" in notice and '[[operators]] name = "…"' in notice

@@ -258,3 +258,14 @@ def test_local_ui_off_needs_auto_enable_on(tmp_path: Path, tenant: GraphEmulator
     code, _, err = run(tmp_path)
     assert code == 2 and "display_local_ui = false needs auto_enable = true" in err
     assert tenant.log == []
+
+
+def test_apply_refuses_the_samples_placeholder_group(tmp_path: Path, tenant: GraphEmulator) -> None:
+    write_config(
+        tmp_path, tenant, extra='[entra]\ngroup_id = "00000000-0000-0000-0000-000000000000"'
+    )
+    code, _, err = run(tmp_path, "--apply")
+    assert code == 2, err
+    [line] = err.strip().splitlines()
+    assert "the samples' placeholder" in line and "set it in eidflow.toml" in line
+    assert "[entra] group_id" in line and writes(tenant) == 0

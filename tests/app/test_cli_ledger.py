@@ -18,14 +18,14 @@ from tests.ledger.helpers import devices, eid
 
 @pytest.fixture
 def ledger_url(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A ledger holding one complete run: EIDs 1 and 2 delivered to 'operator'."""
+    """A ledger holding one complete run: EIDs 1 and 2 delivered to 'unnamed'."""
     monkeypatch.chdir(tmp_path)
     ledger = open_ledger(url)
     ledger.begin_run("run-1", str(tmp_path / "run-1"))
     rows = devices((1, "SER-1"), (2, "SER-2"), source_file="dell.xlsx")
     rows["manufacturer"], rows["model"] = "Dell Inc.", "Latitude 7450"
-    ledger.claim_handoff("run-1", "operator", rows)
-    ledger.mark_delivered("run-1", "operator", [{"path": "operator/operator/a.csv", "rows": 2}])
+    ledger.claim_handoff("run-1", "unnamed", rows)
+    ledger.mark_delivered("run-1", "unnamed", [{"path": "operator/unnamed/a.csv", "rows": 2}])
     ledger.finish_run("run-1", [{"sha256": "ab" * 32, "name": "dell.xlsx", "rows": 2}], {"rows": 2})
     ledger.close()
     return url
@@ -41,7 +41,7 @@ def test_history_lists_runs_manifests_and_hand_offs(ledger_url: str) -> None:
     [line] = json.loads(result.output)["runs"]
     assert line["run_id"] == "run-1" and line["state"] == "complete"
     assert [(m["name"], m["rows"]) for m in line["manifests"]] == [("dell.xlsx", 2)]
-    assert line["handoffs"] == {"operator": {"delivered": 2}}
+    assert line["handoffs"] == {"unnamed": {"delivered": 2}}
     table = run("history", "--ledger", ledger_url)
     assert table.exit_code == 0 and "run-1" in table.output
 
@@ -50,7 +50,7 @@ def test_history_piped_keeps_each_entry_on_one_line(ledger_url: str) -> None:
     """Under cron or in a pipe there is no terminal width: nothing is folded to 80 columns."""
     table = run("history", "--ledger", ledger_url)
     [line] = [line for line in table.output.splitlines() if "dell.xlsx" in line]
-    assert "run-1" in line and f"sha256 {'ab' * 6})" in line and "operator: 2 delivered" in line
+    assert "run-1" in line and f"sha256 {'ab' * 6})" in line and "unnamed: 2 delivered" in line
 
 
 @pytest.mark.parametrize("key", [eid(1), printed(eid(1)), "SER-1", "ser-1"])
@@ -63,11 +63,11 @@ def test_show_finds_a_device_by_eid_or_serial(ledger_url: str, key: str) -> None
     assert story["device"]["manifest_sha256"] == "ab" * 32
     [handoff] = story["handoffs"]
     assert (handoff["operator"], handoff["state"], handoff["run_id"]) == (
-        "operator",
+        "unnamed",
         "delivered",
         "run-1",
     )
-    assert handoff["file"] == "operator/operator/a.csv"
+    assert handoff["file"] == "operator/unnamed/a.csv"
 
 
 def test_show_prints_the_story_for_people(ledger_url: str) -> None:
@@ -115,7 +115,7 @@ def test_an_empty_database_is_not_made_a_ledger_by_a_question(url: str, tmp_path
 
 
 def test_resend_refuses_without_a_reason(ledger_url: str, tmp_path: Path) -> None:
-    result = run("resend", eid(1), "--operator", "operator", "--ledger", ledger_url)
+    result = run("resend", eid(1), "--operator", "unnamed", "--ledger", ledger_url)
     assert result.exit_code == 2
     assert "--reason" in result.output
     assert not (tmp_path / "runs").exists()
@@ -124,7 +124,7 @@ def test_resend_refuses_without_a_reason(ledger_url: str, tmp_path: Path) -> Non
 def test_resend_writes_a_new_run_and_records_why(ledger_url: str, tmp_path: Path) -> None:
     out = tmp_path / "resend-run"
     result = run(
-        "resend", "SER-2", "--operator", "operator", "--reason", "portal lost the upload",
+        "resend", "SER-2", "--operator", "unnamed", "--reason", "portal lost the upload",
         "--by", "alice", "--out", str(out), "--ledger", ledger_url,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -147,7 +147,7 @@ def test_resend_writes_a_new_run_and_records_why(ledger_url: str, tmp_path: Path
 
 @pytest.mark.parametrize(
     ("key", "operator"),
-    [(eid(1), "nobody"), (eid(99), "operator"), ("NO-SUCH-SERIAL", "operator")],
+    [(eid(1), "nobody"), (eid(99), "unnamed"), ("NO-SUCH-SERIAL", "unnamed")],
 )
 def test_resend_of_what_was_never_delivered_is_refused(
     ledger_url: str, key: str, operator: str
@@ -162,7 +162,7 @@ def test_resend_of_what_was_never_delivered_is_refused(
 def test_resend_of_an_eid_with_wrong_check_digits_says_so(ledger_url: str) -> None:
     mistyped = eid(2)[:-2] + f"{(int(eid(2)[-2:]) + 1) % 100:02d}"
     result = run(
-        "resend", printed(mistyped), "--operator", "operator", "--reason", "x", "--ledger", ledger_url
+        "resend", printed(mistyped), "--operator", "unnamed", "--reason", "x", "--ledger", ledger_url
     )  # fmt: skip
     assert result.exit_code == 2
     [line] = result.output.splitlines()
@@ -177,21 +177,21 @@ def test_a_resend_taken_for_dead_while_alive_ends_delivered(pg_url: str, tmp_pat
     delivered after all (a re-send line is outside the exactly-once claim: nobody took it)."""
     seeded = open_ledger(pg_url)
     seeded.begin_run("run-1", str(tmp_path / "run-1"))
-    seeded.claim_handoff("run-1", "operator", devices((1, "SER-1")))
-    seeded.mark_delivered("run-1", "operator", [])
+    seeded.claim_handoff("run-1", "unnamed", devices((1, "SER-1")))
+    seeded.mark_delivered("run-1", "unnamed", [])
     seeded.finish_run("run-1", [], {})
     seeded.close()
     alive = open_ledger(pg_url)
     alive.begin_run("again", str(tmp_path / "again"), kind="resend")
     with alive.read() as connection:
-        handoff = resending.handoff_frame(connection, [eid(1)], "operator")
-    resending.claim_resend(alive, "again", resending.Request("operator", "lost", "bob"), handoff)
+        handoff = resending.handoff_frame(connection, [eid(1)], "unnamed")
+    resending.claim_resend(alive, "again", resending.Request("unnamed", "lost", "bob"), handoff)
     alive._run_locks["again"].close()  # the lock's session ends: the run looks dead
     liveness.LIVE_HERE.discard("again")  # ... to any other process
     other = open_ledger(pg_url)
     try:
         other.begin_run("other", str(tmp_path / "other"))  # settles "again": folder incomplete
-        alive.mark_delivered("again", "operator", [])
+        alive.mark_delivered("again", "unnamed", [])
         alive.finish_run("again", [], {})
         with other.read() as connection:
             story = queries.device_story(connection, eid(1))

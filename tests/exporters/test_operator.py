@@ -74,7 +74,7 @@ def test_default_profile_columns_and_values(tmp_path: Path) -> None:
     [path] = write(handoff(2), tmp_path)
     assert (
         path.relative_to(tmp_path).as_posix()
-        == "operator/operator/operator_eids_20260309_r42_001.csv"
+        == "operator/unnamed/unnamed_eids_20260309_r42_001.csv"
     )
     assert read_csv(path) == [
         ["EID", "IMEI", "Serial Number", "Manufacturer", "Model", "PO Number"],
@@ -147,7 +147,7 @@ def test_line_ending(tmp_path: Path, line_ending: str, ending: bytes) -> None:
 
 def test_rows_per_file_splits_into_numbered_parts(tmp_path: Path) -> None:
     paths = write(handoff(5), tmp_path, rows_per_file=2)
-    assert [p.name for p in paths] == [f"operator_eids_20260309_r42_{n:03d}.csv" for n in (1, 2, 3)]
+    assert [p.name for p in paths] == [f"unnamed_eids_20260309_r42_{n:03d}.csv" for n in (1, 2, 3)]
     bodies = [read_csv(p) for p in paths]
     assert [len(rows) - 1 for rows in bodies] == [2, 2, 1]
     assert all(rows[0][0] == "EID" for rows in bodies)  # every part has the header
@@ -169,17 +169,17 @@ def test_file_name_pattern_placeholders(tmp_path: Path) -> None:
 def test_parts_get_a_number_even_when_the_pattern_has_none() -> None:
     profile = OperatorProfile(file_name="{operator}_{run}", rows_per_file=10)
     names = [file_name(profile, run_id="r", date="d", part=n, parts=2) for n in (1, 2)]
-    assert names == ["operator_r_001.csv", "operator_r_002.csv"]
-    assert file_name(profile, run_id="r", date="d", part=1, parts=1) == "operator_r.csv"
+    assert names == ["unnamed_r_001.csv", "unnamed_r_002.csv"]
+    assert file_name(profile, run_id="r", date="d", part=1, parts=1) == "unnamed_r.csv"
 
 
 @pytest.mark.parametrize(
     ("pattern", "file_format", "names"),
     [
-        ("{operator}_{date}.csv", "csv", ["operator_d_001.csv", "operator_d_002.csv"]),
-        ("{operator}_{date}.CSV", "csv", ["operator_d_001.CSV", "operator_d_002.CSV"]),
-        ("{operator}_{date}.xlsx", "xlsx", ["operator_d_001.xlsx", "operator_d_002.xlsx"]),
-        ("{operator}_{part}.csv", "csv", ["operator_1.csv", "operator_2.csv"]),
+        ("{operator}_{date}.csv", "csv", ["unnamed_d_001.csv", "unnamed_d_002.csv"]),
+        ("{operator}_{date}.CSV", "csv", ["unnamed_d_001.CSV", "unnamed_d_002.CSV"]),
+        ("{operator}_{date}.xlsx", "xlsx", ["unnamed_d_001.xlsx", "unnamed_d_002.xlsx"]),
+        ("{operator}_{part}.csv", "csv", ["unnamed_1.csv", "unnamed_2.csv"]),
     ],
 )
 def test_parts_are_numbered_before_the_patterns_extension(
@@ -220,7 +220,7 @@ def test_a_field_the_frame_lacks_is_empty(tmp_path: Path) -> None:
 def test_files_are_written_atomically_no_temporary_left(tmp_path: Path) -> None:
     write(handoff(3), tmp_path, rows_per_file=1)
     leftovers = [
-        p.name for p in (tmp_path / "operator" / "operator").iterdir() if p.name.startswith(".")
+        p.name for p in (tmp_path / "operator" / "unnamed").iterdir() if p.name.startswith(".")
     ]
     assert leftovers == []
 

@@ -25,12 +25,12 @@ ROOT = Path(__file__).parents[2]
 
 
 def seed_ledger(tmp_path: Path) -> str:
-    """A ledger holding one complete ingest: EIDs 1 and 2 delivered to 'operator'."""
+    """A ledger holding one complete ingest: EIDs 1 and 2 delivered to 'unnamed'."""
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     ledger = open_ledger(url)
     ledger.begin_run("run-1", str(tmp_path / "run-1"))
-    ledger.claim_handoff("run-1", "operator", devices((1, "SER-1"), (2, "SER-2")))
-    ledger.mark_delivered("run-1", "operator", [{"path": "operator/operator/a.csv", "rows": 2}])
+    ledger.claim_handoff("run-1", "unnamed", devices((1, "SER-1"), (2, "SER-2")))
+    ledger.mark_delivered("run-1", "unnamed", [{"path": "operator/unnamed/a.csv", "rows": 2}])
     ledger.finish_run("run-1", [], {"rows": 2})
     ledger.close()
     return url
@@ -58,7 +58,7 @@ def resend(config: Path, out: Path) -> Result:
     return CliRunner().invoke(
         main,
         [
-            "resend", "SER-2", "--operator", "operator", "--reason", "portal lost it",
+            "resend", "SER-2", "--operator", "unnamed", "--reason", "portal lost it",
             "--by", "alice", "--out", str(out), "--config", str(config),
         ],
     )  # fmt: skip
@@ -178,7 +178,7 @@ def test_a_resend_killed_while_delivering_is_settled_by_its_s3_receipt(
     config = s3_config(tmp_path, s3_proxy.settings)
     command = [
         sys.executable, "-c", DIES_DELIVERING, dies_in, "resend", "SER-2",
-        "--operator", "operator", "--reason", "lost", "--out", str(tmp_path / "dead"),
+        "--operator", "unnamed", "--reason", "lost", "--out", str(tmp_path / "dead"),
         "--config", str(config),
     ]  # fmt: skip
     child = subprocess.run(

@@ -91,7 +91,7 @@ def test_a_manifest_another_run_still_holds_stays_until_that_run_ends(tmp_path: 
         # A manual run, not finished, has claimed these devices for the operator.
         other.begin_run("manual", str(tmp_path / "manual"))
         held = devices(*((d.n, d.serial) for d in shipment)).assign(eid=[d.eid for d in shipment])
-        assert other.claim_handoff("manual", "operator", held).tolist() == ["", "", ""]
+        assert other.claim_handoff("manual", "unnamed", held).tolist() == ["", "", ""]
 
         first = finished(
             watch_inbox,

@@ -25,7 +25,7 @@ def ledger_command(command: str, url: str, work: Path) -> list[str | Path]:
         "ingest": ["ingest", LENOVO, "--out", work / "run"],
         "history": ["history"],
         "show": ["show", "SER-1"],
-        "resend": ["resend", "SER-1", "--operator", "operator", "--reason", "lost",
+        "resend": ["resend", "SER-1", "--operator", "unnamed", "--reason", "lost",
                    "--out", work / "run"],
     }  # fmt: skip
     return [*arguments[command], "--ledger", url]

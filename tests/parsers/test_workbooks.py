@@ -1,4 +1,4 @@
-"""Workbooks as OEMs send them: XLSX/XLSM/XLS/ODS, title blocks, several sheets, totals, numbers."""
+"""Workbooks as OEMs send them: XLSX/XLSM/XLSB/XLS/ODS, title blocks, several sheets, totals, numbers."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ from typing import Any
 import pytest
 
 from eidflow import schema
+from eidflow.core import validate
+from eidflow.errors import ManifestError
 from parsers import read_manifest
-from tests.parsers.fixtures import VALID_EID, VALID_IMEI, ods_bytes, xls_bytes, xlsx_bytes
+from tests.parsers.fixtures import (
+    VALID_EID,
+    VALID_IMEI,
+    ods_bytes,
+    xls_bytes,
+    xlsb_bytes,
+    xlsx_bytes,
+)
 
 ASN_SHEET: list[list[Any]] = [
     ["Dell Advance Ship Notice"],
@@ -32,6 +41,7 @@ def _xls(sheets: dict[str, Any]) -> bytes:
 WRITERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
     "xlsx": xlsx_bytes,
     "xlsm": xlsx_bytes,
+    "xlsb": xlsb_bytes,
     "xls": _xls,
     "ods": ods_bytes,
 }
@@ -55,6 +65,23 @@ def test_title_block_blank_rows_totals_and_numbers(fmt: str) -> None:
     assert result.skipped.blank_rows == 2
     assert result.skipped.footer_rows == 1
     assert result.skipped.sheets_without_table == ["Cover"]
+
+
+def test_an_xlsb_manifest_keeps_text_eids_and_flags_numbers_even_named_otherwise() -> None:
+    data = xlsb_bytes({"ASN": [["Service Tag", "EID"], ["A", VALID_EID], ["B", 8.9e31]]})
+    result = read_manifest("shipment.xlsx", data)  # the content decides, not the name
+    assert result.format == "xlsb"
+    rows = validate.validate_rows(result.rows)
+    assert rows[schema.EID].tolist()[0] == VALID_EID
+    assert rows[schema.STATUS].tolist() == ["accepted", "rejected"]
+    assert rows[schema.REASON].tolist() == ["", "eid_precision_lost"]
+
+
+def test_an_xlsb_workbook_without_an_eid_column_names_its_sheets() -> None:
+    data = xlsb_bytes({"Prices": [["Model", "Price"], ["T14s", 1299.0]]})
+    with pytest.raises(ManifestError) as raised:
+        read_manifest("prices.xlsb", data)
+    assert "Prices" in str(raised.value) and "EID" in str(raised.value)
 
 
 def test_cell_types_become_text() -> None:
