@@ -100,14 +100,14 @@ def test_a_swapped_manifest_is_voided_and_the_corrected_one_handed_off(
     _, held = ingest(config, corrected(tmp_path), tmp_path / "held")
     assert {row["reason"] for row in held.values()} == {"conflict_eid"}
 
-    plan = run(config, "void", bad_run, "--operator", "operator", "--reason", "columns swapped")
+    plan = run(config, "void", bad_run, "--operator", "unnamed", "--reason", "columns swapped")
     assert plan.exit_code == 0, plan.output
-    assert f"run {bad_run} to operator: 3 EID(s) ({EIDS[0]}" in plan.output
+    assert f"run {bad_run} to unnamed: 3 EID(s) ({EIDS[0]}" in plan.output
     assert "Nothing was changed" in plan.output
     assert story(config, EIDS[0])["handoffs"][0]["state"] == "delivered"
 
     applied = run(
-        config, "void", bad_run, "--operator", "operator", "--reason", "columns swapped",
+        config, "void", bad_run, "--operator", "unnamed", "--reason", "columns swapped",
         "--by", "alice", "--apply",
     )  # fmt: skip
     assert applied.exit_code == 0, applied.output
@@ -123,15 +123,15 @@ def test_a_swapped_manifest_is_voided_and_the_corrected_one_handed_off(
 
     good_run, decided = ingest(config, corrected(tmp_path), tmp_path / "good", "--reprocess")
     assert {row["status"] for row in decided.values()} == {"accepted"}
-    folder = tmp_path / "good" / "operator" / "operator"
+    folder = tmp_path / "good" / "operator" / "unnamed"
     handed = "".join(path.read_text() for path in folder.glob("*.csv"))
     assert all(number in handed for number in EIDS)
 
     runs = history(config)
-    assert runs[bad_run]["handoffs"] == {"operator": {"voided": 3}}
+    assert runs[bad_run]["handoffs"] == {"unnamed": {"voided": 3}}
     [void_run] = [line for line in runs.values() if line["kind"] == "void"]
     assert void_run["state"] == "complete"
-    assert void_run["correction"] == f"void of {bad_run} for operator: 3 EID(s) (columns swapped)"
+    assert void_run["correction"] == f"void of {bad_run} for unnamed: 3 EID(s) (columns swapped)"
     device = story(config, SERIALS[0])
     assert [(line["run_id"], line["state"]) for line in device["handoffs"]] == [
         (bad_run, "voided"),
@@ -151,11 +151,11 @@ def test_a_second_void_of_the_same_run_says_when_and_why_and_sends_nothing(
     config: Path, tmp_path: Path
 ) -> None:
     bad_run, _ = ingest(config, swapped(tmp_path), tmp_path / "bad")
-    args = ("void", bad_run, "--operator", "operator", "--reason", "columns swapped", "--apply")
+    args = ("void", bad_run, "--operator", "unnamed", "--reason", "columns swapped", "--apply")
     assert run(config, *args).exit_code == 0
     again = run(config, *args)
     assert again.exit_code == 0, again.output
-    assert f"run {bad_run} was voided for operator already, on " in again.output
+    assert f"run {bad_run} was voided for unnamed already, on " in again.output
     assert "(columns swapped): nothing sent." in again.output
     assert len(withdrawals(tmp_path / "outbox")) == 1
     assert len(list((tmp_path / "outbox").iterdir())) == 2  # the ingest and one void
@@ -165,7 +165,7 @@ def test_a_void_of_an_unknown_run_or_one_never_delivered_there_is_refused(
     config: Path, tmp_path: Path
 ) -> None:
     bad_run, _ = ingest(config, swapped(tmp_path), tmp_path / "bad")
-    unknown = run(config, "void", "20260101T000000Z-000000", "--operator", "operator",
+    unknown = run(config, "void", "20260101T000000Z-000000", "--operator", "unnamed",
                   "--reason", "x", "--apply")  # fmt: skip
     assert unknown.exit_code == 2
     assert "is not in the ledger" in unknown.output
@@ -199,7 +199,7 @@ def test_a_void_killed_after_its_ledger_record_is_settled_by_the_next_void(
     config: Path, tmp_path: Path, module: str, function: str, withdrawn: bool
 ) -> None:
     bad_run, _ = ingest(config, swapped(tmp_path), tmp_path / "bad")
-    args = ["void", bad_run, "--operator", "operator", "--reason", "columns swapped", "--apply"]
+    args = ["void", bad_run, "--operator", "unnamed", "--reason", "columns swapped", "--apply"]
     child = subprocess.run(
         [sys.executable, "-c", DIES_IN, module, function, *args, "--config", str(config)],
         cwd=ROOT,
@@ -215,7 +215,7 @@ def test_a_void_killed_after_its_ledger_record_is_settled_by_the_next_void(
 
     again = run(config, *args)
     assert again.exit_code == 0, again.output
-    assert ("voided for operator already" in again.output) is withdrawn
+    assert ("voided for unnamed already" in again.output) is withdrawn
     [withdrawal] = withdrawals(tmp_path / "outbox")  # once, whichever way it went
     assert withdrawal.read_text().count(bad_run) == 3
     _, decided = ingest(config, corrected(tmp_path), tmp_path / "good")

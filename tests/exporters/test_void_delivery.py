@@ -19,7 +19,7 @@ def void(config: Path) -> Result:
     return CliRunner().invoke(
         main,
         [
-            "void", "run-1", "--operator", "operator", "--reason", "columns swapped",
+            "void", "run-1", "--operator", "unnamed", "--reason", "columns swapped",
             "--apply", "--config", str(config), "--json",
         ],
     )  # fmt: skip
@@ -40,7 +40,7 @@ def test_a_void_is_delivered_to_s3_with_its_receipt(tmp_path: Path, s3_proxy: S3
     assert done.exit_code == 0, done.output
     applied = json.loads(done.stdout)["applied"]
     [(key, data)] = withdrawals(s3_objects(s3_proxy.settings)).items()
-    assert key == f"handoff/{applied['run_id']}/operator/operator/operator_withdrawal_run-1.csv"
+    assert key == f"handoff/{applied['run_id']}/operator/unnamed/unnamed_withdrawal_run-1.csv"
     assert data.decode().splitlines()[1:] == [
         f"{eid(1)},SER-1,run-1,columns swapped",
         f"{eid(2)},SER-2,run-1,columns swapped",
@@ -55,7 +55,7 @@ def test_a_failed_void_delivery_is_owed_and_delivered_once_by_the_next_void(
     s3_proxy.fail_puts_after = 1  # the file arrives, its receipt does not
     failed = void(config)
     assert failed.exit_code == 3, failed.output
-    assert "eidflow void run-1 --operator operator --apply again" in failed.stderr
+    assert "eidflow void run-1 --operator unnamed --apply again" in failed.stderr
     assert not withdrawals(s3_objects(s3_proxy.settings))
     shown = CliRunner().invoke(main, ["show", eid(1), "--json", "--config", str(config)])
     [story] = json.loads(shown.stdout)["devices"]
