@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import parsers
+from app import funnel_view
 from app.runfolder import (
     InputRecord,
     build_summary,
@@ -461,7 +462,11 @@ def run_ingest(
                 ledger_url=ledger.url.shown,
                 exit_code=exit_code,
             )
-            outputs.append(report.write_report(frame, summary, run_dir, settings.report))
+            shipments = funnel_view.run_funnel(
+                ledger, settings.entra.group_id, run_id, [r.sha256 for r in records if r.sha256]
+            )
+            tables = funnel_view.tables_of(shipments, f"Funnel: the shipments of run {run_id}")
+            outputs.append(report.write_report(frame, summary, run_dir, settings.report, tables))
             ledger.start_delivery(run_id, summary["counts"])  # the files are on their way
             run.delivering = True
             still_live = functools.partial(ledger.confirm_live, run_id)  # claims still stand

@@ -20,7 +20,9 @@ from eidflow import schema
 from eidflow.codes import Status
 from exporters.config import MAX_REPORT_ROWS_PER_SHEET, ReportSettings
 from exporters.files import OutputFile, atomic_path, sha256_file
-from exporters.safe import neutralise_array, neutralise_text, text_array
+from exporters.funnel import FunnelTables, add_funnel_sheet
+from exporters.lines import cell, table, text
+from exporters.safe import neutralise_array, text_array
 from exporters.xlsx import MAX_ROWS, STYLE_HEADER, STYLE_NOTE, STYLE_TEXT, Line, TextWorkbook
 
 REPORT_FILE = "report.xlsx"
@@ -35,9 +37,14 @@ COUNT_SECTIONS = (
 
 
 def write_report(
-    decisions: pd.DataFrame, summary: dict[str, Any], run_dir: Path, settings: ReportSettings
+    decisions: pd.DataFrame,
+    summary: dict[str, Any],
+    run_dir: Path,
+    settings: ReportSettings,
+    funnel: FunnelTables | None = None,
 ) -> OutputFile:
-    """Write ``run_dir/report.xlsx`` atomically and describe it (rows = decision rows shown)."""
+    """Write ``run_dir/report.xlsx`` atomically and describe it (rows = decision rows shown);
+    with ``funnel``, its Funnel sheet after the summary."""
     path = run_dir / REPORT_FILE
     cap = min(settings.max_rows_per_sheet, MAX_REPORT_ROWS_PER_SHEET)  # within Excel's rows
     positions = {status: _positions(decisions, status) for status in OUTCOME_SHEETS}
@@ -45,6 +52,8 @@ def write_report(
     columns = [name for name in schema.DECISION_COLUMNS if name in decisions.columns]
     with atomic_path(path) as tmp, TextWorkbook(tmp) as book:
         book.add_lines("summary", summary_lines(summary, sizes, cap), widths=(34, 22, 22, 70, 40))
+        if funnel is not None:
+            add_funnel_sheet(book, funnel)
         for status, found in positions.items():
             shown = decisions[columns].iloc[found[:cap]]  # only the cells shown are copied
             note = _cap_note(len(found), cap) if len(found) > cap else ""
@@ -83,24 +92,24 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
     counts: dict[str, Any] = summary.get("counts") or {}
     facts = [*summary.items(), *counts.items()]
     for key, value in facts:  # the run's, then the counts' (rows)
-        if not isinstance(value, dict) and not _is_table(value):
-            lines.append(([_text(key), _cell(value)], STYLE_TEXT))
+        if not isinstance(value, dict) and not _istable(value):
+            lines.append(([text(key), cell(value)], STYLE_TEXT))
     for key, title, label in COUNT_SECTIONS:
-        lines += _table(title, _count_rows(counts.get(key), label))
+        lines += table(title, _count_rows(counts.get(key), label))
     listed = {key for key, _, _ in COUNT_SECTIONS}
     for key, value in counts.items():
         if isinstance(value, dict) and key not in listed:  # counts added later
-            lines += _table(key, _count_rows(value, "what"))
+            lines += table(key, _count_rows(value, "what"))
     for key in ("inputs", "outputs"):
         items = summary.get(key) or []
-        lines += _table(key.capitalize(), [item for item in items if isinstance(item, dict)])
+        lines += table(key.capitalize(), [item for item in items if isinstance(item, dict)])
     for key, value in summary.items():  # anything else the summary holds, e.g. skipped lines
         if key in ("counts", "inputs", "outputs"):
             continue
         if isinstance(value, dict):
-            lines += _table(key, _count_rows(value, "what", "value"))
-        elif _is_table(value):
-            lines += _table(key, value)
+            lines += table(key, _count_rows(value, "what", "value"))
+        elif _istable(value):
+            lines += table(key, value)
     notes = [
         ([f"Sheet {status}: {_cap_note(size, cap)}"], STYLE_NOTE)
         for status, size in sizes.items()
@@ -115,7 +124,7 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
 _SUMMARY_CUT = "The summary goes on beyond the rows a sheet holds; summary.json has all of it."
 
 
-def _is_table(value: Any) -> bool:
+def _istable(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(i, dict) for i in value)
 
 
@@ -123,36 +132,3 @@ def _count_rows(counts: Any, label: str, amount: str = "rows") -> list[dict[str,
     if not isinstance(counts, dict):
         return []
     return [{label: key, amount: value} for key, value in counts.items()]
-
-
-def _table(title: str, items: list[dict[str, Any]]) -> list[Line]:
-    lines: list[Line] = [([], STYLE_TEXT), ([title], STYLE_HEADER)]
-    if not items:
-        return [*lines, (["(none)"], STYLE_NOTE)]
-    headers = list(dict.fromkeys(key for item in items for key in item))
-    lines.append(([_text(header) for header in headers], STYLE_HEADER))
-    lines += [([_cell(item.get(header)) for header in headers], STYLE_TEXT) for item in items]
-    return lines
-
-
-def _cell(value: Any) -> Any:
-    """Integers stay numbers (counts); lists and mappings one line of text; all text inert."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return _text("; ".join(f"{key}={_plain(item)}" for key, item in value.items()))
-    if isinstance(value, list | tuple):
-        return _text("; ".join(_plain(item) for item in value))
-    return _text(value)
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value)
-    return "" if value is None else str(value)
-
-
-def _text(value: Any) -> str:
-    return neutralise_text(str(value))

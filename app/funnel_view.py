@@ -1,0 +1,57 @@
+"""The funnel of some shipments, read from the ledger and put in the exporters' terms.
+
+``eidflow status`` (all filters), the ingest run's report (the manifests it read, its own
+PCs counted before it finishes) and the daily reconcile flow's artifacts read it here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from eidflow.ledger import funnel, funnel_rows
+from eidflow.ledger.db import Connection
+from eidflow.ledger.sql import SqlLedger
+from exporters.funnel import FunnelTables
+
+
+def read_shipments(connection: Connection, group_id: str, **filters: Any) -> list[funnel.Shipment]:
+    """The funnel of each shipment whose PCs match ``filters`` (``funnel.pcs``'s)."""
+    return funnel.shipments(connection, funnel.pcs(connection, group_id, **filters))
+
+
+def tables_of(shipments: list[funnel.Shipment], title: str) -> FunnelTables:
+    """The rows the Funnel sheet shows."""
+    return FunnelTables(
+        title=title,
+        steps=funnel_rows.step_rows(shipments),
+        waiting=funnel_rows.waiting_rows(shipments),
+        shipments=funnel_rows.shipment_rows(shipments),
+    )
+
+
+def run_funnel(
+    ledger: SqlLedger, group_id: str, run_id: str, manifests: list[str]
+) -> list[funnel.Shipment]:
+    """The funnel of the manifests (sha256) a run read, its own hand-offs counted."""
+    if not manifests:
+        return []
+    with ledger.read() as connection:
+        frames = [
+            funnel.pcs(connection, group_id, manifest=sha256, run_id=run_id)
+            for sha256 in dict.fromkeys(manifests)
+        ]
+        return funnel.shipments(connection, pd.concat(frames, ignore_index=True))
+
+
+def all_shipments(ledger_url: str, group_id: str) -> list[funnel.Shipment]:
+    """Every shipment's funnel, as the ledger has it now (the daily reconcile's artifacts)."""
+    from eidflow.ledger import open_ledger
+
+    ledger = open_ledger(ledger_url)
+    try:
+        with ledger.read() as connection:
+            return read_shipments(connection, group_id)
+    finally:
+        ledger.close()
