@@ -9,6 +9,7 @@ the header row, the rows shown, a blank row and the note: hence the setting's ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +19,34 @@ import pyarrow as pa
 
 from eidflow import schema
 from eidflow.codes import Status
+from exporters import wording
 from exporters.config import MAX_REPORT_ROWS_PER_SHEET, ReportSettings
 from exporters.files import OutputFile, atomic_path, sha256_file
 from exporters.funnel import FunnelTables, add_funnel_sheet
 from exporters.lines import cell, table, text
 from exporters.safe import neutralise_array, text_array
-from exporters.xlsx import MAX_ROWS, STYLE_HEADER, STYLE_NOTE, STYLE_TEXT, Line, TextWorkbook
+from exporters.xlsx import (
+    MAX_ROWS,
+    STYLE_HEADER,
+    STYLE_NOTE,
+    STYLE_TEXT,
+    STYLE_WRAP,
+    Line,
+    TextWorkbook,
+    fitted_widths,
+)
 
 REPORT_FILE = "report.xlsx"
 OUTCOME_SHEETS = tuple(Status)  # accepted, rejected, duplicate, conflict
-COUNT_SECTIONS = (
-    ("by_status", "Rows by status", "status"),
-    ("by_reason", "Rows by reason", "reason"),
-    ("by_intune_state", "Accepted rows by Intune state", "intune_state"),
-    ("by_warning", "Rows by warning", "warning"),
-    ("by_operator", "Accepted rows by operator", "operator"),
+COUNT_SECTIONS: tuple[tuple[str, str, str, Mapping[Any, str]], ...] = (
+    ("by_status", "Rows by status", "status", wording.STATUS),
+    ("by_reason", "Rows by reason", "reason", wording.REASON),
+    ("by_intune_state", "Accepted rows by Intune state", "Intune state", wording.INTUNE_STATE),
+    ("by_warning", "Rows by warning", "warning", wording.WARNING),
+    ("by_operator", "Accepted rows by operator", "operator", {}),
 )
+# What the admin needs when writing to the OEM, after the decision columns.
+DESCRIBING = (schema.PO_NUMBER, "manufacturer", "model")
 
 
 def write_report(
@@ -49,9 +62,11 @@ def write_report(
     cap = min(settings.max_rows_per_sheet, MAX_REPORT_ROWS_PER_SHEET)  # within Excel's rows
     positions = {status: _positions(decisions, status) for status in OUTCOME_SHEETS}
     sizes = {status: len(found) for status, found in positions.items()}
-    columns = [name for name in schema.DECISION_COLUMNS if name in decisions.columns]
+    wanted = (*schema.DECISION_COLUMNS, *DESCRIBING)
+    columns = [name for name in wanted if name in decisions.columns]
     with atomic_path(path) as tmp, TextWorkbook(tmp) as book:
-        book.add_lines("summary", summary_lines(summary, sizes, cap), widths=(34, 22, 22, 70, 40))
+        lines = summary_lines(summary, sizes, cap)
+        book.add_lines("summary", lines, widths=fitted_widths(lines))
         if funnel is not None:
             add_funnel_sheet(book, funnel)
         for status, found in positions.items():
@@ -87,29 +102,34 @@ def _cap_note(total: int, cap: int) -> str:
 
 
 def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -> list[Line]:
-    """The summary sheet: run facts, counts, inputs, outputs, and notes on capped sheets."""
+    """The summary sheet in words: run facts, what to do next, counts (each code with its
+    sentence), inputs, outputs, and notes on capped sheets."""
     lines: list[Line] = [(["eidflow run report"], STYLE_HEADER)]
     counts: dict[str, Any] = summary.get("counts") or {}
     facts = [*summary.items(), *counts.items()]
     for key, value in facts:  # the run's, then the counts' (rows)
-        if not isinstance(value, dict) and not _istable(value):
-            lines.append(([text(key), cell(value)], STYLE_TEXT))
-    for key, title, label in COUNT_SECTIONS:
-        lines += table(title, _count_rows(counts.get(key), label))
-    listed = {key for key, _, _ in COUNT_SECTIONS}
+        if key == "exit_status" and value in wording.EXIT_STATUS:
+            value = wording.EXIT_STATUS[value]
+        if not isinstance(value, dict) and not _is_table(value):
+            lines.append(([text(wording.fact(key)), cell(value)], STYLE_WRAP))
+    lines += _next_steps(summary)
+    for key, title, label, words in COUNT_SECTIONS:
+        lines += table(title, _count_rows(counts.get(key), label, words), style=STYLE_WRAP)
+    listed = {key for key, _, _, _ in COUNT_SECTIONS}
     for key, value in counts.items():
         if isinstance(value, dict) and key not in listed:  # counts added later
-            lines += table(key, _count_rows(value, "what"))
+            lines += table(wording.fact(key), _count_rows(value, "what"), style=STYLE_WRAP)
     for key in ("inputs", "outputs"):
-        items = summary.get(key) or []
-        lines += table(key.capitalize(), [item for item in items if isinstance(item, dict)])
+        items = [_labelled(item) for item in summary.get(key) or [] if isinstance(item, dict)]
+        lines += table(key.capitalize(), items, style=STYLE_WRAP)
     for key, value in summary.items():  # anything else the summary holds, e.g. skipped lines
         if key in ("counts", "inputs", "outputs"):
             continue
         if isinstance(value, dict):
-            lines += table(key, _count_rows(value, "what", "value"))
-        elif _istable(value):
-            lines += table(key, value)
+            rows = [{"what": wording.fact(k), "value": v} for k, v in value.items()]
+            lines += table(wording.fact(key), rows, style=STYLE_WRAP)
+        elif _is_table(value):
+            lines += table(wording.fact(key), value, style=STYLE_WRAP)
     notes = [
         ([f"Sheet {status}: {_cap_note(size, cap)}"], STYLE_NOTE)
         for status, size in sizes.items()
@@ -121,14 +141,34 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
     return lines
 
 
+def _next_steps(summary: dict[str, Any]) -> list[Line]:
+    """The "What to do next" block: rows, and what to do about them."""
+    steps = wording.next_steps(summary)
+    lines: list[Line] = [([], STYLE_TEXT), (["What to do next"], STYLE_HEADER)]
+    if not steps:
+        return [*lines, (["Nothing: every row went through as it should."], STYLE_NOTE)]
+    lines.append((["rows", "what to do"], STYLE_HEADER))
+    return lines + [([rows, text(todo)], STYLE_WRAP) for rows, todo in steps]
+
+
+def _labelled(item: dict[str, Any]) -> dict[str, Any]:
+    return {wording.COLUMNS.get(key, wording.fact(key)): value for key, value in item.items()}
+
+
 _SUMMARY_CUT = "The summary goes on beyond the rows a sheet holds; summary.json has all of it."
 
 
-def _istable(value: Any) -> bool:
+def _is_table(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(i, dict) for i in value)
 
 
-def _count_rows(counts: Any, label: str, amount: str = "rows") -> list[dict[str, Any]]:
+def _count_rows(
+    counts: Any, label: str, words: Mapping[Any, str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per code: its words (the code in brackets) and its rows."""
     if not isinstance(counts, dict):
         return []
-    return [{label: key, amount: value} for key, value in counts.items()]
+    return [
+        {label: wording.worded(key, words) if words else key, "rows": value}
+        for key, value in counts.items()
+    ]
