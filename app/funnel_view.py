@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.settings import Settings
 from eidflow.ledger import funnel, funnel_rows
 from eidflow.ledger.db import Connection
 from eidflow.ledger.sql import SqlLedger
@@ -43,6 +44,24 @@ def run_funnel(
             for sha256 in dict.fromkeys(manifests)
         ]
         return funnel.shipments(connection, pd.concat(frames, ignore_index=True))
+
+
+def run_tables(
+    ledger: SqlLedger, settings: Settings, run_id: str, manifests: list[str], handed_off: int
+) -> FunnelTables:
+    """The Funnel sheet of a run's report: its shipments' funnel, unless the run handed off
+    more PCs than ``[report] funnel_max_pcs`` (reading them back would take long)."""
+    title = f"Funnel: the shipments of run {run_id}"
+    most = settings.report.funnel_max_pcs
+    if handed_off > most:
+        return FunnelTables(
+            title,
+            steps=[],
+            note=f"This run handed off {handed_off:,} PCs, more than [report] funnel_max_pcs"
+            f" ({most:,}): eidflow status --manifest SHA256 --xlsx FILE writes this sheet.",
+        )
+    shipments = run_funnel(ledger, settings.entra.group_id, run_id, manifests)
+    return tables_of(shipments, title)
 
 
 def all_shipments(ledger_url: str, group_id: str) -> list[funnel.Shipment]:

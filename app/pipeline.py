@@ -462,10 +462,13 @@ def run_ingest(
                 ledger_url=ledger.url.shown,
                 exit_code=exit_code,
             )
-            shipments = funnel_view.run_funnel(
-                ledger, settings.entra.group_id, run_id, [r.sha256 for r in records if r.sha256]
+            tables = funnel_view.run_tables(
+                ledger,
+                settings,
+                run_id,
+                [record.sha256 for record in records if record.sha256],
+                summary["counts"]["by_status"].get(Status.ACCEPTED, 0),
             )
-            tables = funnel_view.tables_of(shipments, f"Funnel: the shipments of run {run_id}")
             outputs.append(report.write_report(frame, summary, run_dir, settings.report, tables))
             ledger.start_delivery(run_id, summary["counts"])  # the files are on their way
             run.delivering = True

@@ -12,7 +12,7 @@ from typing import Any
 
 from exporters.files import atomic_path
 from exporters.lines import table, text
-from exporters.xlsx import STYLE_HEADER, STYLE_WRAP, Line, TextWorkbook, fitted_widths
+from exporters.xlsx import STYLE_HEADER, STYLE_NOTE, STYLE_WRAP, Line, TextWorkbook, fitted_widths
 from exporters.xlsx_chart import BarChart
 
 SHEET = "Funnel"
@@ -29,11 +29,19 @@ class FunnelTables:
     steps: list[dict[str, Any]]
     waiting: list[dict[str, Any]] = field(default_factory=list)
     shipments: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""  # instead of the counts, when they were not read
 
 
 def add_funnel_sheet(book: TextWorkbook, tables: FunnelTables) -> None:
     """The Funnel sheet of ``book``, its bar chart one bar per step."""
-    lines: list[Line] = [([text(tables.title)], STYLE_HEADER), (["step", "PCs"], STYLE_HEADER)]
+    if tables.note:
+        lines: list[Line] = [
+            ([text(tables.title)], STYLE_HEADER),
+            ([text(tables.note)], STYLE_NOTE),
+        ]
+        book.add_lines(SHEET, lines)
+        return
+    lines = [([text(tables.title)], STYLE_HEADER), (["step", "PCs"], STYLE_HEADER)]
     first_row = len(lines) + 1
     for row in tables.steps:
         count = row["PCs"]

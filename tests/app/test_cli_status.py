@@ -223,3 +223,24 @@ def test_the_ingest_report_has_the_funnel_of_its_shipments(tenant: tuple[Path, s
     labels, values, _ = funnel_chart(report)
     assert labels == ["rows read", *funnel.STEPS]
     assert values == [1000, 950, 0, 750, 0, None, None]
+
+
+def test_a_run_above_funnel_max_pcs_says_how_to_get_its_funnel(tmp_path: Path) -> None:
+    manifest = write(
+        tmp_path / "small.csv",
+        ["Serial Number", "EID", "IMEI"],
+        [[f"SN{n:05d}", make_eid(n), make_imei(n)] for n in range(1, 4)],
+    )
+    config = tmp_path / "eidflow.toml"
+    config.write_text(
+        f'[ledger]\nurl = "sqlite:///{tmp_path / "ledger.db"}"\n[report]\nfunnel_max_pcs = 2\n'
+        '[[operators]]\nname = "contoso-mobile"\n'
+    )
+    done = eidflow("ingest", manifest, "--config", config, "--out", tmp_path / "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "run" / "report.xlsx")["Funnel"]
+    assert not sheet._charts
+    note = str(sheet["A2"].value)
+    assert "3 PCs" in note and "funnel_max_pcs" in note and "--xlsx" in note
