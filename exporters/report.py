@@ -111,7 +111,9 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
         if key == "exit_status" and value in wording.EXIT_STATUS:
             value = wording.EXIT_STATUS[value]
         if not isinstance(value, dict) and not _is_table(value):
-            lines.append(([text(wording.fact(key)), cell(value)], STYLE_WRAP))
+            lines.append(
+                ([text(wording.fact(key)), cell(value) if value != [] else "none"], STYLE_WRAP)
+            )
     lines += _next_steps(summary)
     for key, title, label, words in COUNT_SECTIONS:
         lines += table(title, _count_rows(counts.get(key), label, words), style=STYLE_WRAP)
@@ -126,7 +128,10 @@ def summary_lines(summary: dict[str, Any], sizes: dict[Status, int], cap: int) -
         if key in ("counts", "inputs", "outputs"):
             continue
         if isinstance(value, dict):
-            rows = [{"what": wording.fact(k), "value": v} for k, v in value.items()]
+            rows = [
+                {"what": wording.fact(k), "value": v if v != [] else "none"}
+                for k, v in value.items()
+            ]
             lines += table(wording.fact(key), rows, style=STYLE_WRAP)
         elif _is_table(value):
             lines += table(wording.fact(key), value, style=STYLE_WRAP)

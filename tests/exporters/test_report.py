@@ -118,7 +118,7 @@ def test_nested_summary_values_become_readable_text(tmp_path: Path) -> None:
     ] in flat
     assert ["Skipped"] in flat
     assert ["Footer rows", 1] in flat
-    assert ["Inputs that could not be read"] in flat
+    assert ["Inputs that could not be read", "none"] in flat
 
 
 def test_outcome_sheets_are_capped_with_a_note(tmp_path: Path) -> None:
