@@ -59,7 +59,8 @@ def add_funnel_sheet(book: TextWorkbook, tables: FunnelTables) -> None:
         first_row=first_row,
         labels=[str(row["step"]) for row in tables.steps],
         counts=[row["PCs"] for row in tables.steps],
-        anchor=(3, 0, 10, _CHART_ROWS),
+        anchor=(3, 0),
+        size_cm=(16, _CHART_ROWS * 0.5),  # rows of 0.5 cm: down to the Shipments table
     )
     book.add_lines(SHEET, lines, widths=widths, chart=chart)
 

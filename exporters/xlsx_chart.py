@@ -19,6 +19,7 @@ _NS_C = 'xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart"'
 _NS_A = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
 _NS_XDR = 'xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"'
 _NS_R = f'xmlns:r="{_REL}"'
+_EMU_PER_CM = 360_000  # DrawingML's unit
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class BarChart:
     counts: Sequence[int | None]
     label_column: str = "A"
     count_column: str = "B"
-    anchor: tuple[int, int, int, int] = (3, 0, 11, 18)  # from column, row, to column, row (0-based)
+    anchor: tuple[int, int] = (3, 0)  # its top-left cell: column, row (0-based)
+    size_cm: tuple[float, float] = (16, 9)  # whatever the columns' widths
 
 
 def xml_text(text: str) -> str:
@@ -63,7 +65,8 @@ def chart_xml(chart: BarChart, sheet: str) -> str:
     size = len(chart.labels)
     series = (
         f'<c:ser><c:idx val="0"/><c:order val="0"/><c:tx><c:v>{xml_text(chart.series)}</c:v>'
-        '</c:tx><c:invertIfNegative val="0"/>'
+        '</c:tx><c:spPr><a:solidFill><a:srgbClr val="4472C4"/></a:solidFill></c:spPr>'
+        '<c:invertIfNegative val="0"/>'
         f"<c:cat><c:strRef><c:f>{where}!${chart.label_column}${chart.first_row}:"
         f'${chart.label_column}${last}</c:f><c:strCache><c:ptCount val="{size}"/>{labels}'
         "</c:strCache></c:strRef></c:cat>"
@@ -98,20 +101,21 @@ def chart_xml(chart: BarChart, sheet: str) -> str:
 
 
 def drawing_xml(chart: BarChart) -> str:
-    """``xl/drawings/drawingN.xml``: the chart (relationship ``rId1``) between two cells."""
-    from_column, from_row, to_column, to_row = chart.anchor
+    """``xl/drawings/drawingN.xml``: the chart (relationship ``rId1``) at a cell, its size
+    fixed (a one-cell anchor: a wide column does not stretch it)."""
+    column, row = chart.anchor
+    width, height = (round(cm * _EMU_PER_CM) for cm in chart.size_cm)
     return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xdr:wsDr {_NS_XDR} {_NS_A}>'
-        f"<xdr:twoCellAnchor><xdr:from><xdr:col>{from_column}</xdr:col><xdr:colOff>0"
-        f"</xdr:colOff><xdr:row>{from_row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
-        f"<xdr:to><xdr:col>{to_column}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{to_row}"
-        '</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:graphicFrame macro="">'
+        f"<xdr:oneCellAnchor><xdr:from><xdr:col>{column}</xdr:col><xdr:colOff>0"
+        f"</xdr:colOff><xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
+        f'<xdr:ext cx="{width}" cy="{height}"/><xdr:graphicFrame macro="">'
         f'<xdr:nvGraphicFramePr><xdr:cNvPr id="2" name="{xml_text(chart.title)}"/>'
         '<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/>'
         '<a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic>'
         '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
         f'<c:chart {_NS_C} {_NS_R} r:id="rId1"/></a:graphicData></a:graphic>'
-        "</xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor></xdr:wsDr>"
+        "</xdr:graphicFrame><xdr:clientData/></xdr:oneCellAnchor></xdr:wsDr>"
     )
 
 
