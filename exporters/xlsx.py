@@ -13,6 +13,7 @@ neutralise text first (``exporters.safe``) so that a copied-out value stays iner
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from collections.abc import Sequence
@@ -108,7 +109,10 @@ class TextWorkbook:
         ``chart``, a native bar chart over some of its cells."""
         self._next_sheet(name, 0, None)
         body = [_sheet_start(list(widths), frozen=False)]
-        body += [_row_xml(number, values, style) for number, (values, style) in enumerate(lines, 1)]
+        body += [
+            _row_xml(number, values, style, _height(values, widths) if style == STYLE_WRAP else 0)
+            for number, (values, style) in enumerate(lines, 1)
+        ]
         if chart is not None:
             self._charts.append((len(self._sheets), chart))
             body.append('</sheetData><drawing r:id="rId1"/></worksheet>')
@@ -281,7 +285,18 @@ def _escape(text: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(text, _ILLEGAL_XML, "\ufffd")
 
 
-def _row_xml(number: int, values: Sequence[Any], style: int) -> str:
+def _height(values: Sequence[Any], widths: Sequence[float]) -> float:
+    """The height a wrapped line needs (points), ``0`` for one line of text: a viewer does
+    not grow a row for wrapped text by itself. About a character a unit of width, less
+    the margins, and a little lost to breaking at spaces."""
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, str) and len(value) > width - 2:
+            lines = max(lines, math.ceil(len(value) * 1.15 / max(width - 2, 1)))
+    return 15.0 * lines if lines > 1 else 0
+
+
+def _row_xml(number: int, values: Sequence[Any], style: int, height: float = 0) -> str:
     cells = []
     for index, value in enumerate(values):
         ref = f"{column_letter(index)}{number}"
@@ -295,7 +310,8 @@ def _row_xml(number: int, values: Sequence[Any], style: int) -> str:
                 f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}'
                 "</t></is></c>"
             )
-    return f'<row r="{number}">{"".join(cells)}</row>'
+    tall = f' ht="{height}" customHeight="1"' if height else ""
+    return f'<row r="{number}"{tall}>{"".join(cells)}</row>'
 
 
 def _sheet_start(widths: list[float], *, frozen: bool) -> str:
@@ -390,7 +406,7 @@ _STYLES = (
     '<xf numFmtId="49" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" '
     'applyFont="1"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" '
-    'applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf></cellXfs>'
+    'applyAlignment="1"><alignment wrapText="1"/></xf></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )

@@ -203,6 +203,8 @@ def test_summary_widths_fit_a_sha256_and_long_text_wraps(tmp_path: Path) -> None
     assert all(dim.width <= 72 for dim in sheet.column_dimensions.values())
     sentence = next(c for row in sheet.iter_rows() for c in row if "(eid_checksum)" in str(c.value))
     assert sentence.alignment.wrap_text
+    assert len(sentence.value) > sheet.column_dimensions[sentence.column_letter].width
+    assert (sheet.row_dimensions[sentence.row].height or 0) >= 30  # two lines: the row grown
 
 
 def test_outcome_sheets_name_po_manufacturer_and_model(tmp_path: Path) -> None:
