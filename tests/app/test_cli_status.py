@@ -244,3 +244,10 @@ def test_a_run_above_funnel_max_pcs_says_how_to_get_its_funnel(tmp_path: Path) -
     assert not sheet._charts
     note = str(sheet["A2"].value)
     assert "3 PCs" in note and "funnel_max_pcs" in note and "--xlsx" in note
+
+
+def test_an_xlsx_that_cannot_be_written_is_one_line(tenant: tuple[Path, str]) -> None:
+    folder, config = tenant
+    (folder / "a-file").write_text("")
+    done = eidflow("status", "--config", config, "--xlsx", folder / "a-file" / "f.xlsx", cwd=folder)
+    assert done.returncode == 2 and "--xlsx" in done.stderr and "Traceback" not in done.stderr
