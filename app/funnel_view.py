@@ -6,6 +6,7 @@ PCs counted before it finishes) and the daily reconcile flow's artifacts read it
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -62,6 +63,11 @@ def run_tables(
         )
     shipments = run_funnel(ledger, settings.entra.group_id, run_id, manifests)
     return tables_of(shipments, title)
+
+
+def as_of(selection: str) -> str:
+    """A funnel's title: what it counts, and when (``eidflow status --xlsx``, the flow)."""
+    return f"Funnel of {selection}, as of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def all_shipments(ledger_url: str, group_id: str) -> list[funnel.Shipment]:

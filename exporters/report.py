@@ -57,7 +57,7 @@ def write_report(
     funnel: FunnelTables | None = None,
 ) -> OutputFile:
     """Write ``run_dir/report.xlsx`` atomically and describe it (rows = decision rows shown);
-    with ``funnel``, its Funnel sheet after the summary."""
+    with ``funnel``, its Funnel sheet after the outcome sheets."""
     path = run_dir / REPORT_FILE
     cap = min(settings.max_rows_per_sheet, MAX_REPORT_ROWS_PER_SHEET)  # within Excel's rows
     positions = {status: _positions(decisions, status) for status in OUTCOME_SHEETS}
@@ -67,12 +67,14 @@ def write_report(
     with atomic_path(path) as tmp, TextWorkbook(tmp) as book:
         lines = summary_lines(summary, sizes, cap)
         book.add_lines("summary", lines, widths=fitted_widths(lines))
-        if funnel is not None:
-            add_funnel_sheet(book, funnel)
         for status, found in positions.items():
             shown = decisions[columns].iloc[found[:cap]]  # only the cells shown are copied
             note = _cap_note(len(found), cap) if len(found) > cap else ""
             book.add_table(str(status), _inert(shown), note=note)
+        if (
+            funnel is not None
+        ):  # last: the run-output spec has the outcome sheets follow the summary
+            add_funnel_sheet(book, funnel)
     rows = sum(min(size, cap) for size in sizes.values())
     return OutputFile(path=REPORT_FILE, rows=rows, sha256=sha256_file(path), kind="report")
 

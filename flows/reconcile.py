@@ -209,8 +209,7 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
 def read_funnel(settings: Settings) -> FunnelTables:
     """Every shipment's funnel, as the ledger has it after this run's states and members."""
     shipments = funnel_view.all_shipments(settings.ledger.url, settings.entra.group_id)
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return funnel_view.tables_of(shipments, f"Funnel of every shipment, as of {when}")
+    return funnel_view.tables_of(shipments, funnel_view.as_of("every shipment"))
 
 
 def _publish(outcome: ReconcileOutcome, outputs: list[OutputFile], settings: Settings) -> None:

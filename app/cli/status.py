@@ -101,8 +101,9 @@ def _title(po: str, manifest: str, operator: str) -> str:
         for what, value in (("PO", po), ("manifest", manifest), ("operator", operator))
         if value
     ]
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"Funnel of {', '.join(chosen) or 'every shipment'}, as of {when}"
+    from app import funnel_view
+
+    return funnel_view.as_of(", ".join(chosen) or "every shipment")
 
 
 def _write_xlsx(path: Path, tables: Any) -> None:

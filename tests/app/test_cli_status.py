@@ -220,6 +220,10 @@ def test_the_ingest_report_has_the_funnel_of_its_shipments(tenant: tuple[Path, s
     """Counted as the run left the ledger: its own hand-offs, before any answer or member."""
     folder, _ = tenant
     [report] = (folder / "runs").glob("*/report.xlsx")
+    import openpyxl
+
+    names = openpyxl.load_workbook(report, read_only=True).sheetnames
+    assert names == ["summary", "accepted", "rejected", "duplicate", "conflict", "Funnel"]
     labels, values, _ = funnel_chart(report)
     assert labels == ["rows read", *funnel.STEPS]
     assert values == [1000, 950, 0, 750, 0, None, None]
