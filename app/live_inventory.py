@@ -129,6 +129,6 @@ def _configured(settings: Settings) -> GraphSettings:
             "--inventory graph / --entra-devices graph / --autopilot graph: [graph] is not"
             " configured.",
             todo="Set [graph] tenant_id, client_id and a certificate or EIDFLOW_GRAPH__CLIENT_SECRET"
-            " (README 'Connecting to Microsoft Graph'), or pass export files instead.",
+            " (docs/graph.md 'Connecting to Microsoft Graph'), or pass export files instead.",
         )
     return settings.graph

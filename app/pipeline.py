@@ -44,6 +44,7 @@ from eidflow.errors import (
     EXIT_INPUT_UNREADABLE,
     EXIT_OK,
     ConfigError,
+    DeliveryError,
     EidflowError,
     InputError,
     ManifestError,
@@ -341,7 +342,38 @@ def dedupe_against_ledger(
             if column in frame:
                 frame.loc[held, column] = ""
     _name_earlier_handoffs(frame, ledger)
+    _name_retirements(frame, ledger)
     return frame
+
+
+def _name_retirements(frame: pd.DataFrame, ledger: Ledger) -> None:
+    """``retired`` rows say which retirement holds them back: when, why, and the way back."""
+    from eidflow.ledger import queries, retirements
+
+    rows = np.flatnonzero((frame[schema.REASON] == Reason.RETIRED).to_numpy(dtype=bool))
+    if not len(rows) or not isinstance(ledger, SqlLedger):
+        return
+    with ledger.read() as connection:
+        retired = retirements.retired(connection)
+    by_serial = {line["serial_number"]: line for line in retired.values() if line["serial_number"]}
+    eids, serials = frame[schema.EID].iloc[rows], frame[schema.SERIAL_NUMBER].iloc[rows]
+    named = np.zeros(len(frame), dtype=bool)
+    sentences = []
+    for row, eid, serial in zip(rows, eids, serials, strict=True):
+        found = retired.get(eid) or by_serial.get(serial)
+        if found is not None:
+            named[row] = True
+            when = queries.iso(found["started_at"])[:16].replace("T", " ")
+            sentences.append(
+                actions.RETIRED_DETAIL.format(
+                    run_id=found["run_id"], when=when, reason=found["reason"], eid=found["eid"]
+                )
+            )
+    frame[schema.DETAIL] = columns.on_rows(
+        frame[schema.DETAIL].astype("str"),
+        named,
+        lambda chosen: pd.Series(sentences, index=chosen.index, dtype="str"),
+    )
 
 
 def _name_earlier_handoffs(frame: pd.DataFrame, ledger: Ledger) -> None:
@@ -512,6 +544,21 @@ class RunInProgress:
     destination: str
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     delivering: bool = False  # the ledger recorded that its files are on their way
+
+    def deliver(
+        self, settings: Settings, outputs: list[OutputFile], counts: dict[str, Any], todo: str
+    ) -> list[OutputFile]:
+        """Deliver ``outputs`` (a re-send's, a void's) as a hand-off, the receipt last;
+        returns what the delivery wrote in the run folder. ``todo``: what to do when it fails."""
+        self.ledger.start_delivery(self.run_id, counts)
+        self.delivering = True
+        try:
+            still_live = functools.partial(self.ledger.confirm_live, self.run_id)
+            return delivery.deliver(
+                self.run_dir, outputs, self.run_id, settings.delivery, still_live
+            )
+        except DeliveryError as error:
+            raise DeliveryError(error.what, todo=todo) from None
 
     def fail(self, settings: Settings, error: Exception) -> None:
         """The run failed: release its claims so that a rerun hands them off, unless its

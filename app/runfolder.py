@@ -1,7 +1,7 @@
 """The run folder: its id, its place, and ``summary.json``, the run's commit point.
 
 ``summary.json`` is written last and atomically; a folder without it is an
-incomplete run whose hand-off files are void (``shared/spec/run-outputs.md``).
+incomplete run whose hand-off files are void (``docs/run-folder.md``).
 """
 
 from __future__ import annotations

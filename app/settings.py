@@ -111,7 +111,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     except ValidationError as error:
         raise ConfigError(
             f"{path or 'the environment'}: invalid settings: {_describe(error)}",
-            todo="Fix these entries; README 'Configuration' lists every setting.",
+            todo="Fix these entries; docs/configuration.md lists every setting.",
         ) from None
 
 
@@ -173,7 +173,7 @@ def _check_environment_names() -> None:
             f"environment variable {', '.join(unknown)}: no such setting (sections: "
             f"{', '.join(sorted(sections))}).",
             todo="Fix or unset it: EIDFLOW_<SECTION>__<ENTRY>, e.g. EIDFLOW_LEDGER__URL "
-            "(README 'Configuration').",
+            "(docs/configuration.md).",
         )
 
 

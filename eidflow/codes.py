@@ -1,6 +1,6 @@
 """The status, reason, warning and Intune-state codes of ``decisions.csv``, defined once.
 
-The codes are part of the run-output contract (``shared/spec/run-outputs.md``):
+The codes are part of the run-output contract (``docs/run-folder.md``, each code explained in ``docs/codes.md``):
 downstream scripts match on them, so they are never renamed.
 """
 
@@ -29,6 +29,9 @@ class Reason(StrEnum):
     CLAIMED_BY_RUNNING_RUN = "claimed_by_running_run"
     CONFLICT_EID = "conflict_eid"
     CONFLICT_SERIAL = "conflict_serial"
+    # the PC was retired (eidflow retire: returned, stolen, replaced): held back until
+    # eidflow retire --undo puts it back
+    RETIRED = "retired"
 
     @property
     def status(self) -> Status:
@@ -47,6 +50,7 @@ REASON_STATUS: dict[Reason, Status] = {
     Reason.CLAIMED_BY_RUNNING_RUN: Status.DUPLICATE,
     Reason.CONFLICT_EID: Status.CONFLICT,
     Reason.CONFLICT_SERIAL: Status.CONFLICT,
+    Reason.RETIRED: Status.CONFLICT,
 }
 
 

@@ -68,7 +68,7 @@ OPERATOR: Final = "operator"
 # What reconciling sets on accepted rows; empty on every other row.
 RECONCILED: Final = (INTUNE_STATE, ENTRA_OBJECT_ID, AZURE_AD_DEVICE_ID, INTUNE_DEVICE_ID)
 
-# decisions.csv, in this order (shared/spec/run-outputs.md, extended by `detail` and `operator`).
+# decisions.csv, in this order (docs/run-folder.md: the contract's columns, then `detail` and `operator`).
 DECISION_COLUMNS: Final = (
     SOURCE_FILE,
     SHEET,

@@ -1,7 +1,7 @@
 """Settings for the hand-off: operator profiles, Entra lists, report, delivery.
 
 Sections of eidflow.toml: ``[[operators]]``, ``[entra]``, ``[report]``, ``[delivery]``
-(with ``[delivery.s3]``). README "Operator hand-off" shows a worked profile::
+(with ``[delivery.s3]``). docs/configuration.md ("Operator profiles") shows a worked profile::
 
     [[operators]]
     name = "northwind"

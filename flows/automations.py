@@ -181,7 +181,7 @@ def notify_block_id(reference: str) -> Any:
     except ValueError as error:
         raise ConfigError(
             f"[flows] notify_block: no Prefect block {reference!r} ({error}).",
-            todo="Create it (README: Running it for a team, Notifications) or fix the name.",
+            todo="Create it (docs/team.md: Running it for a team, Notifications) or fix the name.",
         ) from None
     return block._block_document_id
 

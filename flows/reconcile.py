@@ -24,7 +24,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
-from app import funnel_view
+from app import funnel_view, profile_status
+from app.profile_status import ProfileRead
 from app.runfolder import new_run_id, prepare_run_dir, write_summary
 from app.settings import Settings
 from eidflow import __version__, schema
@@ -69,6 +70,8 @@ class ReconcileOutcome:
     recorded_members: list[str] = field(
         default_factory=list
     )  # object ids now members in the ledger
+    # operator → the eSIM policy's statuses and EID checks read this run (Graph only)
+    profile_statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @task(name="load-pending", **IO)
@@ -174,6 +177,12 @@ def record_in_ledger(
             raise
     finally:
         ledger.close()
+
+
+@task(name="refresh-profile-statuses", **IO)
+def refresh_profile_statuses(settings: Settings) -> list[ProfileRead]:
+    """The eSIM policy's status per PC and the EID each device reports, read and recorded."""
+    return profile_status.refresh(settings)
 
 
 @flow(name=FLOW_NAME)
@@ -292,6 +301,11 @@ def reconcile_with(
     confirmed = _apply(members, settings, outcome, hooks) if apply else members.iloc[0:0]
     hooks.step("memberships applied" if apply else "memberships listed")
     outcome.recorded_members = confirmed[schema.ENTRA_OBJECT_ID].tolist()
+    if settings.graph.configured:
+        reads: list[ProfileRead] = call(refresh_profile_statuses, settings)
+        outcome.profile_statuses = {read.operator: read.counts() for read in reads}
+        for line in profile_status.differs_lines(reads):
+            log.warning("[run %s] %s", run_id, line)
     write_summary(run_dir, _summary(outcome, settings, started_at, sources, outputs))
     call(record_in_ledger, settings, run_id, run_dir, checked, confirmed)
     hooks.publish(outcome, outputs)

@@ -32,7 +32,7 @@ creates no scheduled runs). To run one on this machine:
 and in the shell that runs eidflow serve (and every worker):
     export PREFECT_API_URL=http://127.0.0.1:4200/api
     # or once: prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api
-Then run eidflow serve again. The README section "Running it for a team" describes a shared setup (PostgreSQL, workers)."""
+Then run eidflow serve again. docs/team.md, "Running it for a team", describes a shared setup (PostgreSQL, workers)."""
 
 
 def server_problem(api_url: str | None, timeout: float = 5.0) -> str | None:

@@ -97,7 +97,7 @@ LABELS = {"eid": "EID", "status": "status"}
 
 PROFILE_HINT = (
     "Name the columns in eidflow.toml, e.g. [parsers.response_profiles.<operator>] "
-    'eid = "<EID header>" status = "<status header>" (README "The operator\'s answer").'
+    'eid = "<EID header>" status = "<status header>" (docs/answers.md, "A profile per operator").'
 )
 
 

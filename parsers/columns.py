@@ -127,7 +127,7 @@ _ALIAS_NAME: dict[str, str] = {
 PROFILE_HINT = (
     "Name the columns in a profile in eidflow.toml, e.g. [parsers.profiles.myoem] "
     'eid = "<EID header>" serial = "<serial header>", then pass --oem-profile myoem '
-    "(README 'Manifest formats')."
+    "(docs/manifests.md, 'Per-OEM profiles')."
 )
 
 

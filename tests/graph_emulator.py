@@ -36,7 +36,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.graph_emulator_intune import IntuneTenant
+from tests.graph_emulator_intune import INVENTORY_EXTRA, IntuneTenant
 
 ALREADY_EXISTS_MESSAGE = (
     "One or more added object references already exist for the following modified "
@@ -124,12 +124,14 @@ class _GroupsSyncRoutes:
             return _error(
                 self.refuse_export_jobs, "Forbidden", "Not allowed to export this report."
             )
-        if payload.get("reportName") != "DevicesWithInventory":
-            return _error(400, "BadRequest", f"Unknown report {payload.get('reportName')!r}.")
-        job_id = f"DevicesWithInventory_{len(self.export_jobs) + 1:08d}-0000-4000-8000-000000000000"
+        report = str(payload.get("reportName"))
+        refused = self.intune.refuse_report(report, list(payload.get("select") or []))
+        if refused is not None:
+            return refused
+        job_id = f"{report}_{len(self.export_jobs) + 1:08d}-0000-4000-8000-000000000000"
         self.export_jobs[job_id] = {
             "id": job_id,
-            "reportName": "DevicesWithInventory",
+            "reportName": report,
             "filter": payload.get("filter", ""),
             "select": list(payload.get("select") or EXPORT_COLUMNS),
             "format": payload.get("format", "csv"),
@@ -166,11 +168,14 @@ class _GroupsSyncRoutes:
 
     def export_zip(self, job_id: str, select: list[str]) -> bytes:
         """The zip Intune leaves at a job's ``url``: one CSV named after the job."""
+        job = self.export_jobs.get(job_id, {})
+        rows = self.intune.report_rows(job.get("reportName", ""), job.get("filter", ""))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(select)
-        for device in self.managed_devices:
-            values = [device.get(EXPORT_COLUMNS.get(column, "")) for column in select]
+        for device in self.managed_devices if rows is None else rows:
+            fields = EXPORT_COLUMNS | INVENTORY_EXTRA if rows is None else {}
+            values = [device.get(fields.get(column, column)) for column in select]
             writer.writerow(["" if value is None else value for value in values])
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

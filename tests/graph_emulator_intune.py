@@ -92,6 +92,20 @@ PERMISSIONS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
 )
 
 
+# -- report export jobs of the eSIM policy (wt-profile) ----------------------------------
+# ``POST /beta/deviceManagement/reports/exportJobs`` (served by ``tests/graph_emulator.py``)
+# also answers DeviceStatusesByConfigurationProfile and DeviceAssignmentStatusByConfigurationPolicy
+# from ``IntuneTenant.profile_statuses`` (rows by column id, filtered on ``PolicyId eq '…'``),
+# and DevicesWithInventory's ``EID`` column from a managed device's ``esimIdentifier`` (a
+# tenant whose devices have none does not report EIDs; ``refuse_eid_column`` plays one whose
+# export refuses the column).
+PROFILE_REPORTS = frozenset(
+    {"DeviceStatusesByConfigurationProfile", "DeviceAssignmentStatusByConfigurationPolicy"}
+)
+INVENTORY_EXTRA = {"EID": "esimIdentifier"}
+_POLICY_FILTER = re.compile(r"^\(?PolicyId eq '((?:[^']|'')*)'\)?$")
+
+
 def esim_definitions() -> dict[str, dict[str, Any]]:
     """The five eSIM setting definitions, as ``configurationSettings/{id}`` returns them."""
 
@@ -189,6 +203,10 @@ class IntuneTenant:
     retry_after: str = "0.01"  # … with this Retry-After
     unavailable_every: int = 0  # every Nth HTTP request is a transient 503
     faults: int = 0  # how many 429/503 were sent
+    # wt-profile: rows of the per-device status reports, by column id (IntuneDeviceId,
+    # DeviceName, PolicyId, PolicyStatus, PspdpuLastModifiedTimeUtc, AadDeviceId, ...)
+    profile_statuses: list[dict[str, str]] = field(default_factory=list)
+    refuse_eid_column: bool = False  # DevicesWithInventory answers 400 to a select of EID
     # Entra's replication lag: a group created now is not read back until replicate().
     lagging: bool = False
     unreplicated: set[str] = field(default_factory=set)
@@ -230,6 +248,23 @@ class IntuneTenant:
             for instance in _walk(self.policies[policy_id]["settings"])
             if instance["settingDefinitionId"] == setting_id
         ]
+
+    # -- report export jobs (wt-profile) -----------------------------------------------
+    def refuse_report(self, report: str, select: list[str]) -> Answer | None:
+        """Graph's 400 for a report it does not know or a column it does not have."""
+        if report not in PROFILE_REPORTS | {"DevicesWithInventory"}:
+            return _error(400, "BadRequest", f"Unknown report {report!r}.")
+        if report == "DevicesWithInventory" and self.refuse_eid_column and "EID" in select:
+            return _error(400, "BadRequest", "Invalid select column 'EID'.")
+        return None
+
+    def report_rows(self, report: str, filter_: str) -> list[dict[str, str]] | None:
+        """The rows of a per-device status report (``None``: not one of them)."""
+        if report not in PROFILE_REPORTS:
+            return None
+        found = _POLICY_FILTER.match(filter_.strip())
+        wanted = found.group(1).replace("''", "'") if found else None
+        return [row for row in self.profile_statuses if wanted in (None, row.get("PolicyId"))]
 
     # -- HTTP --------------------------------------------------------------------------
     def fault(self, number: int) -> Answer | None:

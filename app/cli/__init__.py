@@ -96,13 +96,17 @@ def _register_optional_commands() -> None:
     from app.cli.questions import history, show
     from app.cli.reconcile import reconcile
     from app.cli.resend import resend
+    from app.cli.retire import retire
     from app.cli.status import status
+    from app.cli.void import void
 
     for command in (
         ingest,
         history,
         show,
         resend,
+        void,
+        retire,
         ledger_group,
         automations_group,
         intune_group,

@@ -1,7 +1,7 @@
 """``eidflow operator-response``: record what an operator answered about the EIDs it was handed.
 
-Every row of every answer file gets a verdict in ``answer-decisions.csv`` (README "The
-operator's answer"); the ledger records, per EID, accepted (with the ICCID) or rejected
+Every row of every answer file gets a verdict in ``answer-decisions.csv`` (docs/answers.md,
+"Operator answers"); the ledger records, per EID, accepted (with the ICCID) or rejected
 (with the reason), from which file, sheet and row. A run folder like an ingest's:
 ``answer-decisions.csv``, then ``summary.json`` (``"kind": "answers"``) last.
 """

@@ -1,8 +1,8 @@
 """``eidflow autopilot-csv``: Windows Autopilot import files from manifests with hardware hashes.
 
 A PC registered in Autopilot has an Entra device object before its first boot, so the
-static eSIM group can hold it before it is unboxed (README: "Autopilot: in the group before
-first boot"). Nothing here touches the ledger: the import files are for a person to upload,
+static eSIM group can hold it before it is unboxed (docs/groups.md: "Autopilot: in the group
+before first boot"). Nothing here touches the ledger: the import files are for a person to upload,
 or for the OEM's or reseller's registration, and importing one twice changes nothing.
 """
 

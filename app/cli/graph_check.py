@@ -47,7 +47,7 @@ def check(config_file: Path | None, as_json: bool) -> None:
         raise ConfigError(
             "[graph] is not configured: there is no app to check.",
             todo="Set tenant_id, client_id and a certificate or secret "
-            "(README 'Connecting to Microsoft Graph').",
+            "(docs/graph.md 'Connecting to Microsoft Graph').",
         )
     token = (
         static_token(graph.access_token.get_secret_value())

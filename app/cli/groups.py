@@ -81,6 +81,7 @@ def sync(
             with ledger.read() as connection:
                 handed = group_changes.handed_off(connection)
                 ours = group_changes.recorded_members(connection, group)
+                retired = group_changes.retired(connection)
             members = _members(graph, group)
             planned = group_plan.plan(
                 handed,
@@ -89,6 +90,7 @@ def sync(
                 operator=operator_name,
                 prune=prune,
                 prune_foreign=prune_foreign,
+                retired=retired,
             )
             report: dict[str, Any] = {
                 "group_id": group,
@@ -233,5 +235,5 @@ def _check_graph(settings: Settings) -> None:
         raise ConfigError(
             "groups sync needs Microsoft Graph: [graph] is not configured.",
             todo="Set [graph] tenant_id, client_id and a certificate or"
-            " EIDFLOW_GRAPH__CLIENT_SECRET (README 'Connecting to Microsoft Graph').",
+            " EIDFLOW_GRAPH__CLIENT_SECRET (docs/graph.md 'Connecting to Microsoft Graph').",
         )

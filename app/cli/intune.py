@@ -70,7 +70,7 @@ def setup(
             raise
         error.todo = (
             f"intune setup needs the application permissions {INTUNE_PERMISSIONS}; "
-            "`eidflow graph check` names the missing ones (README 'Connecting to Microsoft Graph')."
+            "`eidflow graph check` names the missing ones (docs/graph.md 'Connecting to Microsoft Graph')."
         )
         raise
     except GraphError as error:
@@ -101,7 +101,7 @@ def wanted_for(settings: Settings, operator_name: str) -> Wanted:
             "[graph] is not configured: intune setup reads and changes the tenant through "
             "Microsoft Graph.",
             todo="Set tenant_id, client_id and a certificate or secret "
-            "(README 'Connecting to Microsoft Graph').",
+            "(docs/graph.md 'Connecting to Microsoft Graph').",
         )
     intune = settings.intune
     recorded = _recorded(settings, profile.name)
@@ -208,3 +208,12 @@ def _write_json(path: Path, value: Any) -> None:
         json.dump(value, stream, indent=2, ensure_ascii=False)
         stream.write("\n")
     os.replace(temporary, path)
+
+
+def _add_status() -> None:
+    from app.cli.intune_status import status
+
+    intune_group.add_command(status)
+
+
+_add_status()

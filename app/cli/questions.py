@@ -64,6 +64,7 @@ def history(ledger_url: str | None, config_file: Path | None, as_json: bool, lim
                 f"{operator} answered: " + ", ".join(f"{n} {answer}" for answer, n in got.items())
                 for operator, got in run.get("answers", {}).items()
             ]
+            + ([run["correction"]] if run.get("correction") else [])
         )
         rows = run["counts"].get("rows", "")
         table.add_row(
@@ -126,6 +127,7 @@ def _print_story(console: Console, story: dict[str, Any]) -> None:
         ("manifest sha256", device.get("manifest_sha256") or ""),
         ("Intune state", f"{device.get('intune_state', '')} {device.get('entra_object_id', '')}"),
         *_answer_facts(story.get("answers", [])),
+        *_retired_fact(story.get("corrections", [])),
     ):
         facts.add_row(label, str(value))
     console.print(facts)
@@ -134,6 +136,12 @@ def _print_story(console: Console, story: dict[str, Any]) -> None:
         "hand-offs",
         [_handoff_line(line) for line in story["handoffs"]],
         ("operator", "state", "run", "when", "file", "re-send"),
+    )
+    _print_lines(
+        console,
+        "voids and retirements",
+        story.get("corrections", []),
+        ("recorded_at", "action", "reason", "requested_by", "run_id", "voided_run", "withdrawal"),
     )
     _print_lines(
         console,
@@ -162,8 +170,9 @@ def _handoff_line(line: dict[str, Any]) -> dict[str, str]:
     when = f"staged {line['staged_at']}"
     if line["delivered_at"]:
         when += f"\ndelivered {line['delivered_at']}"
-    if line["released_at"]:
-        when += f"\nreleased {line['released_at']}"
+    if line["released_at"]:  # given back: by its run's failure, or voided or retired
+        gone = line["state"] if line["state"] in ("voided", "retired") else "released"
+        when += f"\n{gone} {line['released_at']}"
     again = f"{line['resend_reason']} ({line['requested_by']})" if line["resend_reason"] else ""
     return {
         "operator": line["operator"],
@@ -173,6 +182,15 @@ def _handoff_line(line: dict[str, Any]) -> dict[str, str]:
         "file": "\n".join(Path(path).name for path in line["file"].split("; ") if path),
         "re-send": again,
     }
+
+
+def _retired_fact(corrections: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Retired now: since when and why (the latest retirement line is not an undo)."""
+    lines = [line for line in corrections if line["action"] in ("retire", "undo")]
+    if not lines or lines[-1]["action"] != "retire":
+        return []
+    line = lines[-1]
+    return [("RETIRED", f"since {line['recorded_at']} ({line['reason']}, run {line['run_id']})")]
 
 
 def _answer_facts(answers: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import getpass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,14 +101,9 @@ def _resend(
     from eidflow.ledger import resend as resending
     from exporters.delivery import destination_of
 
-    profiles = {profile.name: profile for profile in settings.operators}
-    if operator_name not in profiles:
-        raise ConfigError(
-            f"no operator profile {operator_name!r}.",
-            todo=f"Choose one of: {', '.join(sorted(profiles))} ([[operators]] in eidflow.toml).",
-        )
+    profile = operator_profile(settings, operator_name)
     with ledger.read() as connection:
-        eids = _resolve(connection, keys)
+        eids = resolve_keys(connection, keys)
         handoff = resending.handoff_frame(connection, eids, operator_name)
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
@@ -120,9 +114,7 @@ def _resend(
     request = resending.Request(operator_name, reason, requested_by)
     try:
         resending.claim_resend(ledger, run_id, request, handoff)
-        summary, handed = _write_and_deliver(
-            settings, handoff, profiles[operator_name], request, run
-        )
+        summary, handed = _write_and_deliver(settings, handoff, profile, request, run)
     except Exception as error:  # released, unless its file reached S3 or the outbox
         run.fail(settings, error)
         raise
@@ -137,7 +129,7 @@ def _rejected_as_reason(ledger: SqlLedger, keys: tuple[str, ...], operator: str)
     from eidflow.ledger import answer_queries
 
     with ledger.read() as connection:
-        eids = _resolve(connection, keys)
+        eids = resolve_keys(connection, keys)
         answers = answer_queries.in_force(connection, operator, eids, live_too=False)
     unanswered = [eid for eid in eids if answers.get(eid, {}).get("answer") != "rejected"]
     if unanswered:
@@ -166,26 +158,20 @@ def _write_and_deliver(
 
     Returns the summary and the operator files handed off."""
     from app.runfolder import write_summary
-    from eidflow.errors import DeliveryError
-    from exporters import delivery
     from exporters.operator import write_operator_files
 
     run_dir, run_id, started_at = run.run_dir, run.run_id, run.started_at
     outputs = write_operator_files(handoff, profile, run_dir, run_id)
     handed = [output.as_dict() for output in outputs]
     counts = {"rows": len(handoff), "by_operator": {request.operator: len(handoff)}}
-    run.ledger.start_delivery(run_id, counts)
-    run.delivering = True
-    try:
-        still_live = functools.partial(run.ledger.confirm_live, run_id)
-        outputs += delivery.deliver(run_dir, outputs, run_id, settings.delivery, still_live)
-    except DeliveryError as error:
-        raise DeliveryError(
-            error.what,
-            todo="No receipt was written: this re-send is void and the ledger records it as"
-            " not delivered. Fix the cause (network, credentials, bucket policy), then run"
-            " the same eidflow resend again.",
-        ) from None
+    outputs += run.deliver(
+        settings,
+        outputs,
+        counts,
+        "No receipt was written: this re-send is void and the ledger records it as not"
+        " delivered. Fix the cause (network, credentials, bucket policy), then run the same"
+        " eidflow resend again.",
+    )
     summary: dict[str, Any] = {
         "run_id": run_id,
         "kind": "resend",
@@ -207,7 +193,20 @@ def _write_and_deliver(
     return summary, handed
 
 
-def _resolve(connection: Any, keys: tuple[str, ...]) -> list[str]:
+def operator_profile(settings: Settings, name: str) -> OperatorProfile:
+    """The operator profile of that name; none is a ConfigError naming those there are."""
+    profiles = {profile.name: profile for profile in settings.operators}
+    if name not in profiles:
+        raise ConfigError(
+            f"no operator profile {name!r}.",
+            todo=f"Choose one of: {', '.join(sorted(profiles))} ([[operators]] in eidflow.toml).",
+        )
+    return profiles[name]
+
+
+def resolve_keys(connection: Any, keys: tuple[str, ...]) -> list[str]:
+    """The EIDs the keys (EIDs or serial numbers) mean; one the ledger does not know is a
+    ConfigError."""
     eids: list[str] = []
     for key in keys:
         _refuse_mistyped_eid(key)

@@ -141,8 +141,7 @@ def _print(shipments: list[Any], group_id: str) -> None:
         table.add_column("step")
         table.add_column("PCs", justify="right")
         for step in funnel.STEPS:
-            count = shipment.steps[step]
-            table.add_row(step, "not tracked yet" if count is None else str(count))
+            table.add_row(step, str(shipment.steps[step]))
         console.print(table)
         waiting = Table(show_header=True)
         waiting.add_column("waiting for")

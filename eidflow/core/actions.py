@@ -57,6 +57,12 @@ BY_WARNING = {
     ),
 }
 
+# A row held back because its PC was retired (``Reason.RETIRED``), naming when and why.
+RETIRED_DETAIL = (
+    "Retired by run {run_id} on {when} UTC ({reason}): not handed off again. If it is back"
+    " in service: eidflow retire --undo {eid} --reason TEXT, then ingest it again."
+)
+
 _DESCRIBED = "(?:^|;)(?:" + "|".join(code.value for code in BY_WARNING) + ")(?:;|$)"
 
 

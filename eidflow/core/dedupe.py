@@ -27,6 +27,10 @@ DETAILS: dict[str, str] = {
     Reason.CLAIMED_BY_RUNNING_RUN: "Another run, not finished yet, is handing this EID off to this operator; if it fails, the next run hands it off (this manifest is read again).",
     Reason.CONFLICT_EID: "This EID appears with different serial numbers; all such rows are held back.",
     Reason.CONFLICT_SERIAL: "This serial number appears with different EIDs; all such rows are held back.",
+    Reason.RETIRED: (
+        "This PC (its EID or serial number) was retired (eidflow retire): held back; eidflow"
+        " show tells when and why, eidflow retire --undo puts it back."
+    ),
 }
 
 

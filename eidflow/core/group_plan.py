@@ -4,6 +4,8 @@ Pure: the ledger's handed-off devices and the group's real members in, one line 
 or member out. Wanted: handed off (to ``operator``, when given), enrolled or registered in
 Windows Autopilot (``autopilot_registered``), with an Entra object id. A member that is not wanted is removed only with ``prune`` when eidflow put it
 there, only with ``prune_foreign`` when it did not; otherwise it is kept, and the plan says so.
+A retired PC's member (``eidflow retire``: returned, stolen, replaced) is removed always:
+its retirement is the decision, on record.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Why(StrEnum):
     WANTED = "wanted"
     NO_LONGER_WANTED = "no_longer_wanted"  # eidflow put it there; not enrolled now
     FOREIGN = "foreign"  # eidflow never put it there
+    RETIRED = "retired"  # eidflow retire took the PC out
     OTHER_OPERATOR = "other_operator"  # wanted for an operator outside --operator
     NO_ENTRA_OBJECT = "no_entra_object_id"  # enrolled or Autopilot-registered, not in Entra
 
@@ -53,11 +56,17 @@ def plan(
     operator: str | None = None,
     prune: bool = False,
     prune_foreign: bool = False,
+    retired: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One line per wanted device, per member and per unresolved device, in a stable order."""
+    """One line per wanted device, per member and per unresolved device, in a stable order.
+
+    ``retired``: the retired PCs (``eid``, ``serial_number``, ``entra_object_id``): never
+    wanted; a member among them is removed."""
     present = {oid.lower() for oid in members}
     ours = {oid.lower() for oid in recorded}
     devices = _one_per_device(handed_off)
+    gone = _one_per_device(retired if retired is not None else handed_off.iloc[:0])
+    devices = devices[~devices[schema.EID].isin(gone[schema.EID])]
     in_scope = devices if operator is None else devices[devices[schema.OPERATOR] == operator]
     ready = in_scope[schema.INTUNE_STATE].isin(GROUP_MEMBER_STATES) & (
         in_scope[schema.ENTRA_OBJECT_ID] != ""
@@ -78,9 +87,12 @@ def plan(
     ]
     elsewhere = set(others[schema.ENTRA_OBJECT_ID]) - wanted_ids
     known = {row[schema.ENTRA_OBJECT_ID]: row for row in devices.to_dict("records")}
+    retired_ids = {row[schema.ENTRA_OBJECT_ID]: row for row in gone.to_dict("records")}
     for oid in sorted(present - wanted_ids):
         device = known.get(oid, {schema.ENTRA_OBJECT_ID: oid})
-        if oid in elsewhere:
+        if oid in retired_ids and oid not in elsewhere:
+            lines.append(_line(retired_ids[oid], Verdict.REMOVE, Why.RETIRED))
+        elif oid in elsewhere:
             lines.append(_line(device, Verdict.UNCHANGED, Why.OTHER_OPERATOR))
         elif oid in ours:
             verdict = Verdict.REMOVE if prune else Verdict.KEPT

@@ -49,7 +49,7 @@ class GraphAccessDenied(GraphError, ConfigError):
         self.todo = (
             "Check [graph] tenant_id/client_id and the credential, and the app's application"
             " permissions (admin consent): eidflow graph check names what each command needs"
-            " and what is missing (README: 'Connecting to Microsoft Graph')."
+            " and what is missing (the manual, docs/graph.md: 'Connecting to Microsoft Graph')."
         )
 
 

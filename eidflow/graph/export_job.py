@@ -38,6 +38,17 @@ INVENTORY_SELECT = (
     "Manufacturer",
     "Model",
 )
+# The eSIM policy's per-device statuses (filtered on its PolicyId) and the EID column of the
+# inventory (``eidflow intune status``); parsers.reports reads both by column name.
+DEVICE_STATUSES = "DeviceStatusesByConfigurationProfile"
+STATUS_SELECT = (
+    "IntuneDeviceId",
+    "DeviceName",
+    "PolicyId",
+    "PolicyStatus",
+    "PspdpuLastModifiedTimeUtc",
+)
+EID_SELECT = ("DeviceId", "SerialNumber", "EID")
 # Statuses that end a job; anything else (notStarted, inProgress) means poll again.
 DONE = frozenset({"completed", "failed"})
 

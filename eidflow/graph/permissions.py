@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 from eidflow.graph.client import GraphAccessDenied, GraphClient, GraphError
 
-README_STEP = "README 'Connecting to Microsoft Graph', step 2 (API permissions, admin consent)"
+README_STEP = (
+    "docs/graph.md 'Connecting to Microsoft Graph', step 2 (API permissions, admin consent)"
+)
 
 # (command, permissions it needs); reference: intune-esim.md §2 and domain.md.
 COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -34,6 +36,10 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "intune setup --apply",
         ("Group.ReadWrite.All", "DeviceManagementConfiguration.ReadWrite.All"),
+    ),
+    (
+        "intune status (and reconcile's profile statuses)",
+        ("DeviceManagementConfiguration.Read.All", "DeviceManagementManagedDevices.Read.All"),
     ),
 )
 

@@ -233,6 +233,6 @@ def _instances(settings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _mismatch(what: str) -> CatalogMismatch:
     return CatalogMismatch(
         f"the tenant's eSIM setting definitions differ from what eidflow expects: {what}.",
-        todo="Nothing was changed. Create the profile by hand (README 'Connecting to Microsoft "
-        "Graph') and report the difference.",
+        todo="Nothing was changed. Create the profile by hand (docs/graph.md 'Connecting to "
+        "Microsoft Graph') and report the difference.",
     )

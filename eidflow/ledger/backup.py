@@ -22,7 +22,7 @@ from eidflow.ledger.url import LedgerUrl, sqlite_url
 PG_TODO = (
     "A PostgreSQL ledger is backed up with the server's tools: pg_dump -Fc -d DB -n SCHEMA"
     " -f eidflow-ledger.dump, restored with pg_restore -d DB eidflow-ledger.dump"
-    " (README, 'The ledger')."
+    " (docs/ledger.md, 'Backup and restore')."
 )
 
 

@@ -21,8 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eidflow import schema
+from eidflow.codes import Reason
 from eidflow.core import dedupe
-from eidflow.ledger import bulk, descriptions
+from eidflow.ledger import bulk, corrections, descriptions, retirements
 from eidflow.ledger.base import Claim
 from eidflow.ledger.db import Connection
 from eidflow.ledger.lookup import claims_on
@@ -58,16 +59,17 @@ def claim(
     picked = pa.array(chosen)
     eids = _text(devices, schema.EID).take(picked)
     serials = _text(devices, schema.SERIAL_NUMBER).take(picked)
+    operators = _text(devices, schema.OPERATOR).take(picked)
     found = claims_on(connection, eids, serials)
     known = _known(found, run)
     judged = pd.DataFrame(
         {
             schema.EID: _series(eids),
             schema.SERIAL_NUMBER: _series(serials),
-            schema.OPERATOR: _series(_text(devices, schema.OPERATOR).take(picked)),
+            schema.OPERATOR: _series(operators),
         }
     )
-    reasons = dedupe.reasons(judged, known)
+    reasons = _corrected(connection, dedupe.reasons(judged, known), eids, serials, operators)
     others = dedupe.held_by_others(judged, known)
     winners = chosen[(reasons == "").to_numpy(dtype=bool)]
     if len(winners):
@@ -93,6 +95,25 @@ def _known(found: pa.Table, run: Run) -> pd.DataFrame:
             "in_flight": np.asarray(in_flight, dtype=bool),
         }
     )
+
+
+def _corrected(
+    connection: Connection,
+    reasons: pd.Series,
+    eids: pa.Array,
+    serials: pa.Array,
+    operators: pa.Array,
+) -> pd.Series:
+    """The corrections' word on the verdict: a row whose EID a void has not withdrawn from
+    its operator yet waits (a corrected hand-off must not arrive before the withdrawal of
+    the bad one), whatever its serial; a retired PC is held back, whatever else holds."""
+    waiting = corrections.owed_rows(connection, eids, operators)
+    if waiting.any():
+        reasons = reasons.where(~waiting, Reason.CLAIMED_BY_RUNNING_RUN.value)
+    retired = retirements.retired_rows(connection, eids, serials)
+    if retired.any():
+        reasons = reasons.where(~retired, Reason.RETIRED.value)
+    return reasons
 
 
 def _store(

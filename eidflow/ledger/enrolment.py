@@ -59,16 +59,17 @@ def set_states(connection: Connection, states: pd.DataFrame, run_no: int) -> Non
     bulk.drop_temp(connection, "tmp_states")
 
 
-def keep_released_states(connection: Connection, run_no: int) -> None:
-    """Claims given back: the states they carried become history of devices no live claim
-    holds any more (a void claim still saw the device in that state)."""
+def keep_released_states(connection: Connection, chosen: str, params: dict[str, Any]) -> None:
+    """Claims given back (``chosen``: a condition on the alias ``{t}``): the states they
+    carried become history of devices no live claim holds any more (a void claim still saw
+    the device in that state)."""
     connection.execute(
         "INSERT INTO device_states (eid, run_id, intune_state, entra_object_id, recorded_at)"
         " SELECT DISTINCT c.eid, r.run_id, c.intune_state, c.entra_object_id, r.started_at"
         " FROM claims c JOIN runs r ON r.run_no = c.state_run"
-        " WHERE c.run_no = :run_no AND c.state_run > 0 AND NOT EXISTS (SELECT 1 FROM claims o"
-        " WHERE o.eid = c.eid AND o.run_no <> :run_no)",
-        {"run_no": run_no},
+        f" WHERE {chosen.format(t='c')} AND c.state_run > 0 AND NOT EXISTS (SELECT 1"
+        f" FROM claims o WHERE o.eid = c.eid AND NOT ({chosen.format(t='o')}))",
+        params,
     )
 
 

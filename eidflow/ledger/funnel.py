@@ -3,15 +3,20 @@
 From the ledger alone (the same answer on every host): the claims of finished runs (which
 manifest each PC came from, its PO, its Intune state and Entra object id as the last
 reconcile saw them), the operator's answer in force, and the static group's members as
-eidflow recorded them. The steps:
+eidflow recorded them, and the eSIM policy's status and the EID each device reports as the
+last ``eidflow intune status`` (or ``reconcile-pending``) read them. The steps:
 
 1. **handed off**: in an operator's file of a complete run;
 2. **accepted by the operator**: its answer in force is ``accepted`` (``operator-response``);
 3. **enrolled**: Intune's state ``enrolled`` at the last reconcile;
 4. **in the group**: recorded as a member of ``[entra] group_id``;
-5. **profile applied** and 6. **EID confirmed**: not tracked yet (issue 16, items 2-3).
+5. **profile applied**: the policy's status on the device is "Succeeded" (the setting reached
+   it: that does not prove the download);
+6. **EID confirmed**: the device reports the manifest's EID (or its SHA-256).
 
-Each PC has one next action: the first thing between it and its eSIM.
+Each PC has one next action: the first thing between it and its eSIM. An EID the device
+reports that differs from the manifest's comes first, whatever else: the operator holds a
+wrong EID for that PC.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from eidflow.codes import IntuneState
+from eidflow.core import profile_status as p
 from eidflow.ledger import answer_queries, bulk
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
@@ -36,7 +42,6 @@ STEPS = (
     "profile applied",
     "EID confirmed",
 )
-NOT_TRACKED = ("profile applied", "EID confirmed")
 COLUMNS = (
     "eid",
     "operator",
@@ -47,9 +52,12 @@ COLUMNS = (
     "manifest_sha256",
     "received_at",
     "po_number",
+    "profile_status",
+    "eid_check",
 )
 
 # The next action of a PC, in the order they are looked for.
+EID_DIFFERS = "EID differs from the device's: the operator holds a wrong EID"
 REJECTED = "rejected by the operator"
 OS_TOO_OLD = "Windows below 22H2"
 IMEI_DIFFERS = "IMEI differs from Intune's"
@@ -58,8 +66,16 @@ REGISTERED = "registered in Autopilot, not enrolled yet"
 NO_OBJECT_ID = "no Entra object id"
 NOT_IN_GROUP = "not in the group"
 IN_GROUP_NO_ANSWER = "in the group, no answer from the operator yet"
+PROFILE_ERROR = "profile error on the device"
+PROFILE_NOT_APPLICABLE = "profile not applicable to the device"
+PROFILE_PENDING = "profile pending on the device"
+PROFILE_APPLIED = "profile applied, EID not confirmed by the device"
+EID_CONFIRMED = "EID confirmed by the device"
 IN_GROUP = "in the group: waits for the profile"
+# Next actions that wait for Intune or the device, not for someone: not listed as stuck.
+WAITING_ONLY = (IN_GROUP, PROFILE_PENDING, PROFILE_APPLIED, EID_CONFIRMED)
 TODO = {
+    EID_DIFFERS: "check the PC's EID (eidflow show EID), then resend the right one to the operator",
     REJECTED: "fix what the operator says, then eidflow resend EID --operator NAME",
     OS_TOO_OLD: "update Windows (eSIM profiles need Windows 11 22H2)",
     IMEI_DIFFERS: "check that the enrolled PC is the one shipped",
@@ -68,7 +84,12 @@ TODO = {
     NO_OBJECT_ID: "reconcile with --entra-devices (or Graph) once Entra lists it",
     NOT_IN_GROUP: "run eidflow groups sync --apply",
     IN_GROUP_NO_ANSWER: "load the operator's answer: eidflow operator-response FILE",
-    IN_GROUP: "nothing: Intune sends the eSIM profile (its status is not tracked yet)",
+    PROFILE_ERROR: "open the eSIM policy's device status in Intune (error or conflict)",
+    PROFILE_NOT_APPLICABLE: "check that the PC has an eSIM and Windows 11 22H2 or later",
+    PROFILE_PENDING: "nothing: the device has not reported the profile yet",
+    PROFILE_APPLIED: "nothing, unless the tenant reports EIDs (Properties catalog, up to 24 h)",
+    EID_CONFIRMED: "nothing: done",
+    IN_GROUP: "nothing: Intune sends the eSIM profile; eidflow intune status reads its status",
 }
 
 
@@ -81,7 +102,7 @@ class Shipment:
     received_at: str
     po_numbers: list[str]
     rows_read: int
-    steps: dict[str, int | None]  # None: not tracked
+    steps: dict[str, int]
     waiting: dict[str, int]  # next action -> PCs
     stuck: list[dict[str, str]] = field(default_factory=list)  # PCs not done, with the action
 
@@ -128,10 +149,11 @@ def pcs(
         connection,
         "SELECT c.eid, c.operator, c.serial_number, c.intune_state, c.entra_object_id,"
         " COALESCE(m.name, ''), COALESCE(m.sha256, ''), COALESCE(m.received_at, r.started_at),"
-        " COALESCE(d.po_number, '')"
+        " COALESCE(d.po_number, ''), COALESCE(ps.status, ''), COALESCE(ps.eid_check, '')"
         " FROM claims c JOIN runs r ON r.run_no = c.run_no"
         " LEFT JOIN manifests m ON m.id = c.manifest"
         " LEFT JOIN descriptions d ON d.id = c.description"
+        " LEFT JOIN profile_statuses ps ON ps.eid = c.eid AND ps.operator = c.operator"
         f" WHERE {' AND '.join(where)} ORDER BY m.received_at, c.eid, c.operator",
         COLUMNS,
         params,
@@ -161,6 +183,8 @@ def pcs(
 
 
 def _action(pc: Any) -> str:
+    if pc.eid_check == p.DIFFERS:
+        return EID_DIFFERS
     if pc.answer == "rejected":
         return REJECTED
     if pc.intune_state == IntuneState.OS_UNSUPPORTED:
@@ -173,7 +197,20 @@ def _action(pc: Any) -> str:
         return NO_OBJECT_ID
     if not pc.member:
         return NOT_IN_GROUP
-    return IN_GROUP if pc.answer == "accepted" else IN_GROUP_NO_ANSWER
+    return _profile_action(pc) or (IN_GROUP if pc.answer == "accepted" else IN_GROUP_NO_ANSWER)
+
+
+def _profile_action(pc: Any) -> str:
+    """What the eSIM policy's last status says of a PC in the group ("" before any)."""
+    if pc.profile_status in (p.ERROR, p.CONFLICT):
+        return PROFILE_ERROR
+    if pc.profile_status == p.NOT_APPLICABLE:
+        return PROFILE_NOT_APPLICABLE
+    if pc.profile_status == p.PENDING:
+        return PROFILE_PENDING
+    if pc.profile_status == p.APPLIED:
+        return EID_CONFIRMED if pc.eid_check == p.CONFIRMED else PROFILE_APPLIED
+    return ""
 
 
 def shipments(connection: Connection, frame: pd.DataFrame) -> list[Shipment]:
@@ -183,13 +220,14 @@ def shipments(connection: Connection, frame: pd.DataFrame) -> list[Shipment]:
     for (name, sha256, received), pcs_of in frame.groupby(
         ["manifest", "manifest_sha256", "received_at"], sort=False
     ):
-        steps: dict[str, int | None] = {
+        steps: dict[str, int] = {
             "handed off": len(pcs_of),
             "accepted by the operator": int((pcs_of["answer"] == "accepted").sum()),
             "enrolled": int((pcs_of["intune_state"] == IntuneState.ENROLLED).sum()),
             "in the group": int(pcs_of["member"].sum()),
+            "profile applied": int((pcs_of["profile_status"] == p.APPLIED).sum()),
+            "EID confirmed": int((pcs_of["eid_check"] == p.CONFIRMED).sum()),
         }
-        steps |= dict.fromkeys(NOT_TRACKED)
         waiting = {action: int(count) for action, count in pcs_of["action"].value_counts().items()}
         stuck = [
             {
@@ -200,7 +238,7 @@ def shipments(connection: Connection, frame: pd.DataFrame) -> list[Shipment]:
                 "todo": TODO[pc.action] if not pc.reason else f"{TODO[pc.action]} ({pc.reason})",
             }
             for pc in pcs_of.itertuples(index=False)
-            if pc.action != IN_GROUP
+            if pc.action not in WAITING_ONLY
         ]
         found.append(
             Shipment(

@@ -53,6 +53,15 @@ def handed_off(connection: Connection) -> pd.DataFrame:
     )
 
 
+def retired(connection: Connection) -> pd.DataFrame:
+    """The PCs retired now (``eid``, ``serial_number``, ``entra_object_id``): a group sheds them."""
+    from eidflow.ledger import retirements
+
+    lines = list(retirements.retired(connection).values())
+    names = (schema.EID, schema.SERIAL_NUMBER, schema.ENTRA_OBJECT_ID)
+    return pd.DataFrame({name: [str(line[name]) for line in lines] for name in names}, dtype="str")
+
+
 def recorded_members(connection: Connection, group_id: str) -> set[str]:
     """Object ids eidflow put in ``group_id`` (and has not removed since)."""
     rows = connection.all(

@@ -106,9 +106,12 @@ def device_story(connection: Connection, eid: str) -> dict[str, Any]:
         for key in ("recorded_at", "added_at", "changed_at"):
             if key in line:
                 line[key] = iso(line[key])
+    corrections = _corrections(connection, eid)
+    device["retired"] = bool(corrections) and corrections[-1]["action"] == "retire"
     return {
         "device": device,
         "handoffs": handoffs,
+        "corrections": corrections,
         "answers": answer_queries.answer_lines(connection, eid),
         "intune_states": states,
         "groups": groups,
@@ -120,18 +123,25 @@ CLAIM_SELECT = (
     "SELECT c.eid, c.operator, r.run_id, r.run_no, r.state AS run_state, r.started_at, r.finished_at,"
     " r.files, c.serial_number, c.imei, c.row, c.intune_state, c.entra_object_id,"
     " m.name AS source_file, m.sha256 AS manifest_sha256, c.description,"
-    " sr.run_id AS state_run, sr.started_at AS state_at, {released} AS released_at"
+    " sr.run_id AS state_run, sr.started_at AS state_at, {released} AS released_at,"
+    " b.kind AS released_by"
     " FROM {table} c JOIN runs r ON r.run_no = c.run_no"
     " LEFT JOIN manifests m ON m.id = c.manifest LEFT JOIN runs sr ON sr.run_no = c.state_run"
+    " LEFT JOIN runs b ON b.run_no = {by} AND {by} > 0"
     " WHERE c.eid = :eid"
 )
+# A claim given back by a correction: by its run's kind (``released_by``), as shown.
+RELEASED_BY = {"void": "voided", "retire": "retired"}
 
 
 def _claim_lines(connection: Connection, eid: str) -> list[dict[str, Any]]:
     """The device's claims, live and released, oldest run first."""
-    live = connection.rows(CLAIM_SELECT.format(released="NULL", table="claims"), {"eid": eid})
+    live = connection.rows(
+        CLAIM_SELECT.format(released="NULL", table="claims", by="0"), {"eid": eid}
+    )
     gone = connection.rows(
-        CLAIM_SELECT.format(released="c.released_at", table="released"), {"eid": eid}
+        CLAIM_SELECT.format(released="c.released_at", table="released", by="c.released_by"),
+        {"eid": eid},
     )
     return sorted([*live, *gone], key=lambda line: int(line["run_no"]))
 
@@ -161,6 +171,35 @@ def _device(connection: Connection, eid: str, lines: list[dict[str, Any]]) -> di
     return device
 
 
+def _corrections(connection: Connection, eid: str) -> list[dict[str, Any]]:
+    """The device's voids and retirements, oldest first: what, when, why, who, which run."""
+    voids = connection.rows(
+        "SELECT 'void' AS action, f.started_at AS recorded_at, v.reason, v.requested_by,"
+        " f.run_id, o.run_id AS voided_run, v.operator, d.state AS run_state, f.run_no"
+        " FROM released x JOIN voids v ON v.voided_run_no = x.run_no"
+        " AND v.operator = x.operator AND v.released_by = x.released_by"
+        " JOIN runs o ON o.run_no = v.voided_run_no JOIN runs f ON f.run_no = v.released_by"
+        " JOIN runs d ON d.run_no = v.run_no WHERE x.eid = :eid",
+        {"eid": eid},
+    )
+    retirements = connection.rows(
+        "SELECT t.action, r.started_at AS recorded_at, t.reason, t.requested_by, r.run_id,"
+        " '' AS voided_run, '' AS operator, r.state AS run_state, r.run_no"
+        " FROM retirements t JOIN runs r ON r.run_no = t.run_no WHERE t.eid = :eid",
+        {"eid": eid},
+    )
+    lines = sorted([*voids, *retirements], key=lambda line: int(line["run_no"]))
+    for line in lines:
+        line.pop("run_no")
+        line["recorded_at"] = iso(line["recorded_at"])
+        if line["action"] == "void":  # its withdrawal file: delivered, or still owed
+            finished = line.pop("run_state") in s.FINISHED_STATES
+            line["withdrawal"] = "delivered" if finished else "owed"
+        else:
+            line.pop("run_state")
+    return lines
+
+
 def _description(connection: Connection, number: int) -> dict[str, str]:
     if not number:
         return dict.fromkeys(DESCRIPTIVE, "")
@@ -177,7 +216,9 @@ def _handoff(line: dict[str, Any]) -> dict[str, Any]:
         "operator": line["operator"],
         "run_id": line["run_id"],
         "run_no": int(line["run_no"]),
-        "state": s.RELEASED if released else (s.DELIVERED if finished else s.STAGED),
+        "state": RELEASED_BY.get(line["released_by"] or "", s.RELEASED)
+        if released
+        else (s.DELIVERED if finished else s.STAGED),
         "serial_number": line["serial_number"],
         "source_file": line["source_file"] or "",
         "row": line["row"],
@@ -244,13 +285,18 @@ def history(connection: Connection, limit: int) -> list[dict[str, Any]]:
         manifests[line.pop("run_id")].append(line | {"received_at": iso(line["received_at"])})
     counted: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for table, state in (("claims", None), ("released", s.RELEASED), ("resends", "resent")):
-        for run_no, operator, count in connection.all(
-            f"SELECT run_no, operator, COUNT(*) FROM {table} WHERE run_no IN ({wanted})"
-            " GROUP BY run_no, operator"
+        by, join = "MIN('')", ""
+        if table == "released":  # given back by a void or a retirement: said so
+            by, join = "COALESCE(b.kind, '')", " LEFT JOIN runs b ON b.run_no = x.released_by"
+        group = "x.run_no, x.operator" + (f", {by}" if join else "")
+        for run_no, operator, kind, count in connection.all(
+            f"SELECT x.run_no, x.operator, {by}, COUNT(*) FROM {table} x{join}"
+            f" WHERE x.run_no IN ({wanted}) GROUP BY {group}"
         ):
             run = numbers[int(run_no)]
             label = state or (s.DELIVERED if run["state"] in s.FINISHED_STATES else s.STAGED)
-            counted[int(run_no)][operator][label] = int(count)
+            counted[int(run_no)][operator][RELEASED_BY.get(str(kind), label)] = int(count)
+    corrected = _corrections_by_run(connection, wanted)
     answered = answer_queries.answers_by_run(connection, numbers)
     for number, run in numbers.items():
         run |= answered.get(number, {"answer_files": [], "answers": {}})
@@ -259,7 +305,29 @@ def history(connection: Connection, limit: int) -> list[dict[str, Any]]:
         run["counts"] = json.loads(run["counts"]) if run["counts"] else {}
         run["manifests"] = manifests.get(run["run_id"], [])
         run["handoffs"] = {name: dict(states) for name, states in counted[number].items()}
+        run["correction"] = corrected.get(number, "")
     return runs
+
+
+def _corrections_by_run(connection: Connection, wanted: str) -> dict[int, str]:
+    """What each void or retirement run did, in a line (``history``)."""
+    said: dict[int, str] = {}
+    for line in connection.rows(
+        "SELECT v.run_no, v.released_by, o.run_id, v.operator, v.eids, v.reason FROM voids v"
+        f" JOIN runs o ON o.run_no = v.voided_run_no WHERE v.run_no IN ({wanted})"
+        f" OR v.released_by IN ({wanted})"
+    ):
+        text = f"void of {line['run_id']} for {line['operator']}: {line['eids']} EID(s) ({line['reason']})"
+        said[int(line["released_by"])] = text
+        if int(line["run_no"]) != int(line["released_by"]):
+            said[int(line["run_no"])] = f"withdrawal delivered again: {text}"
+    for run_no, action, count, reason in connection.all(
+        "SELECT run_no, MIN(action), COUNT(*), MIN(reason) FROM retirements"
+        f" WHERE run_no IN ({wanted}) GROUP BY run_no"
+    ):
+        verb = "put back" if action == "undo" else "retired"
+        said[int(run_no)] = f"{verb} {count} PC(s) ({reason})"
+    return said
 
 
 DESCRIBED_EARLIER = 10_000  # rows whose earlier hand-off is named in detail; beyond: see show

@@ -161,20 +161,32 @@ def _why_void(run: DeadRun) -> str:
 
 def release_claims(connection: Connection, run_no: int, now: Any) -> None:
     """Give the run's claims back (kept in ``released``); its serials go with them."""
-    enrolment.keep_released_states(connection, run_no)
+    release(connection, now, "{t}.run_no = :run_no", {"run_no": run_no})
+
+
+def release(
+    connection: Connection, now: Any, chosen: str, params: dict[str, Any], released_by: int = 0
+) -> None:
+    """Give back the claims ``chosen`` picks (a condition on the alias ``{t}``), kept in
+    ``released`` with the correction that released them (``released_by``: a void's or a
+    retirement's run; 0 for a run's own failure); serials no claim holds any more go too."""
+    values = params | {"now": now, "released_by": released_by}
+    enrolment.keep_released_states(connection, chosen, params)
     connection.execute(
         "INSERT INTO released (eid, operator, run_no, serial_number, imei, manifest, row,"
-        " description, intune_state, entra_object_id, state_run, released_at)"
+        " description, intune_state, entra_object_id, state_run, released_at, released_by)"
         " SELECT eid, operator, run_no, serial_number, imei, manifest, row, description,"
-        " intune_state, entra_object_id, state_run, :now FROM claims WHERE run_no = :run_no",
-        {"now": now, "run_no": run_no},
+        " intune_state, entra_object_id, state_run, :now, :released_by FROM claims c"
+        f" WHERE {chosen.format(t='c')}",
+        values,
     )
-    connection.execute("DELETE FROM claims WHERE run_no = :run_no", {"run_no": run_no})
     connection.execute(
-        "DELETE FROM serials WHERE eid IN (SELECT eid FROM released WHERE run_no = :run_no)"
-        " AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.eid = serials.eid)",
-        {"run_no": run_no},
+        f"DELETE FROM serials WHERE eid IN (SELECT c.eid FROM claims c WHERE {chosen.format(t='c')})"
+        " AND NOT EXISTS (SELECT 1 FROM claims o WHERE o.eid = serials.eid"
+        f" AND NOT ({chosen.format(t='o')}))",
+        params,
     )
+    connection.execute(f"DELETE FROM claims WHERE {chosen.format(t='claims')}", params)
 
 
 def reclaim_if_settled(connection: Connection, run_id: str, run_no: int) -> None:

@@ -122,6 +122,7 @@ released = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     *_claim_columns(key=False),
     _when("released_at", nullable=False),
+    _number("released_by"),  # the void or retirement (run_no) that gave it back; 0: its run
     Index("ix_released_eid", "eid"),
     Index("ix_released_run_no", "run_no"),
 )
@@ -232,4 +233,54 @@ intune_setups = Table(
     _text("policy_id"),
     _text("policy_name"),
     _when("applied_at", nullable=False),
+)
+
+# Hand-offs voided (``eidflow void``, revision 0013): one line per run and operator. The
+# claims go to ``released`` (``released_by``); the withdrawal file is delivered by the run
+# ``run_no`` (the latest attempt: one whose delivery failed is tried again by a new one).
+voids = Table(
+    "voids",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("voided_run_no", Integer, nullable=False),
+    Column("operator", String(128), nullable=False),
+    Column("released_by", Integer, nullable=False),
+    Column("run_no", Integer, nullable=False),
+    Column("eids", Integer, nullable=False, server_default="0"),
+    _text("reason"),
+    _text("requested_by"),
+    Index("uq_voids_run_operator", "voided_run_no", "operator", unique=True),
+)
+
+# PCs taken out (``eidflow retire``) and put back (``--undo``): the latest line of an EID
+# says whether it is retired now.
+retirements = Table(
+    "retirements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("eid", String(32), nullable=False),
+    _text("serial_number"),
+    _text("entra_object_id"),
+    Column("action", String(16), nullable=False),  # retire | undo
+    Column("run_no", Integer, nullable=False),
+    _text("reason"),
+    _text("requested_by"),
+    Index("ix_retirements_eid", "eid"),
+)
+
+# The eSIM profile's status per PC from Intune's report, and the EID its device reports
+# (revision 0014): one line per claim, replaced by each read.
+profile_statuses = Table(
+    "profile_statuses",
+    metadata,
+    Column("eid", String(32), primary_key=True),
+    Column("operator", String(128), primary_key=True),
+    _text("intune_device_id"),
+    _text("policy_id"),
+    _text("status"),  # applied | pending | error | conflict | not applicable
+    _text("policy_status"),  # the report's PolicyStatus, as read
+    _text("reported_at"),  # the report's PspdpuLastModifiedTimeUtc, as read
+    _text("device_eid"),  # what the device reports ("" when the tenant does not say)
+    _text("eid_check"),  # confirmed | differs | unknown
+    _when("read_at", nullable=False),
 )

@@ -266,3 +266,29 @@ def test_a_refused_token_is_one_line_and_never_shown(
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert "HTTP 401" in line and "expired-secret-token-123" not in done.stdout + done.stderr
+
+
+def test_sync_removes_a_retired_pc_without_prune(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    shipped = [Device(n) for n in range(1, 4)]
+    config = hand_off(tmp_path, shipped, shipped, **graph_config(tmp_path, graph_emulator))
+    graph_emulator.devices = [d.entra_device() for d in shipped]
+    graph_emulator.groups = {GROUP_ID: {d.object_id for d in shipped}}
+    assert sync(config, "--apply").returncode == 0  # records the three as eidflow's
+    retired = eidflow(
+        "retire", shipped[0].serial, "--reason", "stolen", "--apply", "--config", config,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert retired.returncode == 0, retired.stderr
+
+    plan = json.loads(sync(config, "--json").stdout)
+    assert plan["counts"]["remove"] == 1
+    [line] = [line for line in plan["plan"] if line["verdict"] == "remove"]
+    assert (line["entra_object_id"], line["eid"], line["why"]) == (
+        shipped[0].object_id,
+        shipped[0].eid,
+        "retired",
+    )
+    assert sync(config, "--apply").returncode == 0
+    assert graph_emulator.groups[GROUP_ID] == {d.object_id for d in shipped[1:]}

@@ -99,3 +99,17 @@ def test_autopilot_registered_devices_are_wanted_before_they_enrol() -> None:
     # Once it enrols under the same Entra object, nothing changes in the group.
     enrolled = handed(("e1", "op1", "enrolled", A))
     assert verdicts(plan(enrolled, members=[A], recorded=[A])) == {A: ("unchanged", "wanted")}
+
+
+def test_a_retired_member_is_removed_without_prune_and_never_added() -> None:
+    retired = pd.DataFrame(
+        [
+            {"eid": "r1", "serial_number": "SR1", "entra_object_id": "rrrr"},
+            {"eid": "e2", "serial_number": "Se2", "entra_object_id": B},
+        ]
+    )
+    planned = plan(DEVICES, {A, "rrrr"}, {A}, retired=retired)
+    found = verdicts(planned)
+    assert found["rrrr"] == ("remove", "retired")  # a member once ours, its claim given back
+    assert B not in found  # retired, not a member: not added back
+    assert found[A] == ("unchanged", "wanted")

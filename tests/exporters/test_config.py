@@ -61,7 +61,7 @@ def test_worked_profile_from_the_readme_loads(tmp_path: Path) -> None:
 
 
 def test_docs_hold_the_worked_profile() -> None:
-    docs = (Path(__file__).parents[2] / "README.md").read_text()
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
     assert WORKED_PROFILE.strip().split("\n[delivery]")[0] in docs
 
 

@@ -110,8 +110,8 @@ def test_the_daily_run_publishes_the_funnel_it_moved(
         ("accepted by the operator", 0),
         ("enrolled", 2),
         ("in the group", 2),
-        ("profile applied", "not tracked yet"),
-        ("EID confirmed", "not tracked yet"),
+        ("profile applied", 0),
+        ("EID confirmed", 0),
     ]
     markdown = Artifact.get("reconcile-pending-funnel-by-shipment")
     assert markdown is not None and markdown.type == "markdown"

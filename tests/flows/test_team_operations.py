@@ -1,7 +1,7 @@
-"""eidflow run for a team as the README says: a Prefect server, a process work pool, workers,
-the deployments of prefect.yaml, the automations of ``eidflow automations apply``, a
-PostgreSQL ledger. A worker host dies mid-run; the runs are Crashed, the slot is freed, the
-manual run is retried, and a person is told, once per run."""
+"""eidflow run for a team as the manual says (docs/team.md, "For a team"): a Prefect server,
+a process work pool, workers, the deployments of prefect.yaml, the automations of
+``eidflow automations apply``, a PostgreSQL ledger. A worker host dies mid-run; the runs are
+Crashed, the slot is freed, the manual run is retried, and a person is told, once per run."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 class Team:
-    """The commands of the README's "For a team", run in subprocesses as a person would."""
+    """The commands of docs/team.md's "For a team", run in subprocesses as a person would."""
 
     def __init__(self, tmp_path: Path, api_url: str, ledger_url: str) -> None:
         self.tmp_path, self.api_url = tmp_path, api_url
@@ -188,8 +188,8 @@ def team(tmp_path: Path, prefect_api: str, pg_url: str) -> Iterator[Team]:
 def test_a_dead_worker_host_is_recovered_from_without_a_person(
     team: Team, receiver: Receiver, pg_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    # The README's setup: the pool, the deployments (heartbeat 30 s for this test), the
-    # notification block and the automations.
+    # The manual's setup (docs/team.md): the pool, the deployments (heartbeat 30 s for this
+    # test), the notification block and the automations.
     team.prefect("work-pool", "create", "eidflow", "--type", "process", "--overwrite")
     prefect_file = tmp_path / "prefect.yaml"
     prefect_file.write_text(

@@ -1,4 +1,4 @@
--- The ledger's schema at revision 0011, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
+-- The ledger's schema at revision 0014, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
 
 CREATE TABLE alembic_version (
     version_num character varying(32) NOT NULL
@@ -179,6 +179,19 @@ CREATE SEQUENCE memberships_id_seq
 
 ALTER SEQUENCE memberships_id_seq OWNED BY memberships.id;
 
+CREATE TABLE profile_statuses (
+    eid character varying(32) NOT NULL,
+    operator character varying(128) NOT NULL,
+    intune_device_id text DEFAULT ''::text NOT NULL,
+    policy_id text DEFAULT ''::text NOT NULL,
+    status text DEFAULT ''::text NOT NULL,
+    policy_status text DEFAULT ''::text NOT NULL,
+    reported_at text DEFAULT ''::text NOT NULL,
+    device_eid text DEFAULT ''::text NOT NULL,
+    eid_check text DEFAULT ''::text NOT NULL,
+    read_at timestamp with time zone NOT NULL
+);
+
 CREATE TABLE released (
     id integer NOT NULL,
     eid character varying(32) NOT NULL,
@@ -192,7 +205,8 @@ CREATE TABLE released (
     intune_state text DEFAULT ''::text NOT NULL,
     entra_object_id text DEFAULT ''::text NOT NULL,
     state_run integer DEFAULT 0 NOT NULL,
-    released_at timestamp with time zone NOT NULL
+    released_at timestamp with time zone NOT NULL,
+    released_by integer DEFAULT 0 NOT NULL
 );
 
 CREATE SEQUENCE released_id_seq
@@ -224,6 +238,27 @@ CREATE SEQUENCE resends_id_seq
 
 ALTER SEQUENCE resends_id_seq OWNED BY resends.id;
 
+CREATE TABLE retirements (
+    id integer NOT NULL,
+    eid character varying(32) NOT NULL,
+    serial_number text DEFAULT ''::text NOT NULL,
+    entra_object_id text DEFAULT ''::text NOT NULL,
+    action character varying(16) NOT NULL,
+    run_no integer NOT NULL,
+    reason text DEFAULT ''::text NOT NULL,
+    requested_by text DEFAULT ''::text NOT NULL
+);
+
+CREATE SEQUENCE retirements_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE retirements_id_seq OWNED BY retirements.id;
+
 CREATE TABLE runs (
     run_id character varying(64) NOT NULL,
     run_dir text DEFAULT ''::text NOT NULL,
@@ -247,6 +282,27 @@ CREATE TABLE serials (
     eid character varying(32) NOT NULL
 );
 
+CREATE TABLE voids (
+    id integer NOT NULL,
+    voided_run_no integer NOT NULL,
+    operator character varying(128) NOT NULL,
+    released_by integer NOT NULL,
+    run_no integer NOT NULL,
+    eids integer DEFAULT 0 NOT NULL,
+    reason text DEFAULT ''::text NOT NULL,
+    requested_by text DEFAULT ''::text NOT NULL
+);
+
+CREATE SEQUENCE voids_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE voids_id_seq OWNED BY voids.id;
+
 ALTER TABLE ONLY answer_files ALTER COLUMN id SET DEFAULT nextval('answer_files_id_seq'::regclass);
 
 ALTER TABLE ONLY answers ALTER COLUMN id SET DEFAULT nextval('answers_id_seq'::regclass);
@@ -264,6 +320,10 @@ ALTER TABLE ONLY memberships ALTER COLUMN id SET DEFAULT nextval('memberships_id
 ALTER TABLE ONLY released ALTER COLUMN id SET DEFAULT nextval('released_id_seq'::regclass);
 
 ALTER TABLE ONLY resends ALTER COLUMN id SET DEFAULT nextval('resends_id_seq'::regclass);
+
+ALTER TABLE ONLY retirements ALTER COLUMN id SET DEFAULT nextval('retirements_id_seq'::regclass);
+
+ALTER TABLE ONLY voids ALTER COLUMN id SET DEFAULT nextval('voids_id_seq'::regclass);
 
 ALTER TABLE ONLY alembic_version
     ADD CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num);
@@ -295,17 +355,26 @@ ALTER TABLE ONLY manifests
 ALTER TABLE ONLY memberships
     ADD CONSTRAINT memberships_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY profile_statuses
+    ADD CONSTRAINT profile_statuses_pkey PRIMARY KEY (eid, operator);
+
 ALTER TABLE ONLY released
     ADD CONSTRAINT released_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY resends
     ADD CONSTRAINT resends_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY retirements
+    ADD CONSTRAINT retirements_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (run_id);
 
 ALTER TABLE ONLY serials
     ADD CONSTRAINT serials_pkey PRIMARY KEY (serial_number, eid);
+
+ALTER TABLE ONLY voids
+    ADD CONSTRAINT voids_pkey PRIMARY KEY (id);
 
 CREATE INDEX ix_answer_files_run_no ON answer_files USING btree (run_no);
 
@@ -333,6 +402,8 @@ CREATE INDEX ix_resends_eid ON resends USING btree (eid);
 
 CREATE INDEX ix_resends_run_no ON resends USING btree (run_no);
 
+CREATE INDEX ix_retirements_eid ON retirements USING btree (eid);
+
 CREATE INDEX ix_runs_state ON runs USING btree (state);
 
 CREATE UNIQUE INDEX uq_descriptions ON descriptions USING btree (manufacturer, model, sku, po_number, order_number, asn, ship_date, customer);
@@ -340,6 +411,8 @@ CREATE UNIQUE INDEX uq_descriptions ON descriptions USING btree (manufacturer, m
 CREATE UNIQUE INDEX uq_memberships_group_object ON memberships USING btree (group_id, entra_object_id);
 
 CREATE UNIQUE INDEX uq_runs_run_no ON runs USING btree (run_no);
+
+CREATE UNIQUE INDEX uq_voids_run_operator ON voids USING btree (voided_run_no, operator);
 
 ALTER TABLE ONLY device_states
     ADD CONSTRAINT device_states_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(run_id);
@@ -350,5 +423,5 @@ ALTER TABLE ONLY manifests
 ALTER TABLE ONLY memberships
     ADD CONSTRAINT memberships_run_id_fkey FOREIGN KEY (run_id) REFERENCES runs(run_id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0011');
+INSERT INTO alembic_version (version_num) VALUES ('0014');
 

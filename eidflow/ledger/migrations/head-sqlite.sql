@@ -1,4 +1,4 @@
--- The ledger's schema at revision 0011, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
+-- The ledger's schema at revision 0014, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -123,7 +123,7 @@ CREATE TABLE released (
 	intune_state TEXT DEFAULT '' NOT NULL, 
 	entra_object_id TEXT DEFAULT '' NOT NULL, 
 	state_run INTEGER DEFAULT '0' NOT NULL, 
-	released_at DATETIME NOT NULL, 
+	released_at DATETIME NOT NULL, released_by INTEGER DEFAULT '0' NOT NULL, 
 	PRIMARY KEY (id)
 );
 
@@ -211,5 +211,47 @@ CREATE TABLE intune_setups (
 	PRIMARY KEY (operator)
 );
 
-INSERT INTO alembic_version (version_num) VALUES ('0011');
+CREATE TABLE voids (
+	id INTEGER NOT NULL, 
+	voided_run_no INTEGER NOT NULL, 
+	operator VARCHAR(128) NOT NULL, 
+	released_by INTEGER NOT NULL, 
+	run_no INTEGER NOT NULL, 
+	eids INTEGER DEFAULT '0' NOT NULL, 
+	reason TEXT DEFAULT '' NOT NULL, 
+	requested_by TEXT DEFAULT '' NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE UNIQUE INDEX uq_voids_run_operator ON voids (voided_run_no, operator);
+
+CREATE TABLE retirements (
+	id INTEGER NOT NULL, 
+	eid VARCHAR(32) NOT NULL, 
+	serial_number TEXT DEFAULT '' NOT NULL, 
+	entra_object_id TEXT DEFAULT '' NOT NULL, 
+	action VARCHAR(16) NOT NULL, 
+	run_no INTEGER NOT NULL, 
+	reason TEXT DEFAULT '' NOT NULL, 
+	requested_by TEXT DEFAULT '' NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_retirements_eid ON retirements (eid);
+
+CREATE TABLE profile_statuses (
+	eid VARCHAR(32) NOT NULL, 
+	operator VARCHAR(128) NOT NULL, 
+	intune_device_id TEXT DEFAULT '' NOT NULL, 
+	policy_id TEXT DEFAULT '' NOT NULL, 
+	status TEXT DEFAULT '' NOT NULL, 
+	policy_status TEXT DEFAULT '' NOT NULL, 
+	reported_at TEXT DEFAULT '' NOT NULL, 
+	device_eid TEXT DEFAULT '' NOT NULL, 
+	eid_check TEXT DEFAULT '' NOT NULL, 
+	read_at DATETIME NOT NULL, 
+	PRIMARY KEY (eid, operator)
+);
+
+INSERT INTO alembic_version (version_num) VALUES ('0014');
 
