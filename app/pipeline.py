@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import parsers
+from app import funnel_view
 from app.runfolder import (
     InputRecord,
     build_summary,
@@ -493,7 +494,14 @@ def run_ingest(
             inputs = records + references.records
             summary = summarise(run_id, started_at, inputs, frame, outputs, ledger.url.shown)
             exit_code = summary["exit_status"]
-            outputs.append(report.write_report(frame, summary, run_dir, settings.report))
+            tables = funnel_view.run_tables(
+                ledger,
+                settings,
+                run_id,
+                [record.sha256 for record in records if record.sha256],
+                summary["counts"]["by_status"].get(Status.ACCEPTED, 0),
+            )
+            outputs.append(report.write_report(frame, summary, run_dir, settings.report, tables))
             ledger.start_delivery(run_id, summary["counts"])  # the files are on their way
             run.delivering = True
             still_live = functools.partial(ledger.confirm_live, run_id)  # claims still stand

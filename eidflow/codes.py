@@ -76,6 +76,8 @@ class WarningCode(StrEnum):
     # not enrolled, and Windows Autopilot holds two or more identities for its serial:
     # which one is this PC is not guessed, so it waits for its enrolment
     AUTOPILOT_SERIAL_TWICE = "autopilot_serial_twice"
+    # the manifest row had no manufacturer or model: filled in from the PC's Intune record
+    MODEL_FROM_INTUNE = "model_from_intune"
 
 
 class IntuneState(StrEnum):

@@ -13,6 +13,7 @@ neutralise text first (``exporters.safe``) so that a copied-out value stays iner
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from collections.abc import Sequence
@@ -25,11 +26,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from exporters.safe import text_array
+from exporters.xlsx_chart import (
+    CHART_TYPE,
+    DRAWING_TYPE,
+    BarChart,
+    chart_xml,
+    drawing_xml,
+    quoted_sheet,
+    relationships,
+    xml_text,
+)
 
 CHUNK_ROWS = 50_000
 MAX_ROWS = 1_048_576
 MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
-STYLE_TEXT, STYLE_HEADER, STYLE_NOTE = 1, 2, 3
+STYLE_TEXT, STYLE_HEADER, STYLE_NOTE, STYLE_WRAP = 1, 2, 3, 4  # WRAP: text, wrapped
 # XML 1.0 forbids these control characters; a spreadsheet cell cannot hold them anyway.
 _ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # RE2 syntax
 _NEEDS_ESCAPE = r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]|_x"
@@ -48,6 +59,7 @@ class TextWorkbook:
     def __init__(self, path: Path) -> None:
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._sheets: list[tuple[str, int, int | None]] = []  # name, columns, last filtered row
+        self._charts: list[tuple[int, BarChart]] = []  # sheet number, its chart
 
     def __enter__(self) -> TextWorkbook:
         return self
@@ -86,12 +98,26 @@ class TextWorkbook:
             end = _sheet_end(len(columns), last_row) if header else _SHEET_END_PLAIN
             sheet.write(end.encode())
 
-    def add_lines(self, name: str, lines: list[Line], widths: Sequence[float] = ()) -> None:
-        """A free-form sheet (the summary): each line's values in columns A, B, …."""
+    def add_lines(
+        self,
+        name: str,
+        lines: list[Line],
+        widths: Sequence[float] = (),
+        chart: BarChart | None = None,
+    ) -> None:
+        """A free-form sheet (the summary): each line's values in columns A, B, …; with
+        ``chart``, a native bar chart over some of its cells."""
         self._next_sheet(name, 0, None)
         body = [_sheet_start(list(widths), frozen=False)]
-        body += [_row_xml(number, values, style) for number, (values, style) in enumerate(lines, 1)]
-        body.append(_SHEET_END_PLAIN)
+        body += [
+            _row_xml(number, values, style, _height(values, widths) if style == STYLE_WRAP else 0)
+            for number, (values, style) in enumerate(lines, 1)
+        ]
+        if chart is not None:
+            self._charts.append((len(self._sheets), chart))
+            body.append('</sheetData><drawing r:id="rId1"/></worksheet>')
+        else:
+            body.append(_SHEET_END_PLAIN)
         self._zip.writestr(f"xl/worksheets/sheet{len(self._sheets)}.xml", "".join(body))
 
     def _next_sheet(self, name: str, columns: int, last_row: int | None) -> str:
@@ -113,6 +139,7 @@ class TextWorkbook:
             'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
             for n in range(1, count + 1)
         )
+        sheets += self._write_charts()
         self._zip.writestr("[Content_Types].xml", _CONTENT_TYPES.format(sheets=sheets))
         self._zip.writestr("_rels/.rels", _ROOT_RELS)
         self._zip.writestr("xl/styles.xml", _STYLES)
@@ -132,6 +159,43 @@ class TextWorkbook:
             f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}{styles}'
             "</Relationships>",
         )
+
+    def _write_charts(self) -> str:
+        """Each chart's parts (drawing, chart, relationships); their content-type entries."""
+        types = []
+        for number, (sheet, chart) in enumerate(self._charts, 1):
+            name = self._sheets[sheet - 1][0]
+            self._zip.writestr(
+                f"xl/worksheets/_rels/sheet{sheet}.xml.rels",
+                relationships("drawing", f"../drawings/drawing{number}.xml"),
+            )
+            self._zip.writestr(f"xl/drawings/drawing{number}.xml", drawing_xml(chart))
+            self._zip.writestr(
+                f"xl/drawings/_rels/drawing{number}.xml.rels",
+                relationships("chart", f"../charts/chart{number}.xml"),
+            )
+            self._zip.writestr(f"xl/charts/chart{number}.xml", chart_xml(chart, name))
+            types.append(
+                f'<Override PartName="/xl/drawings/drawing{number}.xml"'
+                f' ContentType="{DRAWING_TYPE}"/><Override PartName="/xl/charts/chart{number}.xml"'
+                f' ContentType="{CHART_TYPE}"/>'
+            )
+        return "".join(types)
+
+
+def fitted_widths(lines: Sequence[Line], cap: float = 70, least: float = 10) -> list[float]:
+    """Column widths for free-form lines: the longest value of each column (notes and
+    one-cell titles aside, they may run on), within ``least`` and ``cap``; longer text
+    wraps (``STYLE_WRAP``). A 64-character sha256 fits the default cap."""
+    widths: list[float] = []
+    for values, style in lines:
+        if style == STYLE_NOTE or len(values) < 2:
+            continue
+        for index, value in enumerate(values):
+            if index == len(widths):
+                widths.append(least)
+            widths[index] = max(widths[index], min(len(str(value)) + 2, cap))
+    return widths
 
 
 def write_text_sheet(path: Path, sheets: dict[str, pd.DataFrame], *, header: bool = True) -> None:
@@ -221,7 +285,18 @@ def _escape(text: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(text, _ILLEGAL_XML, "\ufffd")
 
 
-def _row_xml(number: int, values: Sequence[Any], style: int) -> str:
+def _height(values: Sequence[Any], widths: Sequence[float]) -> float:
+    """The height a wrapped line needs (points), ``0`` for one line of text: a viewer does
+    not grow a row for wrapped text by itself. About a character a unit of width, less
+    the margins, and a little lost to breaking at spaces."""
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, str) and len(value) > width - 2:
+            lines = max(lines, math.ceil(len(value) * 1.15 / max(width - 2, 1)))
+    return 15.0 * lines if lines > 1 else 0
+
+
+def _row_xml(number: int, values: Sequence[Any], style: int, height: float = 0) -> str:
     cells = []
     for index, value in enumerate(values):
         ref = f"{column_letter(index)}{number}"
@@ -235,7 +310,8 @@ def _row_xml(number: int, values: Sequence[Any], style: int) -> str:
                 f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}'
                 "</t></is></c>"
             )
-    return f'<row r="{number}">{"".join(cells)}</row>'
+    tall = f' ht="{height}" customHeight="1"' if height else ""
+    return f'<row r="{number}"{tall}>{"".join(cells)}</row>'
 
 
 def _sheet_start(widths: list[float], *, frozen: bool) -> str:
@@ -265,12 +341,12 @@ def _sheet_end(columns: int, last_row: int) -> str:
 
 def _workbook_xml(sheets: list[tuple[str, int, int | None]]) -> str:
     entries = "".join(
-        f'<sheet name="{_xml_text(name).replace(chr(34), "&quot;")}" sheetId="{n}" r:id="rId{n}"/>'
+        f'<sheet name="{xml_text(name).replace(chr(34), "&quot;")}" sheetId="{n}" r:id="rId{n}"/>'
         for n, (name, _, _) in enumerate(sheets, 1)
     )
     filters = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-        f"'{_xml_text(name).replace(chr(39), chr(39) * 2)}'!$A$1:"
+        f"{quoted_sheet(name)}!$A$1:"
         f"${column_letter(max(columns, 1) - 1)}${rows}</definedName>"
         for n, (name, columns, rows) in enumerate(sheets)
         if rows is not None
@@ -280,12 +356,6 @@ def _workbook_xml(sheets: list[tuple[str, int, int | None]]) -> str:
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {_NS} {_NS_R}>'
         f"<bookViews><workbookView/></bookViews><sheets>{entries}</sheets>{names}</workbook>"
     )
-
-
-def _xml_text(text: str) -> str:
-    """``&``, ``<`` and ``>`` escaped, as ``xml.sax.saxutils.escape`` does (its import pulls
-    in urllib and http.client: a hundredth of a second of every run)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _sheet_name(name: str) -> str:
@@ -318,7 +388,8 @@ _ROOT_RELS = (
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
     'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
 )
-# cellXfs: 0 General, 1 text (@, built-in numFmtId 49), 2 bold text, 3 italic text.
+# cellXfs: 0 General, 1 text (@, built-in numFmtId 49), 2 bold text, 3 italic text,
+# 4 text wrapped within its column's width.
 _STYLES = (
     f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet {_NS}>'
     '<fonts count="3"><font><sz val="11"/><name val="Calibri"/></font>'
@@ -328,12 +399,14 @@ _STYLES = (
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" '
     'applyFont="1"/>'
     '<xf numFmtId="49" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" '
-    'applyFont="1"/></cellXfs>'
+    'applyFont="1"/>'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" '
+    'applyAlignment="1"><alignment wrapText="1"/></xf></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )

@@ -17,6 +17,8 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from exporters.funnel import FunnelTables
+
 _COUNT_GROUPS = (
     ("status", "by_status"),
     ("reason", "by_reason"),
@@ -125,6 +127,45 @@ def publish_reconcile_artifacts(outcome: Any, outputs: list[Any], flow_name: str
     )
 
 
+def funnel_markdown(tables: FunnelTables) -> str:
+    """The funnel for people: PCs at each step, who waits for what and what to do, per shipment."""
+    lines = [f"# {tables.title}", "", "| step | PCs |", "| --- | ---: |"]
+    lines += [f"| {row['step']} | {_count(row['PCs'])} |" for row in tables.steps]
+    lines += ["", "## Waiting for", ""]
+    if tables.waiting:
+        lines += ["| waiting for | PCs | what to do |", "| --- | ---: | --- |"]
+        lines += [
+            f"| {_cell(row['waiting for'])} | {row['PCs']} | {_cell(row['what to do'])} |"
+            for row in tables.waiting
+        ]
+    else:
+        lines.append("No PC waits.")
+    lines += ["", "## Shipments", ""]
+    if not tables.shipments:
+        return "\n".join([*lines, "No PC handed off by a complete run yet."]) + "\n"
+    headers = list(tables.shipments[0])
+    lines += [f"| {' | '.join(headers)} |", f"|{' --- |' * len(headers)}"]
+    lines += [
+        f"| {' | '.join(_cell(_count(row[header])) for header in headers)} |"
+        for row in tables.shipments
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def publish_funnel_artifacts(tables: FunnelTables, flow_name: str) -> None:
+    """The funnel of every shipment as a table (PCs at each step) and as markdown."""
+    create_table_artifact(
+        [{**row, "PCs": _count(row["PCs"])} for row in tables.steps],
+        key=artifact_key(flow_name, "funnel"),
+        description=tables.title,
+    )
+    create_markdown_artifact(
+        funnel_markdown(tables),
+        key=artifact_key(flow_name, "funnel", "by-shipment"),
+        description=f"{tables.title}: who waits for what, per shipment",
+    )
+
+
 class Progress:
     """A progress artifact advanced by the flow as its steps finish."""
 
@@ -148,5 +189,9 @@ class Progress:
             self.step(description)
 
 
-def _cell(text: str) -> str:
+def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _count(value: Any) -> Any:
+    return "not tracked yet" if value is None else value

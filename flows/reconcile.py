@@ -24,7 +24,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict
 
-from app import profile_status
+from app import funnel_view, profile_status
 from app.profile_status import ProfileRead
 from app.runfolder import new_run_id, prepare_run_dir, write_summary
 from app.settings import Settings
@@ -34,6 +34,7 @@ from eidflow.graph import MembershipResult, add_members, client_from_settings
 from eidflow.ledger import open_ledger
 from exporters.entra import write_entra_files
 from exporters.files import OutputFile
+from exporters.funnel import FunnelTables
 from flows import artifacts, pending, runs
 from flows.retries import IO_RETRIES
 from flows.settings_loader import load_flow_settings
@@ -199,9 +200,7 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
         log=get_run_logger(),
         step=progress.step,
         name_run=runs.name_run,
-        publish=lambda outcome, outputs: artifacts.publish_reconcile_artifacts(
-            outcome, outputs, FLOW_NAME
-        ),
+        publish=lambda outcome, outputs: _publish(outcome, outputs, settings),
     )
     with runs.logs_in_run():
         outcome = reconcile_with(parameters, settings, hooks)
@@ -213,6 +212,19 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
             outcome,
         )
     return outcome
+
+
+@task(name="read-funnel", **IO)
+def read_funnel(settings: Settings) -> FunnelTables:
+    """Every shipment's funnel, as the ledger has it after this run's states and members."""
+    shipments = funnel_view.all_shipments(settings.ledger.url, settings.entra.group_id)
+    return funnel_view.tables_of(shipments, funnel_view.as_of("every shipment"))
+
+
+def _publish(outcome: ReconcileOutcome, outputs: list[OutputFile], settings: Settings) -> None:
+    """The run's counts and member lists, then the funnel its states and members moved."""
+    artifacts.publish_reconcile_artifacts(outcome, outputs, FLOW_NAME)
+    artifacts.publish_funnel_artifacts(read_funnel(settings), FLOW_NAME)
 
 
 def _nothing(*_: Any) -> None:

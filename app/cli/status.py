@@ -35,6 +35,13 @@ def _since(value: str | None) -> datetime | None:
 @click.option("--operator", default="", help="Only the PCs handed to this operator.")
 @click.option("--since", default=None, help="Only manifests received since this date (UTC).")
 @click.option("--csv", "as_csv", is_flag=True, help="Every PC not done, one line each, as CSV.")
+@click.option(
+    "--xlsx",
+    "xlsx_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the funnel to this workbook: a Funnel sheet with a bar chart.",
+)
 @ledger_option
 @config_option
 @json_option
@@ -44,19 +51,20 @@ def status(
     operator: str,
     since: str | None,
     as_csv: bool,
+    xlsx_file: Path | None,
     ledger_url: str | None,
     config_file: Path | None,
     as_json: bool,
 ) -> None:
     """Each shipment's PCs from hand-off to eSIM: counts at each step, and who waits where."""
+    from app import funnel_view
     from app.cli.options import settings_from
-    from eidflow.ledger import funnel
 
     settings = settings_from(config_file, ledger_url)
     connection = ask(config_file, ledger_url)
     try:
         with connection.transaction():
-            pcs = funnel.pcs(
+            shipments = funnel_view.read_shipments(
                 connection,
                 settings.entra.group_id,
                 operator=operator,
@@ -64,9 +72,10 @@ def status(
                 manifest=manifest,
                 since=_since(since),
             )
-            shipments = funnel.shipments(connection, pcs)
     finally:
         connection.close()
+    if xlsx_file is not None:
+        _write_xlsx(xlsx_file, funnel_view.tables_of(shipments, _title(po, manifest, operator)))
     if as_json:
         print_json(
             {"group_id": settings.entra.group_id, "shipments": [s.as_dict() for s in shipments]}
@@ -84,6 +93,29 @@ def status(
                 )
     else:
         _print(shipments, settings.entra.group_id)
+
+
+def _title(po: str, manifest: str, operator: str) -> str:
+    chosen = [
+        f"{what} {value}"
+        for what, value in (("PO", po), ("manifest", manifest), ("operator", operator))
+        if value
+    ]
+    from app import funnel_view
+
+    return funnel_view.as_of(", ".join(chosen) or "every shipment")
+
+
+def _write_xlsx(path: Path, tables: Any) -> None:
+    from exporters.funnel import write_funnel_workbook
+
+    try:
+        write_funnel_workbook(path, tables)
+    except OSError as error:
+        raise ConfigError(
+            f"--xlsx {path}: cannot write the workbook ({error.strerror or error}).",
+            todo="Give a path in a folder you can write to.",
+        ) from None
 
 
 def _print(shipments: list[Any], group_id: str) -> None:

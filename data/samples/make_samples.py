@@ -142,6 +142,9 @@ INTUNE_HEADER = [
 ]
 
 
+DELL_MODEL = ("Dell Inc.", "Latitude 7450")
+
+
 def intune_export() -> None:
     """Intune DevicesWithInventory export: a stale duplicate, an IMEI mismatch, an old OS."""
 
@@ -154,8 +157,7 @@ def intune_export() -> None:
             f"a1f0c9d2-7e3b-4c8a-b5d6-{n:012d}",
             os_version,
             serial,
-            "Dell Inc.",
-            "Latitude 7450",
+            *(("LENOVO", "ThinkPad T14s Gen 6") if serial.startswith("PF") else DELL_MODEL),
             imei,
             "",
             f"user{n}@contoso.com",

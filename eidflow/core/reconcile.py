@@ -22,6 +22,9 @@ from eidflow.core import autopilot as autopilot_rules
 from eidflow.core.validate import add_warning
 from eidflow.identifiers import guid
 
+# What Intune knows of a PC that a manifest may leave out (a reseller's file often does).
+DESCRIBED_BY_INTUNE = ("manufacturer", "model")
+
 
 def version_key(versions: pd.Series) -> pd.DataFrame:
     """``10.0.22621.1234`` as four integer columns, ``-1`` where a part is missing."""
@@ -115,6 +118,7 @@ def _match_inventory(
     """Set the state of ``rows`` from their current Intune records (in ``state``); their
     Intune device ids and Azure AD device ids, and which rows have no readable OS version."""
     records = _current_records(out[schema.SERIAL_NUMBER].iloc[rows], inventory)
+    _describe_from_intune(out, rows, inventory, records)
     device_id = _taken(inventory[schema.INV_DEVICE_ID], records)
     os_version = _taken(inventory[schema.INV_OS_VERSION], records).to_pandas()
     found = device_id.is_valid().to_numpy(zero_copy_only=False)
@@ -128,6 +132,31 @@ def _match_inventory(
     no_os = np.zeros(len(out), dtype=bool)
     no_os[rows] = found & os_unknown(os_version)
     return device_id.fill_null(""), azure_ad_device_id, no_os
+
+
+def _describe_from_intune(
+    out: pd.DataFrame, rows: np.ndarray, inventory: pd.DataFrame, records: np.ndarray
+) -> None:
+    """The manufacturer and model a row left empty, from its current Intune record (in place,
+    for the operator's file and the report); those rows get ``model_from_intune``."""
+    filled = np.zeros(len(out), dtype=bool)
+    for column in DESCRIBED_BY_INTUNE:
+        if column not in out.columns or column not in inventory.columns:
+            continue
+        theirs = _taken(inventory[column], records).fill_null("")
+        ours = _arrow_text(out[column].iloc[rows]).fill_null("")
+        empty = pc.and_(pc.equal(pc.utf8_trim_whitespace(ours), ""), pc.not_equal(theirs, ""))
+        wanted = empty.to_numpy(zero_copy_only=False)
+        if not wanted.any():
+            continue
+        values = out[column].astype("str").fillna("")
+        values.iloc[rows[wanted]] = theirs.filter(empty).to_pylist()
+        out[column] = values
+        filled[rows[wanted]] = True
+    if filled.any():
+        out[schema.WARNINGS] = add_warning(
+            out[schema.WARNINGS], pd.Series(filled, index=out.index), WarningCode.MODEL_FROM_INTUNE
+        )
 
 
 def _match_autopilot(

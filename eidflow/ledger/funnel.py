@@ -127,10 +127,12 @@ def pcs(
     po: str = "",
     manifest: str = "",
     since: datetime | None = None,
+    run_id: str = "",
 ) -> pd.DataFrame:
-    """Every PC handed off by a finished run (filtered), with its step and next action."""
-    where = [f"r.state IN ({FINISHED})"]
-    params: dict[str, Any] = {}
+    """Every PC handed off by a finished run (filtered), with its step and next action.
+    ``run_id``: that run's PCs too, before it finishes (for its own report)."""
+    where = [f"(r.state IN ({FINISHED}) OR r.run_id = :run_id)"]
+    params: dict[str, Any] = {"run_id": run_id}
     if operator:
         where.append("c.operator = :operator")
         params["operator"] = operator

@@ -481,3 +481,24 @@ def test_without_a_named_operator_the_files_are_unnamed_and_it_is_said(tmp_path:
     assert relative.startswith("operator/unnamed/unnamed_eids_")  # not operator/operator/operator_
     [notice] = [line for line in done.stderr.splitlines() if "names no operator" in line]
     assert "'unnamed' (operator/unnamed/)" in notice and '[[operators]] name = "…"' in notice
+
+
+def test_a_manufacturer_the_manifest_left_out_comes_from_intune(
+    sample_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """The Lenovo file has a Model column, no manufacturer; Intune knows PF4A1B2C's."""
+    _, work = sample_run
+    by_serial = {d["serial_number"]: d for d in read_csv(work / "run1" / "decisions.csv")}
+    assert "model_from_intune" in by_serial["PF4A1B2C"]["warnings"].split(";")
+    assert "model_from_intune" not in by_serial["PF4A1B2D"]["warnings"]  # not in Intune
+    lines = [row for path in (work / "run1" / "operator").rglob("*.csv") for row in read_csv(path)]
+    [line] = [row for row in lines if row["Serial Number"] == "PF4A1B2C"]
+    assert (line["Manufacturer"], line["Model"]) == ("LENOVO", "ThinkPad T14s Gen 6")
+    accepted = load_workbook(work / "run1" / "report.xlsx")["accepted"]
+    header, *rows = [[cell.value for cell in row] for row in accepted.iter_rows()]
+    [row] = [dict(zip(header, r, strict=True)) for r in rows if "PF4A1B2C" in r]
+    assert (row["manufacturer"], row["model"], row["po_number"]) == (
+        "LENOVO",
+        "ThinkPad T14s Gen 6",
+        "PO-2026-1190",
+    )

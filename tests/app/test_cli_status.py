@@ -11,10 +11,12 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from openpyxl.chart import BarChart
 
-from eidflow.ledger import open_ledger
+from eidflow.ledger import funnel, open_ledger
 from tests.cli import eidflow
 from tests.frames import make_eid, make_imei
 
@@ -182,3 +184,74 @@ def test_a_date_that_is_none_is_one_line(tenant: tuple[Path, str]) -> None:
     folder, config = tenant
     done = eidflow("status", "--config", config, "--since", "last week", cwd=folder)
     assert done.returncode == 2 and "--since" in done.stderr and "Traceback" not in done.stderr
+
+
+def funnel_chart(path: Path) -> tuple[list[str], list[float | None], Any]:
+    """The Funnel sheet's bar chart: its categories, its values (from the cached points,
+    checked against the cells it points at), and the sheet."""
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path)["Funnel"]
+    [chart] = sheet._charts
+    assert isinstance(chart, BarChart) and chart.type == "bar"  # horizontal bars
+    [series] = chart.series
+    labels = [point.v for point in series.cat.strRef.strCache.pt]
+    cached = {point.idx: point.v for point in series.val.numRef.numCache.pt}
+    values = [cached.get(n) for n in range(len(labels))]
+    cells = series.val.numRef.f.split("!")[1].replace("$", "")
+    shown = [row[0].value for row in sheet[cells.split(":")[0] : cells.split(":")[1]]]
+    assert [v if v is not None else "not tracked yet" for v in values] == shown
+    return labels, values, sheet
+
+
+def test_status_xlsx_writes_the_funnel_with_a_bar_chart(tenant: tuple[Path, str]) -> None:
+    folder, config = tenant
+    done = eidflow("status", "--config", config, "--xlsx", folder / "funnel.xlsx", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    labels, values, sheet = funnel_chart(folder / "funnel.xlsx")
+    assert labels == ["rows read", *funnel.STEPS]
+    assert values == [1000, 950, 850, 750, 650, 0, 0]  # no eidflow intune status read yet
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert ["not enrolled yet", 110, funnel.TODO["not enrolled yet"]] in [r[:3] for r in rows]
+    assert ["hp-asn-7781.csv", "PO-77"] in [r[:2] for r in rows]
+
+
+def test_the_ingest_report_has_the_funnel_of_its_shipments(tenant: tuple[Path, str]) -> None:
+    """Counted as the run left the ledger: its own hand-offs, before any answer or member."""
+    folder, _ = tenant
+    [report] = (folder / "runs").glob("*/report.xlsx")
+    import openpyxl
+
+    names = openpyxl.load_workbook(report, read_only=True).sheetnames
+    assert names == ["summary", "accepted", "rejected", "duplicate", "conflict", "Funnel"]
+    labels, values, _ = funnel_chart(report)
+    assert labels == ["rows read", *funnel.STEPS]
+    assert values == [1000, 950, 0, 750, 0, 0, 0]
+
+
+def test_a_run_above_funnel_max_pcs_says_how_to_get_its_funnel(tmp_path: Path) -> None:
+    manifest = write(
+        tmp_path / "small.csv",
+        ["Serial Number", "EID", "IMEI"],
+        [[f"SN{n:05d}", make_eid(n), make_imei(n)] for n in range(1, 4)],
+    )
+    config = tmp_path / "eidflow.toml"
+    config.write_text(
+        f'[ledger]\nurl = "sqlite:///{tmp_path / "ledger.db"}"\n[report]\nfunnel_max_pcs = 2\n'
+        '[[operators]]\nname = "contoso-mobile"\n'
+    )
+    done = eidflow("ingest", manifest, "--config", config, "--out", tmp_path / "run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "run" / "report.xlsx")["Funnel"]
+    assert not sheet._charts
+    note = str(sheet["A2"].value)
+    assert "3 PCs" in note and "funnel_max_pcs" in note and "--xlsx" in note
+
+
+def test_an_xlsx_that_cannot_be_written_is_one_line(tenant: tuple[Path, str]) -> None:
+    folder, config = tenant
+    (folder / "a-file").write_text("")
+    done = eidflow("status", "--config", config, "--xlsx", folder / "a-file" / "f.xlsx", cwd=folder)
+    assert done.returncode == 2 and "--xlsx" in done.stderr and "Traceback" not in done.stderr

@@ -179,3 +179,23 @@ def test_rejected_rows_get_no_state() -> None:
 )
 def test_os_versions_compare_part_by_part(version: str, below: bool) -> None:
     assert os_below(pd.Series([version]), MIN_OS).tolist() == [below]
+
+
+def test_manufacturer_and_model_left_out_come_from_intune_and_say_so() -> None:
+    inv = inventory(
+        {schema.INV_SERIAL: "SN00001", "manufacturer": "LENOVO", "model": "21KC0046GE"},
+        {schema.INV_SERIAL: "SN00002", "manufacturer": "Dell Inc.", "model": "Latitude 7450"},
+        {schema.INV_SERIAL: "SN00003", "manufacturer": "HP", "model": "EliteBook 840"},
+    )
+    rows = [
+        device(1),  # neither in the manifest
+        device(2, manufacturer="Dell", model="Latitude 7450 5G"),  # the manifest's stay
+        device(3, manufacturer="HP"),  # only the model is missing
+        device(4),  # not in Intune: nothing to fill
+        device(5, eid_raw="12"),  # rejected: not reconciled
+    ]
+    result = reconciled(rows, inv)
+    assert result["manufacturer"].tolist() == ["LENOVO", "Dell", "HP", "", ""]
+    assert result["model"].tolist() == ["21KC0046GE", "Latitude 7450 5G", "EliteBook 840", "", ""]
+    marked = ["model_from_intune" in str(w).split(";") for w in result[schema.WARNINGS]]
+    assert marked == [True, False, True, False, False]

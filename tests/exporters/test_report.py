@@ -11,6 +11,7 @@ import pytest
 
 from app.settings import load_settings
 from eidflow import schema
+from eidflow.core import actions, validate
 from eidflow.errors import ConfigError
 from exporters import report
 from exporters.config import MAX_REPORT_ROWS_PER_SHEET, ReportSettings
@@ -70,11 +71,11 @@ def test_summary_sheet_holds_counts_inputs_and_outputs(tmp_path: Path) -> None:
     write_report(decisions(), SUMMARY, tmp_path, ReportSettings())
     lines = values(openpyxl.load_workbook(tmp_path / "report.xlsx")["summary"])
     flat = [[v for v in line if v is not None] for line in lines]
-    assert ["run_id", "20260309T101500Z-ab12"] in flat
+    assert ["Run", "20260309T101500Z-ab12"] in flat
     assert ["Rows by status"] in flat
-    assert ["accepted", 2] in flat
-    assert ["eid_checksum", 1] in flat
-    assert ["enrolled", 1] in flat
+    assert ["Accepted: handed to its operator (accepted)", 2] in flat
+    assert [f"{validate.DETAILS['eid_checksum']} (eid_checksum)", 1] in flat
+    assert ["Enrolled in Intune (enrolled)", 1] in flat
     assert ["broken.xlsx", 0, "not a workbook"] in flat  # no sha256: an empty cell
     assert ["decisions.csv", 4, "cd" * 32] in flat
 
@@ -83,9 +84,12 @@ def test_summary_sheet_holds_every_count_summary_json_holds(tmp_path: Path) -> N
     write_report(decisions(), SUMMARY, tmp_path, ReportSettings())
     lines = values(openpyxl.load_workbook(tmp_path / "report.xlsx")["summary"])
     flat = [[v for v in line if v is not None] for line in lines]
-    assert ["rows", 4] in flat
+    assert ["Rows read", 4] in flat
     assert ["Rows by warning"] in flat
-    assert ["imei_invalid", 1] in flat and ["entra_unresolved", 1] in flat
+    imei, entra = (
+        f"{actions.BY_WARNING[code]} ({code})" for code in ("imei_invalid", "entra_unresolved")
+    )
+    assert [imei, 1] in flat and [entra, 1] in flat
     assert ["Accepted rows by operator"] in flat
     assert ["northwind", 2] in flat
 
@@ -112,9 +116,9 @@ def test_nested_summary_values_become_readable_text(tmp_path: Path) -> None:
         "Shipment; =Returns",  # inert: a formula only starts a cell
         "blank_rows=2; sheets_without_table=Notes",
     ] in flat
-    assert ["skipped"] in flat
-    assert ["footer_rows", 1] in flat
-    assert ["unreadable"] in flat
+    assert ["Skipped"] in flat
+    assert ["Footer rows", 1] in flat
+    assert ["Inputs that could not be read", "none"] in flat
 
 
 def test_outcome_sheets_are_capped_with_a_note(tmp_path: Path) -> None:
@@ -169,3 +173,54 @@ def test_empty_run_still_has_every_sheet(tmp_path: Path) -> None:
     write_report(decisions().iloc[0:0], {"run_id": "r"}, tmp_path, ReportSettings())
     book = openpyxl.load_workbook(tmp_path / "report.xlsx")
     assert book.sheetnames == ["summary", "accepted", "rejected", "duplicate", "conflict"]
+
+
+def cells(sheet: Any) -> list[Any]:
+    return [cell for line in values(sheet) for cell in line if cell is not None]
+
+
+def test_the_summary_says_each_code_in_words_and_what_to_do_next(tmp_path: Path) -> None:
+    summary = SUMMARY | {"counts": SUMMARY["counts"] | {"by_intune_state": {"os_unsupported": 3}}}
+    write_report(decisions(), summary, tmp_path, ReportSettings())
+    sheet = openpyxl.load_workbook(tmp_path / "report.xlsx")["summary"]
+    shown = cells(sheet)
+    worded = {"eid_checksum", "duplicate_in_run", "imei_invalid", "entra_unresolved", "accepted"}
+    assert not worded & set(shown)  # no bare code where a sentence exists
+    lines = [[v for v in line if v is not None] for line in values(sheet)]
+    todo = lines[lines.index(["What to do next"]) + 1 :]
+    assert todo[0] == ["rows", "what to do"]
+    steps = {text: rows for rows, text, *_ in todo[1 : todo.index([])]}
+    assert steps[f"{actions.BY_STATE['os_unsupported']} (os_unsupported)"] == 3
+    assert steps[f"{actions.BY_WARNING['imei_invalid']} (imei_invalid)"] == 1
+    assert any("corrected file" in text and "eid_checksum" in text for text in steps)
+
+
+def test_summary_widths_fit_a_sha256_and_long_text_wraps(tmp_path: Path) -> None:
+    write_report(decisions(), SUMMARY, tmp_path, ReportSettings())
+    sheet = openpyxl.load_workbook(tmp_path / "report.xlsx")["summary"]
+    [where] = [cell for row in sheet.iter_rows() for cell in row if cell.value == "ab" * 32]
+    assert sheet.column_dimensions[where.column_letter].width >= 64 + 1
+    assert all(dim.width <= 72 for dim in sheet.column_dimensions.values())
+    sentence = next(c for row in sheet.iter_rows() for c in row if "(eid_checksum)" in str(c.value))
+    assert sentence.alignment.wrap_text
+    assert len(sentence.value) > sheet.column_dimensions[sentence.column_letter].width
+    assert (sheet.row_dimensions[sentence.row].height or 0) >= 30  # two lines: the row grown
+
+
+def test_outcome_sheets_name_po_manufacturer_and_model(tmp_path: Path) -> None:
+    write_report(
+        frame([handoff_row(1), handoff_row(2, status="rejected")]),
+        SUMMARY,
+        tmp_path,
+        ReportSettings(),
+    )
+    book = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    for sheet, n in (("accepted", 1), ("rejected", 2)):
+        header, row = values(book[sheet])
+        line = dict(zip(header, row, strict=True))
+        assert (line["po_number"], line["manufacturer"], line["model"]) == (
+            "PO-1001",
+            "Dell",
+            "Latitude 7450",
+        )
+        assert line["eid"] == make_eid(n)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from prefect.artifacts import Artifact
 
 from app.pipeline import IngestRequest, run_ingest
 from app.settings import load_settings
@@ -50,9 +51,8 @@ def listed_members(run_dir: Path) -> list[str]:
         return sorted(row[0] for row in list(csv.reader(handle))[1:])
 
 
-def test_newly_enrolled_devices_join_the_group_through_graph(
-    tmp_path: Path, graph_emulator: GraphEmulator
-) -> None:
+def two_enrolled_since(tmp_path: Path, graph_emulator: GraphEmulator) -> Path:
+    """SHIPPED handed off; since then ENROLLED enrolled; memberships applied through Graph."""
     graph_emulator.managed_devices = [d.managed_device() for d in [*ENROLLED, BYSTANDER]]
     graph_emulator.devices = [d.entra_device() for d in [*SHIPPED, BYSTANDER]]
     graph_emulator.groups = {GROUP_ID: {BYSTANDER.object_id}}
@@ -66,6 +66,13 @@ def test_newly_enrolled_devices_join_the_group_through_graph(
         },
     )
     hand_off(tmp_path, config)
+    return config
+
+
+def test_newly_enrolled_devices_join_the_group_through_graph(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    config = two_enrolled_since(tmp_path, graph_emulator)
     assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED)
 
     outcome = finished(reconcile_pending, ReconcileParameters(config_file=str(config)))
@@ -86,6 +93,33 @@ def test_newly_enrolled_devices_join_the_group_through_graph(
     assert again.new_members == [] and again.recorded_members == []
     assert graph_emulator.groups[GROUP_ID] == {BYSTANDER.object_id, *joined}
     assert pending_eids(tmp_path) == sorted(d.eid for d in SHIPPED if d not in ENROLLED)
+
+
+def test_the_daily_run_publishes_the_funnel_it_moved(
+    tmp_path: Path, graph_emulator: GraphEmulator
+) -> None:
+    config = two_enrolled_since(tmp_path, graph_emulator)
+    finished(reconcile_pending, ReconcileParameters(config_file=str(config)))
+
+    table = Artifact.get("reconcile-pending-funnel")
+    assert table is not None and table.type == "table"
+    rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+    assert [(row["step"], row["PCs"]) for row in rows] == [
+        ("rows read", 4),
+        ("handed off", 4),
+        ("accepted by the operator", 0),
+        ("enrolled", 2),
+        ("in the group", 2),
+        ("profile applied", 0),
+        ("EID confirmed", 0),
+    ]
+    markdown = Artifact.get("reconcile-pending-funnel-by-shipment")
+    assert markdown is not None and markdown.type == "markdown"
+    text = str(markdown.data)
+    assert "| in the group | 2 |" in text
+    assert "| not enrolled yet | 2 | wait for enrolment" in text
+    assert "| in the group, no answer from the operator yet | 2 |" in text
+    assert "shipment.csv" in text
 
 
 def test_after_the_group_changes_the_devices_join_the_new_group(
