@@ -30,6 +30,7 @@ SELECT = (
     " FROM answers a JOIN runs r ON r.run_no = a.run_no"
 )
 BATCH = 500
+WHOLE_OPERATOR = 5_000  # more EIDs than this: read all the operator's answers, keep theirs
 
 
 def _iso(value: Any) -> str:
@@ -71,16 +72,23 @@ def in_force(
     """The answer in force for each of ``eids`` from ``operator``: the latest one not
     superseded by a re-send (of a finished run; with ``live_too``, of a live run too)."""
     states = COUNTING if live_too else FINISHED
-    wanted = sorted(set(eids))
+    wanted = set(eids)
+    where = f"a.operator = :operator AND r.state IN ({states})"
+    if len(wanted) > WHOLE_OPERATOR:  # a funnel: one pass over the operator's answers
+        queries = [(where, {"operator": operator})]
+    else:
+        ordered = sorted(wanted)
+        queries = []
+        for start in range(0, len(ordered), BATCH):
+            part = ordered[start : start + BATCH]
+            marks = ", ".join(f":e{n}" for n in range(len(part)))
+            values = {f"e{n}": eid for n, eid in enumerate(part)}
+            queries.append((f"{where} AND a.eid IN ({marks})", {"operator": operator} | values))
     latest: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), BATCH):
-        part = wanted[start : start + BATCH]
-        marks = ", ".join(f":e{n}" for n in range(len(part)))
-        for row in connection.rows(
-            f"{SELECT} WHERE a.operator = :operator AND a.eid IN ({marks})"
-            f" AND r.state IN ({states}) ORDER BY r.run_no, a.id",
-            {"operator": operator} | {f"e{n}": eid for n, eid in enumerate(part)},
-        ):
+    for condition, values in queries:
+        for row in connection.rows(f"{SELECT} WHERE {condition} ORDER BY r.run_no, a.id", values):
+            if row["eid"] not in wanted:
+                continue
             if not row["superseded_by"]:
                 latest[row["eid"]] = _line(row)
             else:

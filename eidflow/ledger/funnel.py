@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from eidflow.codes import IntuneState
@@ -73,6 +74,7 @@ PROFILE_APPLIED = "profile applied, EID not confirmed by the device"
 EID_CONFIRMED = "EID confirmed by the device"
 IN_GROUP = "in the group: waits for the profile"
 # Next actions that wait for Intune or the device, not for someone: not listed as stuck.
+STUCK_COLUMNS = ("eid", "serial_number", "operator", "action", "reason")
 WAITING_ONLY = (IN_GROUP, PROFILE_PENDING, PROFILE_APPLIED, EID_CONFIRMED)
 TODO = {
     EID_DIFFERS: "check the PC's EID (eidflow show EID), then resend the right one to the operator",
@@ -178,39 +180,48 @@ def pcs(
     frame["answer"] = [answers.get(key, {}).get("answer", "") for key in keys]
     frame["reason"] = [answers.get(key, {}).get("reason", "") for key in keys]
     frame["member"] = frame["eid"].isin(members)
-    frame["action"] = [_action(row) for row in frame.itertuples(index=False)]
+    frame["action"] = actions(frame)
     return frame
 
 
-def _action(pc: Any) -> str:
-    if pc.eid_check == p.DIFFERS:
-        return EID_DIFFERS
-    if pc.answer == "rejected":
-        return REJECTED
-    if pc.intune_state == IntuneState.OS_UNSUPPORTED:
-        return OS_TOO_OLD
-    if pc.intune_state == IntuneState.IMEI_MISMATCH:
-        return IMEI_DIFFERS
-    if pc.intune_state != IntuneState.ENROLLED:
-        return REGISTERED if pc.intune_state == IntuneState.AUTOPILOT_REGISTERED else NOT_ENROLLED
-    if not pc.member and not pc.entra_object_id:
-        return NO_OBJECT_ID
-    if not pc.member:
-        return NOT_IN_GROUP
-    return _profile_action(pc) or (IN_GROUP if pc.answer == "accepted" else IN_GROUP_NO_ANSWER)
+def todo(action: str, reason: str) -> str:
+    """What to do about a PC waiting at ``action``, with the operator's reason if it gave one."""
+    return f"{TODO[action]} ({reason})" if reason else TODO[action]
 
 
-def _profile_action(pc: Any) -> str:
-    """What the eSIM policy's last status says of a PC in the group ("" before any)."""
-    if pc.profile_status in (p.ERROR, p.CONFLICT):
-        return PROFILE_ERROR
-    if pc.profile_status == p.NOT_APPLICABLE:
-        return PROFILE_NOT_APPLICABLE
-    if pc.profile_status == p.PENDING:
-        return PROFILE_PENDING
-    if pc.profile_status == p.APPLIED:
-        return EID_CONFIRMED if pc.eid_check == p.CONFIRMED else PROFILE_APPLIED
-    return ""
+def actions(frame: pd.DataFrame) -> np.ndarray:
+    """Each PC's next action, the first that holds in this order (column by column: a
+    million PCs in a fraction of a second)."""
+
+    def column(name: str) -> np.ndarray:
+        return frame[name].to_numpy(dtype=object)
+
+    eid_check, answer, state = column("eid_check"), column("answer"), column("intune_state")
+    status, member = column("profile_status"), frame["member"].to_numpy(dtype=bool)
+    has_object_id = frame["entra_object_id"].fillna("").to_numpy(dtype=object) != ""
+    enrolled = state == IntuneState.ENROLLED
+    chosen = (
+        (eid_check == p.DIFFERS, EID_DIFFERS),
+        (answer == "rejected", REJECTED),
+        (state == IntuneState.OS_UNSUPPORTED, OS_TOO_OLD),
+        (state == IntuneState.IMEI_MISMATCH, IMEI_DIFFERS),
+        (state == IntuneState.AUTOPILOT_REGISTERED, REGISTERED),
+        (~enrolled, NOT_ENROLLED),
+        (~member & ~has_object_id, NO_OBJECT_ID),
+        (~member, NOT_IN_GROUP),
+        # in the group: what the eSIM policy's last status says, then the operator's answer
+        ((status == p.ERROR) | (status == p.CONFLICT), PROFILE_ERROR),
+        (status == p.NOT_APPLICABLE, PROFILE_NOT_APPLICABLE),
+        (status == p.PENDING, PROFILE_PENDING),
+        ((status == p.APPLIED) & (eid_check == p.CONFIRMED), EID_CONFIRMED),
+        (status == p.APPLIED, PROFILE_APPLIED),
+        (answer == "accepted", IN_GROUP),
+    )
+    return np.select(
+        [condition for condition, _ in chosen],
+        np.array([action for _, action in chosen], dtype=object),
+        default=IN_GROUP_NO_ANSWER,
+    )
 
 
 def shipments(connection: Connection, frame: pd.DataFrame) -> list[Shipment]:
@@ -229,16 +240,13 @@ def shipments(connection: Connection, frame: pd.DataFrame) -> list[Shipment]:
             "EID confirmed": int((pcs_of["eid_check"] == p.CONFIRMED).sum()),
         }
         waiting = {action: int(count) for action, count in pcs_of["action"].value_counts().items()}
+        not_done = pcs_of[~pcs_of["action"].isin(WAITING_ONLY)]
         stuck = [
-            {
-                "eid": pc.eid,
-                "serial_number": pc.serial_number,
-                "operator": pc.operator,
-                "action": pc.action,
-                "todo": TODO[pc.action] if not pc.reason else f"{TODO[pc.action]} ({pc.reason})",
-            }
-            for pc in pcs_of.itertuples(index=False)
-            if pc.action not in WAITING_ONLY
+            {"eid": eid, "serial_number": serial, "operator": name, "action": action}
+            | {"todo": todo(action, reason)}
+            for eid, serial, name, action, reason in zip(
+                *(not_done[key].to_numpy(dtype=object) for key in STUCK_COLUMNS), strict=True
+            )
         ]
         found.append(
             Shipment(
