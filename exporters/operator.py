@@ -98,6 +98,7 @@ def write_operator_files(
     if handoff.empty:
         return []
     table = operator_table(handoff, profile)
+    del handoff  # a million rows' copy, not needed beside the table (peak memory)
     folder = run_dir / "operator" / profile.name
     date = (today or datetime.now(UTC)).strftime("%Y%m%d")
     parts = list(_parts(table, profile))
