@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli import user_env
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -73,3 +75,27 @@ def test_help_still_lists_every_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for name in ("ingest", "operator-response", "intune", "graph", "groups", "serve", "status"):
         assert f"\n  {name} " in done.stdout
+
+
+POOL = (
+    "import sys\n"
+    "sys.argv[1:] = ['--help']\n"
+    "from eidflow.__main__ import run\n"
+    "try:\n"
+    "    run()\n"
+    "except SystemExit:\n"
+    "    import pyarrow\n"
+    "    print(pyarrow.default_memory_pool().backend_name, file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(("chosen", "used"), [(None, "jemalloc"), ("system", "system")])
+def test_the_command_line_uses_arrows_jemalloc_pool_unless_one_is_chosen(
+    tmp_path: Path, chosen: str | None, used: str
+) -> None:
+    env = {key: value for key, value in user_env().items() if key != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    command = [sys.executable, "-c", POOL]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.stderr.strip().splitlines()[-1] == used
