@@ -81,9 +81,11 @@ def describe(frame: pd.DataFrame) -> pd.DataFrame:
     # One sentence per distinct (detail, state, warnings), taken for each row: a million
     # rows' sentences as Python strings were the run's peak memory (about 500 MB).
     chosen = [
-        frame[name].iloc[rows] for name in (schema.DETAIL, schema.INTUNE_STATE, schema.WARNINGS)
+        columns.arrow_text(frame[name].iloc[rows])
+        for name in (schema.DETAIL, schema.INTUNE_STATE, schema.WARNINGS)
     ]
-    codes, distinct = _distinct_rows(chosen)
+    codes, firsts = columns.distinct_rows(chosen)
+    distinct = zip(*(part.take(pa.array(firsts)).to_pylist() for part in chosen), strict=True)
     written = pa.array(
         [_sentence(*combination) for combination in distinct], type=pa.large_string()
     ).take(pa.array(codes))
@@ -96,26 +98,6 @@ def describe(frame: pd.DataFrame) -> pd.DataFrame:
         lambda chosen: pd.Series(pd.arrays.ArrowStringArray(written), index=chosen.index),
     )
     return frame
-
-
-def _distinct_rows(values: list[pd.Series]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """Each row's number among the distinct rows of ``values`` (columns of text), and those
-    rows, in order of appearance; without a Python object per row."""
-    combined = np.zeros(len(values[0]), dtype=np.int64)
-    levels = []
-    for column in values:
-        codes, uniques = pd.factorize(column.astype("str"))
-        combined = combined * len(uniques) + codes
-        levels.append(uniques)
-    numbers, firsts = pd.factorize(combined)
-    distinct = []
-    for number in firsts.tolist():
-        parts = []
-        for uniques in reversed(levels):
-            number, code = divmod(number, len(uniques))
-            parts.append(str(uniques[code]))
-        distinct.append(tuple(reversed(parts)))
-    return numbers, distinct
 
 
 def _sentence(detail: str, state: str, warnings: str) -> str:
