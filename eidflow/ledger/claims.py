@@ -70,6 +70,7 @@ def claim(
     reasons = dedupe.reasons(judged, known)
     others = dedupe.held_by_others(judged, known)
     winners = chosen[(reasons == "").to_numpy(dtype=bool)]
+    del judged, known, eids, serials  # the claims are taken anew, in EID order: peak memory
     if len(winners):
         known_eids = found.column("eid")
         _store(connection, run, devices, winners, manifest_ids, known_eids)
