@@ -459,8 +459,12 @@ def emit_files(
         mine = accepted & pc.equal(routed, profile.name).to_numpy(zero_copy_only=False)
         if mine.any():  # only the columns its template reads are copied
             fields = [c.field for c in profile.columns if c.field and c.field in frame.columns]
-            handoff = frame[list(dict.fromkeys(fields))].iloc[np.flatnonzero(mine)]
-            outputs += operator.write_operator_files(handoff, profile, run_dir, run_id)
+            outputs += operator.write_operator_files(  # the copy is freed once its table is made
+                frame[list(dict.fromkeys(fields))].iloc[np.flatnonzero(mine)],
+                profile,
+                run_dir,
+                run_id,
+            )
     members = accepted & (
         frame[schema.INTUNE_STATE].isin(GROUP_MEMBER_STATES) & (frame[schema.ENTRA_OBJECT_ID] != "")
     ).to_numpy(dtype=bool, na_value=False)

@@ -11,13 +11,15 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 from pydantic import BaseModel, ConfigDict, Field
 
 from eidflow.errors import ManifestError
+
+if TYPE_CHECKING:  # botocore is imported where S3 is used: a local run does not load it
+    from botocore.exceptions import ClientError
 
 
 class S3Settings(BaseModel):
@@ -95,6 +97,8 @@ def read_object(url: str, settings: Any = None, *, client: Any = None) -> bytes:
         raise ManifestError(
             url, f"{error}.", todo="Write it as s3://bucket/path/file.csv."
         ) from None
+    from botocore.exceptions import BotoCoreError, ClientError
+
     s3 = client or make_client(_s3_settings(settings))
     try:
         return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
@@ -169,6 +173,8 @@ def put_verified(
     An existing object with the same SHA-256 is a delivery already done; with another
     checksum, :class:`ChecksumMismatch`. ClientError/BotoCoreError propagate.
     """
+    from botocore.exceptions import ClientError
+
     checksum = sha256_b64(sha256_hex)
     with path.open("rb") as body:
         try:
@@ -232,6 +238,8 @@ def get_bytes(client: Any, settings: S3Settings, key: str) -> bytes:
 
 
 def _check_read_back(client: Any, settings: S3Settings, key: str, sha256_hex: str) -> None:
+    from botocore.exceptions import FlexibleChecksumError
+
     digest = hashlib.sha256()
     try:
         body: IO[bytes] = client.get_object(Bucket=settings.bucket, Key=key)["Body"]

@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from eidflow import s3
 from eidflow.errors import DeliveryError
 from eidflow.s3 import S3Settings
@@ -75,14 +73,27 @@ def receipt_at(destination: str, settings: DeliverySettings) -> dict[str, Any] |
     None. S3 is asked with this configuration's endpoint, region and credentials; one that
     cannot be asked raises DeliveryError."""
     try:
-        if destination.startswith("s3://"):
-            bucket, prefix = s3.parse_url(destination)
-            located = settings.s3.model_copy(update={"bucket": bucket})
-            data = s3.get_bytes(s3.make_client(located), located, prefix + RECEIPT_FILE)
-        else:
-            data = (Path(destination) / RECEIPT_FILE).read_bytes()
+        data = (
+            _s3_receipt(destination, settings)
+            if destination.startswith("s3://")
+            else (Path(destination) / RECEIPT_FILE).read_bytes()
+        )
     except FileNotFoundError:
         return None
+    if data is None:
+        return None
+    document = json.loads(data)
+    return document if isinstance(document, dict) else None
+
+
+def _s3_receipt(destination: str, settings: DeliverySettings) -> bytes | None:
+    """The receipt's bytes at ``s3://bucket/prefix/run/``, or None when there is none."""
+    from botocore.exceptions import BotoCoreError, ClientError  # only where S3 is used
+
+    bucket, prefix = s3.parse_url(destination)
+    located = settings.s3.model_copy(update={"bucket": bucket})
+    try:
+        return s3.get_bytes(s3.make_client(located), located, prefix + RECEIPT_FILE)
     except ClientError as error:
         if s3.error_code(error) in s3.NOT_FOUND:
             return None
@@ -95,8 +106,6 @@ def receipt_at(destination: str, settings: DeliverySettings) -> dict[str, Any] |
             f"Could not look for the receipt at {destination} ({error}).",
             todo="Check network access to S3, then retry.",
         ) from None
-    document = json.loads(data)
-    return document if isinstance(document, dict) else None
 
 
 def receipt_document(run_id: str, destination: str, files: list[OutputFile]) -> dict[str, Any]:
@@ -145,6 +154,8 @@ def _deliver_s3(
     before_receipt: Callable[[], None],
 ) -> bytes:
     """Put every file, then the receipt; return the receipt S3 holds."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     prefix = object_prefix(settings, run_id)
     destination = f"s3://{settings.bucket}/{prefix}"
     client = s3.make_client(settings)

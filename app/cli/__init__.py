@@ -5,6 +5,7 @@ User mistakes are printed as one line each on stderr, never as a traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -24,9 +25,53 @@ VOID = (
 )
 
 
+# Each command's module, imported only when the command runs (or --help lists it): a
+# 20-row ``eidflow ingest`` does not pay for the Graph, Intune and answer commands' imports.
+COMMANDS = {
+    "ingest": "app.cli.ingest:ingest",
+    "check": "app.cli.check:check",
+    "history": "app.cli.questions:history",
+    "show": "app.cli.questions:show",
+    "resend": "app.cli.resend:resend",
+    "void": "app.cli.void:void",
+    "retire": "app.cli.retire:retire",
+    "ledger": "app.cli.ledger:ledger_group",
+    "automations": "app.cli.automations:automations_group",
+    "schedules": "app.cli.schedules:schedules_group",
+    "intune": "app.cli.intune:intune_group",
+    "graph": "app.cli.graph_check:graph_group",
+    "autopilot-csv": "app.cli.autopilot:autopilot_csv",
+    "groups": "app.cli.groups:groups_group",
+    "reconcile": "app.cli.reconcile:reconcile",
+    "status": "app.cli.status:status",
+    "operator-response": "app.cli.answers:operator_response",
+    "serve": "flows.serve:serve",  # optional: left out where its imports fail
+}
+
+
 class EidflowGroup(click.Group):
     """Turns every :class:`EidflowError` into its message and exit code; so too a file
-    that cannot be written (a full disk, permissions) and Ctrl-C, which stop a run."""
+    that cannot be written (a full disk, permissions) and Ctrl-C, which stop a run.
+
+    Subcommands are loaded from :data:`COMMANDS` when asked for (click's lazy group)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMANDS:
+            return command
+        module_name, attribute = COMMANDS[cmd_name].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            if cmd_name != "serve":
+                raise
+            return None
+        command = getattr(module, attribute)
+        self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -82,54 +127,5 @@ class _OneLine(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return printable(super().format(record))
 
-
-def _register_optional_commands() -> None:
-    """Commands that live beside the code they drive."""
-    from app.cli.answers import operator_response
-    from app.cli.automations import automations_group
-    from app.cli.autopilot import autopilot_csv
-    from app.cli.check import check
-    from app.cli.graph_check import graph_group
-    from app.cli.groups import groups_group
-    from app.cli.ingest import ingest
-    from app.cli.intune import intune_group
-    from app.cli.ledger import ledger_group
-    from app.cli.questions import history, show
-    from app.cli.reconcile import reconcile
-    from app.cli.resend import resend
-    from app.cli.retire import retire
-    from app.cli.schedules import schedules_group
-    from app.cli.status import status
-    from app.cli.void import void
-
-    for command in (
-        ingest,
-        check,
-        history,
-        show,
-        resend,
-        void,
-        retire,
-        ledger_group,
-        automations_group,
-        schedules_group,
-        intune_group,
-        graph_group,
-        autopilot_csv,
-        groups_group,
-        reconcile,
-        status,
-    ):
-        main.add_command(command)
-    main.add_command(operator_response)
-    try:
-        from flows.serve import serve
-    except ImportError:
-        pass
-    else:
-        main.add_command(serve)
-
-
-_register_optional_commands()
 
 __all__ = ["EXIT_USAGE", "main"]

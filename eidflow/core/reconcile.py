@@ -21,6 +21,7 @@ from eidflow.codes import IntuneState, Status, WarningCode
 from eidflow.core import autopilot as autopilot_rules
 from eidflow.core.validate import add_warning
 from eidflow.identifiers import guid
+from eidflow.identifiers.columns import arrow_text
 
 # What Intune knows of a PC that a manifest may leave out (a reseller's file often does).
 DESCRIBED_BY_INTUNE = ("manufacturer", "model")
@@ -144,7 +145,7 @@ def _describe_from_intune(
         if column not in out.columns or column not in inventory.columns:
             continue
         theirs = _taken(inventory[column], records).fill_null("")
-        ours = _arrow_text(out[column].iloc[rows]).fill_null("")
+        ours = arrow_text(out[column].iloc[rows]).fill_null("")
         empty = pc.and_(pc.equal(pc.utf8_trim_whitespace(ours), ""), pc.not_equal(theirs, ""))
         wanted = empty.to_numpy(zero_copy_only=False)
         if not wanted.any():
@@ -223,12 +224,6 @@ def _blank(size: int) -> pa.Array:
     return pa.repeat(pa.scalar("", pa.large_string()), size)
 
 
-def _arrow_text(column: pd.Series) -> pa.Array:
-    """The column as Arrow text, missing values null (as ``astype("str")`` has them)."""
-    values = pa.array(column.astype("str"), type=pa.large_string())
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-
 def _shared_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes for the text values of both columns from one numbering (one hash pass
     over their chunks as they are: no copy of the texts first)."""
@@ -271,14 +266,14 @@ def _current_records(serials: pd.Series, inventory: pd.DataFrame) -> np.ndarray:
 
 def _taken(column: pd.Series, records: np.ndarray) -> pa.Array:
     """The column's value at each record; null where there is none (``-1``) or it is missing."""
-    return _arrow_text(column).take(pa.array(records, mask=records < 0))
+    return arrow_text(column).take(pa.array(records, mask=records < 0))
 
 
 def _imei_disagrees(imei: pd.Series, imei2: pd.Series, theirs: pa.Array) -> np.ndarray:
     """Both sides have an IMEI and the inventory's is neither of the manifest's."""
     theirs = theirs.fill_null("")
-    ours = _arrow_text(imei).fill_null("")
-    ours2 = _arrow_text(imei2).fill_null("")
+    ours = arrow_text(imei).fill_null("")
+    ours2 = arrow_text(imei2).fill_null("")
     disagree = pc.and_(
         pc.and_(pc.not_equal(theirs, ""), pc.not_equal(ours, "")),
         pc.and_(pc.not_equal(theirs, ours), pc.not_equal(theirs, ours2)),

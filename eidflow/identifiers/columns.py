@@ -58,6 +58,25 @@ def on_rows(
     return pd.Series(changed.to_pandas().array, index=column.index).astype(column.dtype)
 
 
+def distinct_rows(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the number of its combination of values; and each combination's first row."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for values in columns:
+        encoded = pc.dictionary_encode(values)
+        if len(encoded.dictionary) <= 1:  # one value throughout (a shipment's model, PO)
+            continue
+        width = len(encoded.dictionary) + 1
+        combined = pd.factorize(combined * width + np.asarray(encoded.indices, np.int64))[0]
+    _, firsts = np.unique(combined, return_index=True)
+    return combined, firsts
+
+
+def arrow_text(column: pd.Series) -> pa.Array:
+    """The column as Arrow text, missing values null (as ``astype("str")`` has them)."""
+    values = pa.array(column.astype("str"), type=pa.large_string())
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
 def _arrow_text(column: pd.Series) -> pa.Array:
     values = pa.array(column, type=pa.large_string())
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

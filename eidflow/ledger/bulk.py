@@ -191,9 +191,12 @@ def _layout(columns: dict[str, Column]) -> tuple[dict[str, str], pa.Array] | Non
             last = max(texts, key=lambda entry: entry[2])
             padded.remove(last)
             free.append((last[0], last[1]))
+        del texts
     parts: list[pa.Array] = []
     position = 1
-    for name, text, width, number in padded:
+    padded.reverse()
+    while padded:  # each column's text is let go once padded: a million rows' worth each
+        name, text, width, number = padded.pop()
         if width == 0:
             fields[name] = "''"
             continue

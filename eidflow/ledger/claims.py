@@ -92,6 +92,7 @@ def judge(
     reasons = _corrected(connection, dedupe.reasons(judged, known), eids, serials, operators)
     others = dedupe.held_by_others(judged, known)
     winners = chosen[(reasons == "").to_numpy(dtype=bool)]
+    del judged, known, eids, serials, operators  # the claims are taken anew: peak memory
     index = devices.index[chosen]
     verdict = Claim(
         pd.Series(reasons.to_numpy(), index=index, dtype="str"),

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eidflow import schema
+from eidflow.identifiers.columns import distinct_rows
 from eidflow.ledger import bulk
 from eidflow.ledger.db import Connection
 
@@ -27,7 +28,7 @@ def ids(connection: Connection, devices: pd.DataFrame, take: pa.Array) -> pa.Arr
     if not present:
         return 0
     columns = {name: _text(devices, name).take(take) for name in present}
-    codes, firsts = _distinct_rows(list(columns.values()))
+    codes, firsts = distinct_rows(list(columns.values()))
     blank = pa.repeat(pa.scalar("", pa.string()), len(firsts))
     distinct = {
         name: columns[name].take(pa.array(firsts)) if name in columns else blank for name in FIELDS
@@ -36,19 +37,6 @@ def ids(connection: Connection, devices: pd.DataFrame, take: pa.Array) -> pa.Arr
     if len(numbers) == 1:
         return int(numbers[0])
     return pa.array(numbers, pa.int64()).take(pa.array(codes))
-
-
-def _distinct_rows(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the number of its combination of values; and each combination's first row."""
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for values in columns:
-        encoded = pc.dictionary_encode(values)
-        if len(encoded.dictionary) <= 1:  # one value throughout (a shipment's model, PO)
-            continue
-        width = len(encoded.dictionary) + 1
-        combined = pd.factorize(combined * width + np.asarray(encoded.indices, np.int64))[0]
-    _, firsts = np.unique(combined, return_index=True)
-    return combined, firsts
 
 
 def _numbers(connection: Connection, distinct: dict[str, pa.Array]) -> list[int]:
