@@ -25,7 +25,7 @@ from eidflow.ledger.url import LedgerUrl
 LOG = logging.getLogger("eidflow.ledger")
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration; tests/ledger checks that this is Alembic's head.
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 MIGRATION_LOCK = 0x6E1D_0001  # PostgreSQL advisory lock key (int4 pair with the schema hash)
 # A quick check reads every page: about 0.1 s per 100 MB here. It stops after this long
 # (a ledger of several GB is checked in part rather than holding every run for seconds).

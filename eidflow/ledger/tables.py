@@ -233,3 +233,30 @@ intune_setups = Table(
     _text("policy_name"),
     _when("applied_at", nullable=False),
 )
+
+# The rows a run did not hand off (revision 0012): rejected, duplicate in the run, held back
+# as a conflict; one line per manifest row, naming the run that read it first and last.
+# ``already_registered`` rows are not kept: their claim tells their story.
+row_outcomes = Table(
+    "row_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_no", Integer, nullable=False),
+    Column("first_run_no", Integer, nullable=False),
+    _number("manifest"),  # manifests.id of the run that read it last
+    Column("file_sha256", String(64), nullable=False),
+    _text("sheet"),
+    _number("row"),
+    _text("eid"),  # the digits of the EID where there are any
+    _text("eid_raw"),  # the cell as written
+    _text("serial_number"),
+    _text("imei"),
+    Column("status", String(16), nullable=False),
+    _text("reason"),
+    _text("detail"),
+    Index("uq_row_outcomes_row", "file_sha256", "sheet", "row", unique=True),
+    Index("ix_row_outcomes_eid", "eid"),
+    Index("ix_row_outcomes_eid_raw", "eid_raw"),
+    Index("ix_row_outcomes_serial_number", "serial_number"),
+    Index("ix_row_outcomes_imei", "imei"),
+)

@@ -1,4 +1,4 @@
--- The ledger's schema at revision 0011, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
+-- The ledger's schema at revision 0012, as its migrations build it (scripts/write_head_schema.py wrote this file; do not edit it).
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -211,5 +211,33 @@ CREATE TABLE intune_setups (
 	PRIMARY KEY (operator)
 );
 
-INSERT INTO alembic_version (version_num) VALUES ('0011');
+CREATE TABLE row_outcomes (
+	id INTEGER NOT NULL, 
+	run_no INTEGER NOT NULL, 
+	first_run_no INTEGER NOT NULL, 
+	manifest INTEGER DEFAULT '0' NOT NULL, 
+	file_sha256 VARCHAR(64) NOT NULL, 
+	sheet TEXT DEFAULT '' NOT NULL, 
+	"row" INTEGER DEFAULT '0' NOT NULL, 
+	eid TEXT DEFAULT '' NOT NULL, 
+	eid_raw TEXT DEFAULT '' NOT NULL, 
+	serial_number TEXT DEFAULT '' NOT NULL, 
+	imei TEXT DEFAULT '' NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	reason TEXT DEFAULT '' NOT NULL, 
+	detail TEXT DEFAULT '' NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE UNIQUE INDEX uq_row_outcomes_row ON row_outcomes (file_sha256, sheet, "row");
+
+CREATE INDEX ix_row_outcomes_eid ON row_outcomes (eid);
+
+CREATE INDEX ix_row_outcomes_eid_raw ON row_outcomes (eid_raw);
+
+CREATE INDEX ix_row_outcomes_serial_number ON row_outcomes (serial_number);
+
+CREATE INDEX ix_row_outcomes_imei ON row_outcomes (imei);
+
+INSERT INTO alembic_version (version_num) VALUES ('0012');
 
