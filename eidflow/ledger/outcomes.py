@@ -18,7 +18,8 @@ import pyarrow.compute as pc
 from eidflow import schema
 from eidflow.codes import Reason, Status
 from eidflow.core import dedupe
-from eidflow.ledger import bulk
+from eidflow.ledger import bulk, descriptions
+from eidflow.ledger.claims import _text
 from eidflow.ledger.db import Connection
 
 HELD_BACK = (Reason.DUPLICATE_IN_RUN, Reason.CONFLICT_EID, Reason.CONFLICT_SERIAL)
@@ -70,6 +71,8 @@ def record(
         return 0
     line = {
         "run_no": run_no,
+        "description": descriptions.ids(connection, rows, pa.array(np.arange(len(rows)))),
+        "operator": _text(rows, schema.OPERATOR),
         "first_run_no": run_no,
         "manifest": manifest,
         "file_sha256": sha256,
@@ -114,10 +117,3 @@ def _digits_where_none(eids: pa.Array, raw: pa.Array) -> pa.Array:
     """The EID, or the digits of the cell as written where validation found none."""
     digits = pc.replace_substring_regex(raw, r"\D", "")
     return pc.if_else(pc.equal(eids, ""), digits, eids)
-
-
-def _text(rows: pd.DataFrame, column: str) -> pa.Array:
-    if column not in rows:
-        return pa.repeat(pa.scalar("", pa.string()), len(rows))
-    values = pa.array(rows[column].astype("str").fillna(""), pa.string())
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

@@ -251,6 +251,8 @@ row_outcomes = Table(
     _text("eid_raw"),  # the cell as written
     _text("serial_number"),
     _text("imei"),
+    _number("description"),  # descriptions.id (0: none)
+    _text("operator"),  # "" for a row refused before it was routed
     Column("status", String(16), nullable=False),
     _text("reason"),
     _text("detail"),

@@ -236,6 +236,8 @@ CREATE TABLE row_outcomes (
     eid_raw text DEFAULT ''::text NOT NULL,
     serial_number text DEFAULT ''::text NOT NULL,
     imei text DEFAULT ''::text NOT NULL,
+    description integer DEFAULT 0 NOT NULL,
+    operator text DEFAULT ''::text NOT NULL,
     status character varying(16) NOT NULL,
     reason text DEFAULT ''::text NOT NULL,
     detail text DEFAULT ''::text NOT NULL

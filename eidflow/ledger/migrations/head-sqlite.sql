@@ -223,6 +223,8 @@ CREATE TABLE row_outcomes (
 	eid_raw TEXT DEFAULT '' NOT NULL, 
 	serial_number TEXT DEFAULT '' NOT NULL, 
 	imei TEXT DEFAULT '' NOT NULL, 
+	description INTEGER DEFAULT '0' NOT NULL, 
+	operator TEXT DEFAULT '' NOT NULL, 
 	status VARCHAR(16) NOT NULL, 
 	reason TEXT DEFAULT '' NOT NULL, 
 	detail TEXT DEFAULT '' NOT NULL, 

@@ -35,6 +35,8 @@ def upgrade() -> None:
         _text("eid_raw"),
         _text("serial_number"),
         _text("imei"),
+        sa.Column("description", sa.Integer, nullable=False, server_default="0"),
+        _text("operator"),
         sa.Column("status", sa.String(16), nullable=False),
         _text("reason"),
         _text("detail"),
