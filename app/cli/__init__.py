@@ -93,6 +93,7 @@ def _register_optional_commands() -> None:
     from app.cli.ingest import ingest
     from app.cli.intune import intune_group
     from app.cli.ledger import ledger_group
+    from app.cli.pending import pending
     from app.cli.questions import history, show
     from app.cli.reconcile import reconcile
     from app.cli.resend import resend
@@ -111,6 +112,7 @@ def _register_optional_commands() -> None:
         groups_group,
         reconcile,
         status,
+        pending,
     ):
         main.add_command(command)
     main.add_command(operator_response)

@@ -158,6 +158,11 @@ def pcs(
     return frame
 
 
+def todo(action: str, reason: str) -> str:
+    """What to do about a PC waiting at ``action``, with the operator's reason if it gave one."""
+    return f"{TODO[action]} ({reason})" if reason else TODO[action]
+
+
 def _action(pc: Any) -> str:
     if pc.answer == "rejected":
         return REJECTED
@@ -195,7 +200,7 @@ def shipments(connection: Connection, frame: pd.DataFrame) -> list[Shipment]:
                 "serial_number": pc.serial_number,
                 "operator": pc.operator,
                 "action": pc.action,
-                "todo": TODO[pc.action] if not pc.reason else f"{TODO[pc.action]} ({pc.reason})",
+                "todo": todo(pc.action, pc.reason),
             }
             for pc in pcs_of.itertuples(index=False)
             if pc.action != IN_GROUP
