@@ -114,6 +114,12 @@ def test_a_rejected_row_and_its_later_hand_off_newest_first(shipped: tuple[Path,
     assert [line["reason"] for line in found["rows"]] == ["eid_checksum"]
     table = eidflow("show", "SN1", "--ledger", url, cwd=folder).stdout
     assert 0 <= table.index(f"EID {make_eid(1)}") < table.index("Not handed off: rejected")
+    # pending: SN1 waits no more (handed off since), nor the duplicate of SN4 (its first row was)
+    done = eidflow("pending", "--ledger", url, "--json", cwd=folder)
+    steps = {step["step"]: step["pcs"] for step in json.loads(done.stdout)["steps"]}
+    assert [pc["serial_number"] for pc in steps["held back: rejected"]] == ["SN2", "SN3"]
+    assert "held back: duplicate in the run" not in steps
+    assert [pc["serial_number"] for pc in steps["held back: conflict"]] == ["SN5", "SN6"]
 
 
 def test_a_file_read_again_keeps_its_rows_once_and_names_the_later_run(
