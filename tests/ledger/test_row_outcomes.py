@@ -9,9 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from eidflow.ledger import open_ledger
+from eidflow.ledger import SqlLedger, open_ledger
 from tests.ledger.helpers import devices
 
 SHA = "cd" * 32
@@ -20,7 +22,7 @@ CHILD = textwrap.dedent(
     """
     import os, signal, sys
     import numpy as np
-    from eidflow.ledger import open_ledger
+    from eidflow.ledger import SqlLedger, open_ledger
     from tests.ledger.test_row_outcomes import run_rows
 
     ledger = open_ledger(sys.argv[1])
@@ -32,9 +34,7 @@ CHILD = textwrap.dedent(
 )
 
 
-def run_rows() -> tuple[object, object]:
-    import numpy as np
-
+def run_rows() -> tuple[pd.DataFrame, np.ndarray]:
     rows = devices((1, "S1"), (1, "S1"), (2, "S2"), (2, "S3"), (4, "S4"), source_file="m.csv")
     rows = rows.assign(operator="op", status="accepted", reason="", detail="", eid_raw=rows["eid"])
     rows.loc[4, ["status", "reason", "detail"]] = ["rejected", "eid_checksum", "Wrong digits."]
@@ -80,7 +80,7 @@ def test_a_killed_run_then_the_same_file_again_keeps_each_row_once(
             ledger.begin_run(f"rerun-{number}", str(tmp_path / f"rerun-{number}"))
             rows, judged = run_rows()
             manifest = [{"name": "m.csv", "sha256": SHA, "rows": 5}]
-            ledger.claim(f"rerun-{number}", rows, manifest, judged)  # type: ignore[arg-type]
+            ledger.claim(f"rerun-{number}", rows, manifest, judged)
             ledger.finish_run(f"rerun-{number}", counts={"rows": 5})
         finally:
             ledger.close()
@@ -94,12 +94,9 @@ def test_a_killed_run_then_the_same_file_again_keeps_each_row_once(
     ]
 
 
-def test_a_row_without_its_file_s_sha256_is_not_kept(ledger: object, tmp_path: Path) -> None:
-    from eidflow.ledger import SqlLedger
-
-    assert isinstance(ledger, SqlLedger)
+def test_a_row_without_its_file_s_sha256_is_not_kept(ledger: SqlLedger, tmp_path: Path) -> None:
     ledger.begin_run("r", str(tmp_path / "r"))
     rows, judged = run_rows()
-    ledger.claim("r", rows, [], judged)  # type: ignore[arg-type]
+    ledger.claim("r", rows, [], judged)
     with ledger.read() as connection:
         assert connection.scalar("SELECT count(*) FROM row_outcomes") == 0
