@@ -101,6 +101,7 @@ def _line(row: dict[str, Any]) -> dict[str, Any]:
     status = Status(row["status"])
     return {
         **row,
+        "eid_raw": row["eid_raw"] or row["eid"],  # kept only where it differs
         "started_at": iso(row["started_at"]),
         "row": int(row["row"] or 0),
         "step": STEP[status],

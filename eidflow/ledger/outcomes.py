@@ -61,7 +61,7 @@ def record(
     }
     kept = {
         name: pa.concat_arrays(
-            [_text(devices.iloc[refused], name), pa.array(verdict[name], pa.string())]
+            [_text(rows.iloc[: len(refused)], name), pa.array(verdict[name], pa.string())]
         )
         for name in KEPT
     }
@@ -81,6 +81,9 @@ def record(
         **kept,
     }
     line[schema.EID] = _digits_where_none(line[schema.EID], line[schema.EID_RAW])
+    # the cell as written only where it differs from the EID (most held-back rows' do not)
+    same = pc.equal(line[schema.EID_RAW], line[schema.EID])
+    line[schema.EID_RAW] = pc.if_else(same, "", line[schema.EID_RAW])
     line = {
         name: value if np.isscalar(value) else value.filter(known) for name, value in line.items()
     }

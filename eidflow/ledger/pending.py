@@ -54,7 +54,7 @@ def _held(row: dict[str, Any]) -> dict[str, str]:
     sheet = f" sheet {row['sheet']}" if row["sheet"] else ""
     return {
         "manifest": row["source_file"],
-        "eid": row["eid_raw"] or row["eid"],
+        "eid": row["eid_raw"],
         "serial_number": row["serial_number"],
         "operator": row["operator"],
         "where": f"row {row['row']}{sheet}, run {row['run_id']}",

@@ -248,7 +248,7 @@ row_outcomes = Table(
     _text("sheet"),
     _number("row"),
     _text("eid"),  # the digits of the EID where there are any
-    _text("eid_raw"),  # the cell as written
+    _text("eid_raw"),  # the cell as written, where it is not the EID itself
     _text("serial_number"),
     _text("imei"),
     _number("description"),  # descriptions.id (0: none)
