@@ -38,10 +38,12 @@ CLAIMED_SINCE = (
 )
 SELECT = (
     "SELECT o.eid, o.eid_raw, o.serial_number, o.imei, o.status, o.reason, o.detail,"
-    " o.sheet, o.row, o.file_sha256, o.operator, COALESCE(m.name, '') AS source_file,"
+    " o.sheet, o.row, fm.sha256 AS file_sha256, o.operator,"
+    " COALESCE(m.name, '') AS source_file,"
     " r.run_id, r.state AS run_state, r.started_at, f.run_id AS first_run_id"
     " FROM row_outcomes o JOIN runs r ON r.run_no = o.run_no"
     " LEFT JOIN runs f ON f.run_no = o.first_run_no LEFT JOIN manifests m ON m.id = o.manifest"
+    " JOIN manifests fm ON fm.id = o.file"
 )
 
 
@@ -84,7 +86,7 @@ def waiting(
         where.append("d.po_number = :po")
         params["po"] = po
     if manifest:
-        where.append("(m.name = :manifest OR o.file_sha256 LIKE :prefix)")
+        where.append("(m.name = :manifest OR fm.sha256 LIKE :prefix)")
         params |= {"manifest": manifest, "prefix": f"{manifest.lower()}%"}
     if since is not None:
         where.append("m.received_at >= :since")

@@ -27,7 +27,7 @@ TEXT = (schema.SHEET, schema.EID, schema.EID_RAW, schema.SERIAL_NUMBER, schema.I
 KEPT = (schema.STATUS, schema.REASON, schema.DETAIL)
 # A file read again: its lines name the later run and say what this reading found.
 AGAIN = (
-    "ON CONFLICT (file_sha256, sheet, row) DO UPDATE SET run_no = excluded.run_no,"
+    "ON CONFLICT (file, sheet, row) DO UPDATE SET run_no = excluded.run_no,"
     " manifest = excluded.manifest, status = excluded.status, reason = excluded.reason,"
     " detail = excluded.detail"
 )
@@ -65,8 +65,8 @@ def record(
         )
         for name in KEPT
     }
-    sha256, manifest = _files(connection, run_id, manifest_ids, _text(rows, schema.SOURCE_FILE))
-    known = pc.not_equal(sha256, "")
+    first, manifest = _files(connection, run_id, manifest_ids, _text(rows, schema.SOURCE_FILE))
+    known = pc.not_equal(first, 0)
     if not pc.any(known).as_py():
         return 0
     line = {
@@ -75,7 +75,7 @@ def record(
         "operator": _text(rows, schema.OPERATOR),
         "first_run_no": run_no,
         "manifest": manifest,
-        "file_sha256": sha256,
+        "file": first,
         "row": pa.array(pd.to_numeric(rows[schema.ROW], errors="coerce").fillna(0).astype("int64")),
         **{name: _text(rows, name) for name in TEXT},
         **kept,
@@ -103,15 +103,20 @@ def _refused(devices: pd.DataFrame, judged: np.ndarray) -> np.ndarray:
 def _files(
     connection: Connection, run_id: str, ids: dict[str, int], sources: pa.Array
 ) -> tuple[pa.Array, pa.Array]:
-    """The sha256 and the ``manifests`` id of each row's source file ("" and 0: unknown)."""
-    sha256 = dict(
-        connection.all("SELECT id, sha256 FROM manifests WHERE run_id = :id", {"id": run_id})
+    """Each row's file, as the ``manifests`` line that first received its bytes (0: no
+    sha256), and the run's own ``manifests`` line for it."""
+    first = dict(
+        connection.all(
+            "SELECT m.id, (SELECT MIN(f.id) FROM manifests f WHERE f.sha256 = m.sha256)"
+            " FROM manifests m WHERE m.run_id = :id AND m.sha256 <> ''",
+            {"id": run_id},
+        )
     )
     names = pc.unique(sources)
     numbers = [ids.get(name, 0) for name in names.to_pylist()]
     which = pc.index_in(sources, value_set=names)
     return (
-        pa.array([str(sha256.get(number) or "") for number in numbers], pa.string()).take(which),
+        pa.array([int(first.get(number) or 0) for number in numbers], pa.int64()).take(which),
         pa.array(numbers, pa.int64()).take(which),
     )
 

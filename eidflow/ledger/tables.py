@@ -244,7 +244,7 @@ row_outcomes = Table(
     Column("run_no", Integer, nullable=False),
     Column("first_run_no", Integer, nullable=False),
     _number("manifest"),  # manifests.id of the run that read it last
-    Column("file_sha256", String(64), nullable=False),
+    Column("file", Integer, nullable=False),  # manifests.id that first received its bytes
     _text("sheet"),
     _number("row"),
     _text("eid"),  # the digits of the EID where there are any
@@ -256,7 +256,7 @@ row_outcomes = Table(
     Column("status", String(16), nullable=False),
     _text("reason"),
     _text("detail"),
-    Index("uq_row_outcomes_row", "file_sha256", "sheet", "row", unique=True),
+    Index("uq_row_outcomes_row", "file", "sheet", "row", unique=True),
     Index("ix_row_outcomes_eid", "eid"),
     Index("ix_row_outcomes_eid_raw", "eid_raw"),
     Index("ix_row_outcomes_serial_number", "serial_number"),

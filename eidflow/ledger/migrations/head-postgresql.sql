@@ -229,7 +229,7 @@ CREATE TABLE row_outcomes (
     run_no integer NOT NULL,
     first_run_no integer NOT NULL,
     manifest integer DEFAULT 0 NOT NULL,
-    file_sha256 character varying(64) NOT NULL,
+    file integer NOT NULL,
     sheet text DEFAULT ''::text NOT NULL,
     "row" integer DEFAULT 0 NOT NULL,
     eid text DEFAULT ''::text NOT NULL,
@@ -381,7 +381,7 @@ CREATE UNIQUE INDEX uq_descriptions ON descriptions USING btree (manufacturer, m
 
 CREATE UNIQUE INDEX uq_memberships_group_object ON memberships USING btree (group_id, entra_object_id);
 
-CREATE UNIQUE INDEX uq_row_outcomes_row ON row_outcomes USING btree (file_sha256, sheet, "row");
+CREATE UNIQUE INDEX uq_row_outcomes_row ON row_outcomes USING btree (file, sheet, "row");
 
 CREATE UNIQUE INDEX uq_runs_run_no ON runs USING btree (run_no);
 

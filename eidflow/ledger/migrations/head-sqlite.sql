@@ -216,7 +216,7 @@ CREATE TABLE row_outcomes (
 	run_no INTEGER NOT NULL, 
 	first_run_no INTEGER NOT NULL, 
 	manifest INTEGER DEFAULT '0' NOT NULL, 
-	file_sha256 VARCHAR(64) NOT NULL, 
+	file INTEGER NOT NULL, 
 	sheet TEXT DEFAULT '' NOT NULL, 
 	"row" INTEGER DEFAULT '0' NOT NULL, 
 	eid TEXT DEFAULT '' NOT NULL, 
@@ -231,7 +231,7 @@ CREATE TABLE row_outcomes (
 	PRIMARY KEY (id)
 );
 
-CREATE UNIQUE INDEX uq_row_outcomes_row ON row_outcomes (file_sha256, sheet, "row");
+CREATE UNIQUE INDEX uq_row_outcomes_row ON row_outcomes (file, sheet, "row");
 
 CREATE INDEX ix_row_outcomes_eid ON row_outcomes (eid);
 

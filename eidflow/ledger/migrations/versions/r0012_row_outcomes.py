@@ -1,8 +1,9 @@
 """The rows a complete run did not hand off (rejected, duplicate in the run, held back as a
 conflict), so that ``eidflow show`` finds every PC eidflow has read, not only the claimed.
 
-One line per manifest row (its file's sha256, sheet and row): a file read again updates its
-lines and names the run that read it last.
+One line per manifest row (its file, sheet and row; the file by the ``manifests`` line that
+first received its bytes, a number rather than a sha256 twice a line): a file read again
+updates its lines and names the run that read it last.
 
 Revision ID: 0012
 Revises: 0011
@@ -28,7 +29,7 @@ def upgrade() -> None:
         sa.Column("run_no", sa.Integer, nullable=False),
         sa.Column("first_run_no", sa.Integer, nullable=False),
         sa.Column("manifest", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("file_sha256", sa.String(64), nullable=False),
+        sa.Column("file", sa.Integer, nullable=False),
         _text("sheet"),
         sa.Column("row", sa.Integer, nullable=False, server_default="0"),
         _text("eid"),
@@ -41,9 +42,7 @@ def upgrade() -> None:
         _text("reason"),
         _text("detail"),
     )
-    op.create_index(
-        "uq_row_outcomes_row", "row_outcomes", ["file_sha256", "sheet", "row"], unique=True
-    )
+    op.create_index("uq_row_outcomes_row", "row_outcomes", ["file", "sheet", "row"], unique=True)
     for column in ("eid", "eid_raw", "serial_number", "imei"):
         op.create_index(f"ix_row_outcomes_{column}", "row_outcomes", [column])
 
