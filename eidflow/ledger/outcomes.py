@@ -24,7 +24,6 @@ from eidflow.ledger.db import Connection
 
 HELD_BACK = (Reason.DUPLICATE_IN_RUN, Reason.CONFLICT_EID, Reason.CONFLICT_SERIAL)
 TEXT = (schema.SHEET, schema.EID, schema.EID_RAW, schema.SERIAL_NUMBER, schema.IMEI)
-KEPT = (schema.STATUS, schema.REASON, schema.DETAIL)
 # A file read again: its lines name the later run and say what this reading found.
 AGAIN = (
     "ON CONFLICT (file, sheet, row) DO UPDATE SET run_no = excluded.run_no,"
@@ -53,17 +52,9 @@ def record(
     if not len(positions):
         return 0
     rows = devices.iloc[positions]
-    codes = [str(code) for code in reasons.to_numpy()[held]]
-    verdict = {
-        schema.STATUS: [Reason(code).status.value for code in codes],
-        schema.REASON: codes,
-        schema.DETAIL: [dedupe.DETAILS.get(code, "") for code in codes],
-    }
     kept = {
-        name: pa.concat_arrays(
-            [_text(rows.iloc[: len(refused)], name), pa.array(verdict[name], pa.string())]
-        )
-        for name in KEPT
+        name: pa.concat_arrays([_text(rows.iloc[: len(refused)], name), verdict])
+        for name, verdict in _verdict(reasons.iloc[held]).items()
     }
     first, manifest = _files(connection, run_id, manifest_ids, _text(rows, schema.SOURCE_FILE))
     known = pc.not_equal(first, 0)
@@ -88,6 +79,21 @@ def record(
         name: value if np.isscalar(value) else value.filter(known) for name, value in line.items()
     }
     return bulk.insert(connection, "row_outcomes", line, suffix=AGAIN)
+
+
+def _verdict(reasons: pd.Series) -> dict[str, pa.Array]:
+    """Status, reason and detail of the rows the claim held back, by their reason codes."""
+    codes = pa.array(reasons.astype("str"), pa.string())
+    distinct = pc.unique(codes)
+    which = pc.index_in(codes, value_set=distinct)
+    named = distinct.to_pylist()
+    statuses = pa.array([Reason(code).status.value for code in named], pa.string())
+    details = pa.array([dedupe.DETAILS.get(code, "") for code in named], pa.string())
+    return {
+        schema.STATUS: statuses.take(which),
+        schema.REASON: codes,
+        schema.DETAIL: details.take(which),
+    }
 
 
 def _refused(devices: pd.DataFrame, judged: np.ndarray) -> np.ndarray:
