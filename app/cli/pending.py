@@ -20,15 +20,14 @@ from app.cli.options import (
     shipment_filters,
 )
 from eidflow.errors import printable
-from eidflow.ledger.pending import KEYS, STEPS
 
 
 @click.command()
 @click.option(
     "--step",
-    type=click.Choice(STEPS),
     default=None,
-    help="Only the PCs waiting at this step (default: every step but in the group).",
+    help="Only the PCs waiting at this step, e.g. 'not enrolled yet' (default: every step"
+    " but in the group).",
 )
 @shipment_filters
 @click.option("--csv", "as_csv", is_flag=True, help="One line per PC waiting, as CSV.")
@@ -47,8 +46,12 @@ def pending(
     as_json: bool,
 ) -> None:
     """The PCs waiting at each step, from rows held back to the group, and what to do."""
-    from eidflow.ledger.pending import waiting
+    # the steps are the funnel's (pandas): checked here, not by click, so --help stays light
+    from eidflow.ledger.pending import KEYS, STEPS, waiting
 
+    if step is not None and step not in STEPS:
+        choices = ", ".join(repr(name) for name in STEPS)
+        raise click.BadParameter(f"{step!r} is no step; the steps: {choices}.", param_hint="--step")
     settings = settings_from(config_file, ledger_url)
     connection = ask(config_file, ledger_url)
     try:

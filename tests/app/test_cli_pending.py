@@ -67,3 +67,19 @@ def test_csv_and_a_filter_that_matches_nothing(tenant: tuple[Path, str]) -> None
     assert "No PC waits" in nothing.stdout
     people = eidflow("pending", "--config", config, "--step", "not in the group", cwd=folder)
     assert "not in the group: 80 PC(s)" in people.stdout
+
+
+def test_help_stays_without_pandas_and_a_wrong_step_is_a_usage_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, app.cli; print('pandas' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert loaded.stdout.strip() == "False"  # the steps come from the funnel only when asked
+    done = eidflow("pending", "--step", "lost", cwd=tmp_path)
+    assert done.returncode == 2 and "'not enrolled yet'" in done.stderr
