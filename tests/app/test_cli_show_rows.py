@@ -17,7 +17,7 @@ from tests.app.test_cli_status import write
 from tests.cli import eidflow
 from tests.frames import make_eid, make_imei
 
-HEADER = ["Serial Number", "EID", "IMEI"]
+HEADER = ["Serial Number", "EID", "IMEI", "PO Number"]
 TYPO = make_eid(1)[:-2] + ("00" if make_eid(1)[-2:] != "00" else "01")  # wrong check digits
 NOT_DIGITS = make_eid(2)[:-1] + "x"
 ROWS = [
@@ -29,6 +29,7 @@ ROWS = [
     ["SN5", make_eid(5), make_imei(5)],  # row 7: conflict_eid (the same EID, another serial)
     ["SN6", make_eid(5), make_imei(6)],  # row 8: conflict_eid
 ]
+ROWS = [[*row, "PO-9"] for row in ROWS]  # descriptive fields: claims and held-back rows share them
 
 
 def ingest(folder: Path, url: str, manifest: Path, *extra: str) -> None:
@@ -108,7 +109,9 @@ def test_held_back_conflicts_by_eid_and_by_each_serial(shipped: tuple[Path, str]
 def test_a_rejected_row_and_its_later_hand_off_newest_first(shipped: tuple[Path, str]) -> None:
     folder, url = shipped
     time.sleep(1.1)  # runs a second apart: the order is by their start
-    ingest(folder, url, write(folder / "asn-1-fixed.csv", HEADER, [["SN1", make_eid(1), ""]]))
+    ingest(
+        folder, url, write(folder / "asn-1-fixed.csv", HEADER, [["SN1", make_eid(1), "", "PO-9"]])
+    )
     found = show(folder, url, "SN1")
     assert [story["device"]["eid"] for story in found["devices"]] == [make_eid(1)]
     assert [line["reason"] for line in found["rows"]] == ["eid_checksum"]
