@@ -44,6 +44,7 @@ COMMANDS = {
     "groups": "app.cli.groups:groups_group",
     "reconcile": "app.cli.reconcile:reconcile",
     "status": "app.cli.status:status",
+    "pending": "app.cli.pending:pending",
     "operator-response": "app.cli.answers:operator_response",
     "serve": "flows.serve:serve",  # optional: left out where its imports fail
 }

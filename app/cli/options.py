@@ -7,8 +7,10 @@ without pandas (and ``--help`` without the settings' libraries).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -26,6 +28,44 @@ config_option = click.option(
     "--config", "config_file", type=click.Path(path_type=Path), help="eidflow.toml."
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def shipment_filters(command: Command) -> Command:
+    """``--po``, ``--manifest``, ``--operator``, ``--since``: which PCs ``status`` and
+    ``pending`` tell about."""
+    for option in reversed(
+        (
+            click.option("--po", default="", help="Only the PCs of this purchase order number."),
+            click.option(
+                "--manifest",
+                default="",
+                help="Only this manifest (its name, or its sha256's start).",
+            ),
+            click.option("--operator", default="", help="Only the PCs handed to this operator."),
+            click.option(
+                "--since", default=None, help="Only manifests received since this date (UTC)."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """``--since`` as a moment (UTC unless it says otherwise); None when not given."""
+    from eidflow.errors import ConfigError
+
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"--since {value!r} is not a date.",
+            todo="Write it as 2026-12-01 (or 2026-12-01T08:00).",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def settings_from(config_file: Path | None, ledger_url: str | None) -> Settings:

@@ -17,7 +17,7 @@ from app.cli.options import (
     print_json,
 )
 from eidflow.errors import EXIT_INPUT_UNREADABLE, EXIT_USAGE, printable
-from eidflow.ledger import queries
+from eidflow.ledger import outcome_queries, queries
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -85,30 +85,77 @@ def history(ledger_url: str | None, config_file: Path | None, as_json: bool, lim
 @config_option
 @json_option
 def show(key: str, ledger_url: str | None, config_file: Path | None, as_json: bool) -> None:
-    """Where an EID or serial number came from, to whom it went, its Intune state and groups."""
+    """Where an EID, serial number or IMEI came from, to whom it went, its Intune state and
+    groups; and the rows eidflow read and did not hand off (rejected, duplicate, conflict)."""
     connection = ask(config_file, ledger_url)
     try:
         with connection.transaction():
             stories = [
                 queries.device_story(connection, eid) for eid in queries.find_eids(connection, key)
             ]
+            rows = outcome_queries.rows_for(connection, key)
     finally:
         connection.close()
     if as_json:
-        print_json({"key": key, "devices": stories})
-    elif stories:
+        print_json({"key": key, "devices": stories, "rows": rows})
+    elif stories or rows:
         console = _console()
-        for story in stories:
-            _print_story(console, story)
-    if not stories:
+        for kind, found in _newest_first(stories, rows):
+            if kind == "row":
+                _print_row(console, found)
+            else:
+                _print_story(console, found)
+    if not stories and not rows:
         mistake = mistyped_eid(key)
         if mistake:  # the ledger holds only valid EIDs: the one typed cannot be there
             click.echo(printable(f"eidflow: {mistake} Copy it again from the manifest."), err=True)
             sys.exit(EXIT_USAGE)
         click.echo(
-            f"eidflow: {key!r} is not in the ledger (no such EID or serial number).", err=True
+            f"eidflow: {key!r} is not in the ledger (no such EID, serial number or IMEI).",
+            err=True,
         )
         sys.exit(EXIT_INPUT_UNREADABLE)
+
+
+def _newest_first(
+    stories: list[dict[str, Any]], rows: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Devices (by their latest hand-off) and rows not handed off (by their run), newest first."""
+
+    def latest(story: dict[str, Any]) -> str:
+        times = [line["staged_at"] for line in story["handoffs"] if line.get("staged_at")]
+        return max(times, default=str(story["device"].get("first_seen_at") or ""))
+
+    found = [(latest(story), "device", story) for story in stories]
+    found += [(row["started_at"], "row", row) for row in rows]
+    found.sort(key=lambda item: item[0], reverse=True)
+    return [(kind, item) for _, kind, item in found]
+
+
+def _print_row(console: Console, row: dict[str, Any]) -> None:
+    """A row read and not handed off: what was read, where, by which run, why, what to do."""
+    from rich.table import Table
+
+    facts = Table(title=printable(f"Not handed off: {row['status']} ({row['reason']})"))
+    facts.add_column("field", style="bold")
+    facts.add_column("value", overflow="fold")
+    sheet = f" sheet {row['sheet']}" if row["sheet"] else ""
+    again = (
+        f" (first read by {row['first_run_id']})" if row["first_run_id"] != row["run_id"] else ""
+    )
+    for label, value in (
+        ("EID as written", row["eid_raw"]),
+        ("EID", row["eid"]),
+        ("serial number", row["serial_number"]),
+        ("IMEI", row["imei"]),
+        ("read from", f"{Path(row['source_file']).name}{sheet} row {row['row']}"),
+        ("manifest sha256", row["file_sha256"]),
+        ("run", f"{row['run_id']} ({row['run_state']}) at {row['started_at']}{again}"),
+        ("why", row["detail"]),
+        ("what to do", row["todo"]),
+    ):
+        facts.add_row(label, printable(str(value)))
+    console.print(facts)
 
 
 def _print_story(console: Console, story: dict[str, Any]) -> None:

@@ -4,36 +4,25 @@ from __future__ import annotations
 
 import csv
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from app.cli.options import ask, config_option, json_option, ledger_option, print_json
+from app.cli.options import (
+    ask,
+    config_option,
+    json_option,
+    ledger_option,
+    parse_since,
+    print_json,
+    shipment_filters,
+)
 from eidflow.errors import ConfigError, printable
 
 
-def _since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(
-            f"--since {value!r} is not a date.",
-            todo="Write it as 2026-12-01 (or 2026-12-01T08:00).",
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @click.command()
-@click.option("--po", default="", help="Only the PCs of this purchase order number.")
-@click.option(
-    "--manifest", default="", help="Only this manifest (its name, or its sha256's start)."
-)
-@click.option("--operator", default="", help="Only the PCs handed to this operator.")
-@click.option("--since", default=None, help="Only manifests received since this date (UTC).")
+@shipment_filters
 @click.option("--csv", "as_csv", is_flag=True, help="Every PC not done, one line each, as CSV.")
 @click.option(
     "--xlsx",
@@ -70,7 +59,7 @@ def status(
                 operator=operator,
                 po=po,
                 manifest=manifest,
-                since=_since(since),
+                since=parse_since(since),
             )
     finally:
         connection.close()

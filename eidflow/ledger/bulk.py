@@ -34,7 +34,8 @@ Column = Any
 def create_temp(connection: Connection, name: str, columns: Mapping[str, str]) -> None:
     """A temporary table dropped at the end of the transaction (SQLite: by ``drop_temp``)."""
     spec = ", ".join(f"{column} {kind}" for column, kind in columns.items())
-    if connection.postgres:
+    if connection.postgres:  # made twice in one transaction (claims, then held-back rows)
+        connection.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
         connection.execute(f"CREATE TEMP TABLE {name} ({spec}) ON COMMIT DROP")
     else:
         connection.execute(f"DROP TABLE IF EXISTS temp.{name}")

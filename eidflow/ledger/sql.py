@@ -19,7 +19,7 @@ import pandas as pd
 
 from eidflow import schema
 from eidflow.errors import EidflowError, RunLost
-from eidflow.ledger import claims, enrolment, liveness, lookup, settle
+from eidflow.ledger import claims, enrolment, liveness, lookup, outcomes, settle
 from eidflow.ledger import states as s
 from eidflow.ledger.base import Claim, ManifestRecord
 from eidflow.ledger.db import Connection, as_datetime, connect
@@ -335,6 +335,8 @@ class SqlLedger:
             ids = manifest_ids(connection, run_id, manifests or [], sources, self.now())
             run = claims.Run(run_no, frozenset(int(line[0]) for line in live))
             verdict = claims.claim(connection, run, devices, ids, rows)
+            judged = np.arange(len(devices)) if rows is None else np.asarray(rows, np.int64)
+            outcomes.record(connection, run_no, run_id, devices, judged, verdict.reasons, ids)
             if sources is not None:
                 running = verdict.reasons.index[verdict.reasons == "claimed_by_running_run"]
                 held = sources.loc[running].unique().tolist()

@@ -235,6 +235,35 @@ intune_setups = Table(
     _when("applied_at", nullable=False),
 )
 
+# The rows a run did not hand off (revision 0012): rejected, duplicate in the run, held back
+# as a conflict; one line per manifest row, naming the run that read it first and last.
+# ``already_registered`` rows are not kept: their claim tells their story.
+row_outcomes = Table(
+    "row_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_no", Integer, nullable=False),
+    Column("first_run_no", Integer, nullable=False),
+    _number("manifest"),  # manifests.id of the run that read it last
+    Column("file", Integer, nullable=False),  # manifests.id that first received its bytes
+    _text("sheet"),
+    _number("row"),
+    _text("eid"),  # the digits of the EID where there are any
+    _text("eid_raw"),  # the cell as written, where it is not the EID itself
+    _text("serial_number"),
+    _text("imei"),
+    _number("description"),  # descriptions.id (0: none)
+    _text("operator"),  # "" for a row refused before it was routed
+    Column("status", String(16), nullable=False),
+    _text("reason"),
+    _text("detail"),
+    Index("uq_row_outcomes_row", "file", "sheet", "row", unique=True),
+    Index("ix_row_outcomes_eid", "eid"),
+    Index("ix_row_outcomes_eid_raw", "eid_raw"),
+    Index("ix_row_outcomes_serial_number", "serial_number"),
+    Index("ix_row_outcomes_imei", "imei"),
+)
+
 # Hand-offs voided (``eidflow void``, revision 0013): one line per run and operator. The
 # claims go to ``released`` (``released_by``); the withdrawal file is delivered by the run
 # ``run_no`` (the latest attempt: one whose delivery failed is tried again by a new one).

@@ -246,6 +246,11 @@ def test_a_retired_pc_is_held_back_until_it_is_put_back(config: Path, tmp_path: 
     assert device["device"]["retired"] is True
     assert [line["state"] for line in device["handoffs"]] == ["retired"]
     assert "RETIRED" in run(config, "show", EIDS[1]).output
+    shown = run(config, "show", eid(9), "--json")  # the reshipped row is findable: why, when
+    held_rows = json.loads(shown.stdout)["rows"]
+    assert [(line["status"], line["reason"]) for line in held_rows] == [("conflict", "retired")]
+    waiting = json.loads(run(config, "pending", "--json").stdout)
+    assert all(pc["eid"] != eid(9) for step in waiting["steps"] for pc in step["pcs"])
     status = json.loads(run(config, "status", "--json").stdout)
     assert sum(item["steps"]["handed off"] for item in status["shipments"]) == 2
     retire_runs = [line for line in history(config).values() if line["kind"] == "retire"]

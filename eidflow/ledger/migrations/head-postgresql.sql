@@ -259,6 +259,35 @@ CREATE SEQUENCE retirements_id_seq
 
 ALTER SEQUENCE retirements_id_seq OWNED BY retirements.id;
 
+CREATE TABLE row_outcomes (
+    id integer NOT NULL,
+    run_no integer NOT NULL,
+    first_run_no integer NOT NULL,
+    manifest integer DEFAULT 0 NOT NULL,
+    file integer NOT NULL,
+    sheet text DEFAULT ''::text NOT NULL,
+    "row" integer DEFAULT 0 NOT NULL,
+    eid text DEFAULT ''::text NOT NULL,
+    eid_raw text DEFAULT ''::text NOT NULL,
+    serial_number text DEFAULT ''::text NOT NULL,
+    imei text DEFAULT ''::text NOT NULL,
+    description integer DEFAULT 0 NOT NULL,
+    operator text DEFAULT ''::text NOT NULL,
+    status character varying(16) NOT NULL,
+    reason text DEFAULT ''::text NOT NULL,
+    detail text DEFAULT ''::text NOT NULL
+);
+
+CREATE SEQUENCE row_outcomes_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE row_outcomes_id_seq OWNED BY row_outcomes.id;
+
 CREATE TABLE runs (
     run_id character varying(64) NOT NULL,
     run_dir text DEFAULT ''::text NOT NULL,
@@ -323,6 +352,8 @@ ALTER TABLE ONLY resends ALTER COLUMN id SET DEFAULT nextval('resends_id_seq'::r
 
 ALTER TABLE ONLY retirements ALTER COLUMN id SET DEFAULT nextval('retirements_id_seq'::regclass);
 
+ALTER TABLE ONLY row_outcomes ALTER COLUMN id SET DEFAULT nextval('row_outcomes_id_seq'::regclass);
+
 ALTER TABLE ONLY voids ALTER COLUMN id SET DEFAULT nextval('voids_id_seq'::regclass);
 
 ALTER TABLE ONLY alembic_version
@@ -367,6 +398,9 @@ ALTER TABLE ONLY resends
 ALTER TABLE ONLY retirements
     ADD CONSTRAINT retirements_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY row_outcomes
+    ADD CONSTRAINT row_outcomes_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (run_id);
 
@@ -404,11 +438,21 @@ CREATE INDEX ix_resends_run_no ON resends USING btree (run_no);
 
 CREATE INDEX ix_retirements_eid ON retirements USING btree (eid);
 
+CREATE INDEX ix_row_outcomes_eid ON row_outcomes USING btree (eid);
+
+CREATE INDEX ix_row_outcomes_eid_raw ON row_outcomes USING btree (eid_raw);
+
+CREATE INDEX ix_row_outcomes_imei ON row_outcomes USING btree (imei);
+
+CREATE INDEX ix_row_outcomes_serial_number ON row_outcomes USING btree (serial_number);
+
 CREATE INDEX ix_runs_state ON runs USING btree (state);
 
 CREATE UNIQUE INDEX uq_descriptions ON descriptions USING btree (manufacturer, model, sku, po_number, order_number, asn, ship_date, customer);
 
 CREATE UNIQUE INDEX uq_memberships_group_object ON memberships USING btree (group_id, entra_object_id);
+
+CREATE UNIQUE INDEX uq_row_outcomes_row ON row_outcomes USING btree (file, sheet, "row");
 
 CREATE UNIQUE INDEX uq_runs_run_no ON runs USING btree (run_no);
 

@@ -211,6 +211,36 @@ CREATE TABLE intune_setups (
 	PRIMARY KEY (operator)
 );
 
+CREATE TABLE row_outcomes (
+	id INTEGER NOT NULL, 
+	run_no INTEGER NOT NULL, 
+	first_run_no INTEGER NOT NULL, 
+	manifest INTEGER DEFAULT '0' NOT NULL, 
+	file INTEGER NOT NULL, 
+	sheet TEXT DEFAULT '' NOT NULL, 
+	"row" INTEGER DEFAULT '0' NOT NULL, 
+	eid TEXT DEFAULT '' NOT NULL, 
+	eid_raw TEXT DEFAULT '' NOT NULL, 
+	serial_number TEXT DEFAULT '' NOT NULL, 
+	imei TEXT DEFAULT '' NOT NULL, 
+	description INTEGER DEFAULT '0' NOT NULL, 
+	operator TEXT DEFAULT '' NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	reason TEXT DEFAULT '' NOT NULL, 
+	detail TEXT DEFAULT '' NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE UNIQUE INDEX uq_row_outcomes_row ON row_outcomes (file, sheet, "row");
+
+CREATE INDEX ix_row_outcomes_eid ON row_outcomes (eid);
+
+CREATE INDEX ix_row_outcomes_eid_raw ON row_outcomes (eid_raw);
+
+CREATE INDEX ix_row_outcomes_serial_number ON row_outcomes (serial_number);
+
+CREATE INDEX ix_row_outcomes_imei ON row_outcomes (imei);
+
 CREATE TABLE voids (
 	id INTEGER NOT NULL, 
 	voided_run_no INTEGER NOT NULL, 

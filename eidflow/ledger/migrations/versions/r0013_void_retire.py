@@ -5,14 +5,14 @@ per retirement and per undo. ``released.released_by``: the run (``run_no``) of t
 retirement that gave the claim back (0: its own run failed or died).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
