@@ -185,9 +185,21 @@ def test_prefect_yaml_deploys_the_flows_to_a_process_work_pool(
     found = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=10).json()
     by_name = {d["name"]: d for d in found if d["work_pool_name"] == "eidflow"}
     assert sorted(by_name) == ["daily", "inbox", "manual"]
+    assert by_name["inbox"]["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+    # prefect.yaml gives no schedules (eidflow.toml is their one source): set them from it
+    applied = subprocess.run(
+        [sys.executable, "-m", "eidflow", "schedules", "apply"],
+        cwd=tmp_path,  # no eidflow.toml here: [flows]' defaults
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-3000:]
+    found = httpx.post(f"{prefect_server}/deployments/filter", json={}, timeout=10).json()
+    by_name = {d["name"]: d for d in found if d["work_pool_name"] == "eidflow"}
     assert by_name["inbox"]["schedules"][0]["schedule"]["interval"] == 300
     assert by_name["daily"]["schedules"][0]["schedule"]["cron"] == "0 6 * * *"
-    assert by_name["inbox"]["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
     assert by_name["manual"]["schedules"] == []
     # The checkout is found on each worker host, whatever the deploying shell had.
     assert by_name["inbox"]["pull_steps"] == [{"flows.steps.work_in_checkout": {}}]
