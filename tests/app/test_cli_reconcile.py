@@ -4,6 +4,7 @@ without Prefect; devices stop coming back once their memberships are recorded.""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,15 @@ from app.pipeline import IngestRequest, run_ingest
 from app.settings import load_settings
 from tests.cli import eidflow
 from tests.flows.tenant import (
+    ANSWER_FILES,
     GROUP_ID,
+    OPERATOR,
+    SAMPLES,
     Device,
     entra_export_csv,
     intune_export_csv,
     manifest_csv,
+    samples_ingested,
     write_config,
 )
 from tests.graph_emulator import GraphEmulator, graph_emulator
@@ -110,3 +115,18 @@ def test_with_graph_the_memberships_are_applied_and_recorded(
     third = run(config, "--inventory", "graph", "--apply")
     assert third["pending"] == 0 and third["new_members"] == []
     assert (Path(third["run_dir"]) / "summary.json").is_file()  # a run folder all the same
+
+
+def test_reconcile_records_the_answer_files_of_the_answers_inbox(tmp_path: Path) -> None:
+    answers = tmp_path / "answers"
+    (answers / OPERATOR).mkdir(parents=True)
+    shutil.copy(SAMPLES / ANSWER_FILES[0], answers / OPERATOR / ANSWER_FILES[0])
+    config = samples_ingested(tmp_path, str(answers))
+
+    outcome = run(config)
+
+    taken = outcome["answers"]
+    assert taken["rows"][OPERATOR]["recorded"] == 4  # the CSV alone: 3 accepted, 1 rejected
+    assert [Path(path).name for path in taken["archived"]] == [ANSWER_FILES[0]]
+    assert (answers / OPERATOR / "archive" / ANSWER_FILES[0]).is_file()
+    assert run(config)["answers"]["runs"] == {}  # archived: not read again
