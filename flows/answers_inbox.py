@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from prefect import task
@@ -20,6 +21,7 @@ from prefect.cache_policies import NO_CACHE
 
 from app.answers import AnswersRun, record_answer_files
 from app.settings import Settings
+from eidflow.errors import ConfigError, printable
 from eidflow.ledger import open_ledger
 from flows import inbox
 from flows.retries import IO_RETRIES
@@ -48,6 +50,18 @@ class AnswersTaken:
     left_for_next_run: list[str] = field(default_factory=list)
     not_placed: list[str] = field(default_factory=list)  # left where they are, unread
     skipped_busy: bool = False  # another run held the answers inbox
+    error: str = ""  # why the answers inbox could not be read this time (the rest went on)
+
+
+def check_answers_inbox(settings: Settings) -> None:
+    """A folder answers inbox exists (checked before the run does anything)."""
+    where = settings.flows.answers_inbox
+    if where and not where.startswith("s3://") and not Path(where).is_dir():
+        raise ConfigError(
+            f"{where}: the answers inbox folder does not exist.",
+            todo="Create it, with one folder per [[operators]] name in it, or set"
+            ' [flows] answers_inbox = "" in eidflow.toml.',
+        )
 
 
 @task(name="list-answer-files", **IO)
@@ -87,14 +101,24 @@ def record_answer_arrivals(
 
 def take_answers(settings: Settings, call: Callable[..., Any], log: Any) -> AnswersTaken:
     """Record the answer files waiting in ``[flows] answers_inbox``, then file each away;
-    each step through ``call`` (a Prefect task, or its plain function)."""
-    answers_inbox = settings.flows.answers_inbox
-    taken = AnswersTaken(answers_inbox)
+    each step through ``call`` (a Prefect task, or its plain function). A failure (S3 or
+    the ledger still down after the retries) is told in ``error``: the run goes on."""
+    taken = AnswersTaken(settings.flows.answers_inbox)
+    try:
+        _take_all(settings, taken, call, log)
+    except Exception as error:
+        taken.error = printable(str(error) or type(error).__name__)
+        log.error("the answers inbox %s could not be read: %s", taken.inbox, taken.error)
+    return taken
+
+
+def _take_all(settings: Settings, taken: AnswersTaken, call: Callable[..., Any], log: Any) -> None:
+    answers_inbox = taken.inbox
     with inbox.inbox_lock(answers_inbox) as free:
         if not free:
             log.warning("another run is reading the answers inbox %s; not read", answers_inbox)
             taken.skipped_busy = True
-            return taken
+            return
         listed: AnswerArrivals = call(list_answer_files, answers_inbox, settings)
         taken.not_placed = listed.not_placed
         if listed.not_placed:
@@ -107,7 +131,6 @@ def take_answers(settings: Settings, call: Callable[..., Any], log: Any) -> Answ
             )
         for operator, arrivals in listed.by_operator.items():
             _take(operator, arrivals, settings, taken, call, log)
-    return taken
 
 
 def _take(

@@ -90,6 +90,8 @@ class ReconcileOutcome:
             undone.append(
                 f"{len(self.answers.quarantined)} answer file(s) quarantined as unreadable"
             )
+        if self.answers and self.answers.error:
+            undone.append(f"the answers inbox could not be read ({self.answers.error})")
         return undone
 
 
@@ -282,6 +284,7 @@ def reconcile_with(
             "apply_memberships is on but [entra] group_id is empty.",
             todo="Set the Entra group's object id in eidflow.toml.",
         )
+    answers_inbox.check_answers_inbox(settings)
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
     hooks.name_run(run_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.pipeline import IngestRequest, run_ingest
 from app.settings import load_settings
+from eidflow.s3 import S3Settings
 from tests.cli import eidflow
 from tests.flows.tenant import (
     ANSWER_FILES,
@@ -24,8 +25,9 @@ from tests.flows.tenant import (
     write_config,
 )
 from tests.graph_emulator import GraphEmulator, graph_emulator
+from tests.s3_server import aws_credentials, moto_server, s3_bucket, s3_endpoint
 
-__all__ = ["graph_emulator"]
+__all__ = ["aws_credentials", "graph_emulator", "moto_server", "s3_bucket", "s3_endpoint"]
 
 SHIPPED = [Device(n) for n in range(21, 25)]
 ENROLLED = SHIPPED[:2]
@@ -130,3 +132,21 @@ def test_reconcile_records_the_answer_files_of_the_answers_inbox(tmp_path: Path)
     assert [Path(path).name for path in taken["archived"]] == [ANSWER_FILES[0]]
     assert (answers / OPERATOR / "archive" / ANSWER_FILES[0]).is_file()
     assert run(config)["answers"]["runs"] == {}  # archived: not read again
+
+
+def test_a_missing_answers_folder_stops_the_run_and_s3_trouble_does_not(
+    tmp_path: Path, s3_bucket: S3Settings
+) -> None:
+    config = samples_ingested(tmp_path, str(tmp_path / "no-such-folder"))
+    done = eidflow("reconcile", "--config", config, cwd=tmp_path)
+    assert done.returncode == 2 and "the answers inbox folder does not exist" in done.stderr
+
+    s3 = {"endpoint_url": s3_bucket.endpoint_url, "region": s3_bucket.region}
+    flows = {"inventory": str(SAMPLES / "DevicesWithInventory_2026-11-27.csv")}
+    flows["answers_inbox"] = "s3://no-such-bucket/answers/"
+    write_config(tmp_path, flows=flows, **{"delivery.s3": s3})
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f'[[operators]]\nname = "{OPERATOR}"\n')
+    done = eidflow("reconcile", "--config", config, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "could not be read" in done.stderr and "12 pending" in done.stdout
