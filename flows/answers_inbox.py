@@ -113,6 +113,7 @@ def take_answers(settings: Settings, call: Callable[..., Any], log: Any) -> Answ
 
 
 def _take_all(settings: Settings, taken: AnswersTaken, call: Callable[..., Any], log: Any) -> None:
+    """Under the inbox's lock: list, warn of the files in no operator's folder, take each."""
     answers_inbox = taken.inbox
     with inbox.inbox_lock(answers_inbox) as free:
         if not free:
