@@ -25,6 +25,10 @@ class FlowSettings(BaseModel):
     inbox: str = "inbox"
     inbox_interval_seconds: int = Field(default=300, ge=1)
     inbox_cron: str = ""  # when set, replaces the interval (e.g. "*/10 7-19 * * 1-5")
+    # Where operators' answer files arrive, one folder per [[operators]] name
+    # (<answers_inbox>/<operator>/<file>): a folder or an S3 prefix, read by the daily
+    # reconcile-pending run. "" for none.
+    answers_inbox: str = ""
     # Devices handed off but not yet group members, checked once a day by default.
     reconcile_cron: str = "0 6 * * *"
     timezone: str = "UTC"  # of the cron schedules

@@ -83,6 +83,31 @@ def list_arrivals(inbox: str, s3_settings: S3Settings) -> list[Arrival]:
     return arrivals
 
 
+def list_entries(inbox: str, s3_settings: S3Settings) -> tuple[list[str], list[str]]:
+    """The names of the arrivals and of the folders directly in the inbox, none read
+    (``archive/`` and ``quarantine/`` left out); a folder that does not exist is empty."""
+    if inbox.startswith("s3://"):
+        files, folders = _S3Inbox(inbox, s3_settings).entries()
+    else:
+        folder = Path(inbox)
+        paths = sorted(folder.iterdir()) if folder.is_dir() else []
+        files = [path.name for path in paths if not path.is_dir() or path.is_symlink()]
+        folders = [path.name for path in paths if path.is_dir() and not path.is_symlink()]
+    kept = [name for name in folders if name not in (ARCHIVE, QUARANTINE)]
+    return [name for name in files if is_arrival(name)], kept
+
+
+def subfolder(inbox: str, name: str) -> str:
+    """The inbox's sub-folder ``name``, as a folder path or an S3 prefix.
+
+    >>> subfolder("s3://bucket/answers", "contoso-mobile")
+    's3://bucket/answers/contoso-mobile/'
+    """
+    if inbox.startswith("s3://"):
+        return f"{inbox.rstrip('/')}/{name}/"
+    return str(Path(inbox) / name)
+
+
 def _folder_arrival(path: Path, mode: int) -> Arrival:
     """The arrival at ``path`` (of ``mode``, not followed); a link or a special file is
     listed with the reason it is refused, never read."""
@@ -236,6 +261,21 @@ class _S3Inbox:
                 if name and is_arrival(name):
                     found.append(self._arrival(name, item["Key"]))
         return sorted(found, key=lambda arrival: arrival.name)
+
+    def entries(self) -> tuple[list[str], list[str]]:
+        """The names of the objects and of the sub-prefixes directly under the prefix."""
+        files: list[str] = []
+        folders: list[str] = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix, Delimiter="/"
+        )
+        for page in pages:
+            files += [item["Key"][len(self.prefix) :] for item in page.get("Contents", [])]
+            folders += [
+                item["Prefix"][len(self.prefix) :].rstrip("/")
+                for item in page.get("CommonPrefixes", [])
+            ]
+        return sorted(name for name in files if name), sorted(folders)
 
     def _arrival(self, name: str, key: str) -> Arrival:
         url = f"s3://{self.bucket}/{key}"

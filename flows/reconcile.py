@@ -8,6 +8,9 @@ the others stay pending and come back the next day.
 ``eidflow reconcile`` (``app/cli/reconcile.py``) runs the same steps without Prefect:
 ``reconcile_with`` takes the difference as ``RunHooks`` (a task or its plain function,
 the logger, progress and artifacts).
+
+With ``[flows] answers_inbox`` set, the operators' answer files waiting there are recorded
+too (``flows.answers_inbox``), before the funnel is read: the funnel counts their answers.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from eidflow.ledger import open_ledger
 from exporters.entra import write_entra_files
 from exporters.files import OutputFile
 from exporters.funnel import FunnelTables
-from flows import artifacts, pending, runs
+from flows import answers_inbox, artifacts, pending, runs
+from flows.answers_inbox import AnswersTaken
 from flows.retries import IO_RETRIES
 from flows.settings_loader import load_flow_settings
 
@@ -72,6 +76,23 @@ class ReconcileOutcome:
     )  # object ids now members in the ledger
     # operator → the eSIM policy's statuses and EID checks read this run (Graph only)
     profile_statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    answers: AnswersTaken | None = None  # [flows] answers_inbox, when set
+
+    def left_undone(self) -> list[str]:
+        """What this run could not do, one phrase each: why its flow run ends Failed."""
+        undone = []
+        if self.membership_failures:
+            undone.append(
+                f"Graph refused {len(self.membership_failures)} of {len(self.new_members)}"
+                " group membership(s); they are tried again on the next run"
+            )
+        if self.answers and self.answers.quarantined:
+            undone.append(
+                f"{len(self.answers.quarantined)} answer file(s) quarantined as unreadable"
+            )
+        if self.answers and self.answers.error:
+            undone.append(f"the answers inbox could not be read ({self.answers.error})")
+        return undone
 
 
 @task(name="load-pending", **IO)
@@ -194,7 +215,7 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
     refused = runs.heartbeat_refusal(settings.flows.heartbeat_seconds)
     if refused:
         return runs.failed_state(refused, None)
-    progress = artifacts.Progress(FLOW_NAME, steps=5)
+    progress = artifacts.Progress(FLOW_NAME, steps=6)
     hooks = RunHooks(
         call=lambda step, *args: step(*args),
         log=get_run_logger(),
@@ -204,11 +225,10 @@ def reconcile_pending(parameters: ReconcileParameters | None = None) -> Any:
     )
     with runs.logs_in_run():
         outcome = reconcile_with(parameters, settings, hooks)
-    if outcome.membership_failures:
+    undone = outcome.left_undone()
+    if undone:
         return runs.failed_state(
-            f"run {outcome.run_id}: Graph refused {len(outcome.membership_failures)} of"
-            f" {len(outcome.new_members)} group membership(s); they are tried again on the"
-            " next run. The flow run's log says why for each.",
+            f"run {outcome.run_id}: {'; '.join(undone)}. The flow run's log says why for each.",
             outcome,
         )
     return outcome
@@ -264,6 +284,7 @@ def reconcile_with(
             "apply_memberships is on but [entra] group_id is empty.",
             todo="Set the Entra group's object id in eidflow.toml.",
         )
+    answers_inbox.check_answers_inbox(settings)
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
     hooks.name_run(run_id)
@@ -306,6 +327,9 @@ def reconcile_with(
         outcome.profile_statuses = {read.operator: read.counts() for read in reads}
         for line in profile_status.differs_lines(reads):
             log.warning("[run %s] %s", run_id, line)
+    if settings.flows.answers_inbox:
+        outcome.answers = answers_inbox.take_answers(settings, call, log)
+        hooks.step("operator answers recorded")
     write_summary(run_dir, _summary(outcome, settings, started_at, sources, outputs))
     call(record_in_ledger, settings, run_id, run_dir, checked, confirmed)
     hooks.publish(outcome, outputs)

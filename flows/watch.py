@@ -135,10 +135,11 @@ def _watch(inbox_url: str, settings: Settings) -> InboxOutcome:
             return outcome
         listed: list[inbox.Arrival] = list_arrivals(inbox_url, settings)
         arrivals = [arrival for arrival in listed if not arrival.error]
-        _unreadable([arrival for arrival in listed if arrival.error], settings, outcome)
+        file_unreadable([arrival for arrival in listed if arrival.error], settings, outcome, log)
         new, seen = sort_out_seen(arrivals, settings)
         for arrival in seen:
-            _filed(outcome, outcome.already_processed, file_away(arrival, "", settings), arrival)
+            moved = file_away(arrival, "", settings)
+            filed(outcome, outcome.already_processed, moved, arrival, log)
         if seen:
             log.info("%d manifest(s) were processed before; archived again", len(seen))
         if not new:
@@ -175,15 +176,18 @@ def _watch(inbox_url: str, settings: Settings) -> InboxOutcome:
             error = record.error if record is not None else ""
             read = record.sha256 if record is not None else ""
             moved = file_away(arrival, error, settings, read)
-            _filed(outcome, outcome.quarantined if error else outcome.archived, moved, arrival)
+            filed(outcome, outcome.quarantined if error else outcome.archived, moved, arrival, log)
             if error and not inbox.left_in_inbox(arrival, moved):
                 log.warning("[run %s] quarantined %s: %s", result.run_id, arrival.name, error)
     log.info("[run %s] %s", outcome.run_id, outcome.line())
     return outcome
 
 
-def _filed(outcome: InboxOutcome, moves: list[str], moved: str, arrival: inbox.Arrival) -> None:
-    log = get_run_logger()
+def filed(
+    outcome: InboxOutcome, moves: list[str], moved: str, arrival: inbox.Arrival, log: Any
+) -> None:
+    """Note where ``arrival`` went (``moved``) in ``outcome``: into ``moves``, or left in
+    the inbox for the next run."""
     if inbox.left_in_inbox(arrival, moved):
         outcome.left_for_next_run.append(moved)
         log.warning(
@@ -197,10 +201,11 @@ def _filed(outcome: InboxOutcome, moves: list[str], moved: str, arrival: inbox.A
         log.warning("%s left the inbox before it could be filed away", arrival.source)
 
 
-def _unreadable(arrivals: list[inbox.Arrival], settings: Settings, outcome: InboxOutcome) -> None:
+def file_unreadable(
+    arrivals: list[inbox.Arrival], settings: Settings, outcome: InboxOutcome, log: Any
+) -> None:
     """Files the listing could not read: quarantined with the reason, or left in the inbox
     when the reason may pass (S3 throttling, a 5xx) or the file cannot even be moved."""
-    log = get_run_logger()
     for arrival in arrivals:
         if not arrival.transient:
             try:
@@ -210,7 +215,7 @@ def _unreadable(arrivals: list[inbox.Arrival], settings: Settings, outcome: Inbo
                     "%s: %s; cannot quarantine it either (%s)", arrival.name, arrival.error, error
                 )
             else:
-                _filed(outcome, outcome.quarantined, moved, arrival)
+                filed(outcome, outcome.quarantined, moved, arrival, log)
                 log.warning("quarantined %s: %s", arrival.name, arrival.error)
                 continue
         outcome.left_for_next_run.append(arrival.source)

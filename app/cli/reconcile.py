@@ -81,6 +81,15 @@ def reconcile(
                 f" {len(outcome.recorded_members)} recorded as members -> {outcome.run_dir}"
             )
         )
+        if outcome.answers:
+            taken = outcome.answers
+            click.echo(
+                printable(
+                    f"answers inbox {taken.inbox}: {len(taken.archived)} file(s) recorded and"
+                    f" archived, {len(taken.quarantined)} quarantined,"
+                    f" {len(taken.not_placed)} in no operator's folder"
+                )
+            )
     if outcome.membership_failures:
         raise MembershipsRefused(
             f"run {outcome.run_id}: Graph refused {len(outcome.membership_failures)} of"

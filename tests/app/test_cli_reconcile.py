@@ -4,23 +4,30 @@ without Prefect; devices stop coming back once their memberships are recorded.""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 from app.pipeline import IngestRequest, run_ingest
 from app.settings import load_settings
+from eidflow.s3 import S3Settings
 from tests.cli import eidflow
 from tests.flows.tenant import (
+    ANSWER_FILES,
     GROUP_ID,
+    OPERATOR,
+    SAMPLES,
     Device,
     entra_export_csv,
     intune_export_csv,
     manifest_csv,
+    samples_ingested,
     write_config,
 )
 from tests.graph_emulator import GraphEmulator, graph_emulator
+from tests.s3_server import aws_credentials, moto_server, s3_bucket, s3_endpoint
 
-__all__ = ["graph_emulator"]
+__all__ = ["aws_credentials", "graph_emulator", "moto_server", "s3_bucket", "s3_endpoint"]
 
 SHIPPED = [Device(n) for n in range(21, 25)]
 ENROLLED = SHIPPED[:2]
@@ -110,3 +117,36 @@ def test_with_graph_the_memberships_are_applied_and_recorded(
     third = run(config, "--inventory", "graph", "--apply")
     assert third["pending"] == 0 and third["new_members"] == []
     assert (Path(third["run_dir"]) / "summary.json").is_file()  # a run folder all the same
+
+
+def test_reconcile_records_the_answer_files_of_the_answers_inbox(tmp_path: Path) -> None:
+    answers = tmp_path / "answers"
+    (answers / OPERATOR).mkdir(parents=True)
+    shutil.copy(SAMPLES / ANSWER_FILES[0], answers / OPERATOR / ANSWER_FILES[0])
+    config = samples_ingested(tmp_path, str(answers))
+
+    outcome = run(config)
+
+    taken = outcome["answers"]
+    assert taken["rows"][OPERATOR]["recorded"] == 4  # the CSV alone: 3 accepted, 1 rejected
+    assert [Path(path).name for path in taken["archived"]] == [ANSWER_FILES[0]]
+    assert (answers / OPERATOR / "archive" / ANSWER_FILES[0]).is_file()
+    assert run(config)["answers"]["runs"] == {}  # archived: not read again
+
+
+def test_a_missing_answers_folder_stops_the_run_and_s3_trouble_does_not(
+    tmp_path: Path, s3_bucket: S3Settings
+) -> None:
+    config = samples_ingested(tmp_path, str(tmp_path / "no-such-folder"))
+    done = eidflow("reconcile", "--config", config, cwd=tmp_path)
+    assert done.returncode == 2 and "the answers inbox folder does not exist" in done.stderr
+
+    s3 = {"endpoint_url": s3_bucket.endpoint_url, "region": s3_bucket.region}
+    flows = {"inventory": str(SAMPLES / "DevicesWithInventory_2026-11-27.csv")}
+    flows["answers_inbox"] = "s3://no-such-bucket/answers/"
+    write_config(tmp_path, flows=flows, **{"delivery.s3": s3})
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f'[[operators]]\nname = "{OPERATOR}"\n')
+    done = eidflow("reconcile", "--config", config, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "could not be read" in done.stderr and "12 pending" in done.stdout

@@ -7,9 +7,14 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.pipeline import IngestRequest, run_ingest
+from app.settings import load_settings
 from tests.frames import make_eid, make_imei
 
 GROUP_ID = "3f1c7a52-8d4e-4b2a-9c61-0e5d7b8a4f20"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+ANSWER_FILES = ("contoso-mobile-answers-2026-12-01.csv", "contoso-mobile-errors-2026-12-02.xlsx")
+OPERATOR = "contoso-mobile"  # the operator of the sample answer files
 
 
 @dataclass(frozen=True)
@@ -145,3 +150,22 @@ def _toml(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(item) for item in value) + "]"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def samples_ingested(tmp_path: Path, answers_inbox: str, **sections: dict[str, object]) -> Path:
+    """The sample manifests handed off to contoso-mobile; the daily run reads the sample
+    Intune export and ``answers_inbox``."""
+    config = write_config(
+        tmp_path,
+        flows={
+            "inventory": str(SAMPLES / "DevicesWithInventory_2026-11-27.csv"),
+            "answers_inbox": answers_inbox,
+        },
+        **sections,
+    )
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f'[[operators]]\nname = "{OPERATOR}"\n')
+    manifests = [str(SAMPLES / "dell-asn-PO-2026-1187.xlsx")]
+    manifests.append(str(SAMPLES / "lenovo-shipment-4401190.csv"))
+    assert run_ingest(IngestRequest(manifests=manifests), load_settings(config)).exit_code == 0
+    return config

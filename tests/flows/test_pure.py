@@ -12,6 +12,8 @@ from eidflow import schema
 from eidflow.errors import ConfigError, DeliveryError, InputError, LedgerBusy, ManifestError
 from eidflow.graph.devices import entra_frame, inventory_frame
 from flows import artifacts, pending
+from flows.answers_inbox import AnswersTaken
+from flows.reconcile import ReconcileOutcome
 from flows.retries import worth_retrying
 from tests.flows.tenant import Device
 
@@ -153,3 +155,24 @@ def test_artifact_keys_are_lowercase_digits_and_dashes(parts: tuple[str, ...], k
 )
 def test_io_tasks_retry_hiccups_not_mistakes(error: Exception, retry: bool) -> None:
     assert worth_retrying(None, None, Failed(data=error)) is retry
+
+
+@pytest.mark.parametrize(
+    ("answers", "undone"),
+    [
+        (None, []),
+        (AnswersTaken("in", archived=["a.csv"], not_placed=["b.csv"]), []),
+        (
+            AnswersTaken("in", quarantined=["a.csv"]),
+            ["1 answer file(s) quarantined as unreadable"],
+        ),
+        (
+            AnswersTaken("in", error="NoSuchBucket"),
+            ["the answers inbox could not be read (NoSuchBucket)"],
+        ),
+    ],
+)
+def test_what_the_answers_inbox_leaves_undone_fails_the_daily_run(
+    answers: AnswersTaken | None, undone: list[str]
+) -> None:
+    assert ReconcileOutcome("run", answers=answers).left_undone() == undone
