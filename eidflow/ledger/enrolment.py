@@ -7,15 +7,16 @@ holds every state before it.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from eidflow import schema
 from eidflow.codes import IntuneState
 from eidflow.ledger import bulk
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: settling and `void` need none
+    import pandas as pd
 
 STATE_COLUMNS = (schema.EID, schema.INTUNE_STATE, schema.ENTRA_OBJECT_ID)
 PENDING_COLUMNS = (
@@ -97,6 +98,8 @@ def pending(connection: Connection, group_id: str) -> pd.DataFrame:
         PENDING_COLUMNS,
         {"group_id": group_id},
     )
+    import pandas as pd
+
     return pd.DataFrame(
         {name: pd.array(found.column(name), dtype="str") for name in PENDING_COLUMNS}
     )
@@ -138,6 +141,8 @@ def _last_per_eid(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _text_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame(
         {
             column: (frame[column] if column in frame else pd.Series("", index=frame.index))

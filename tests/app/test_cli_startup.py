@@ -77,6 +77,21 @@ def test_help_still_lists_every_command(tmp_path: Path) -> None:
         assert f"\n  {name} " in done.stdout
 
 
+# What no command needs to say what it is: `eidflow --help` loads every command for its line.
+NOT_FOR_HELP = ("pandas", "sqlalchemy", "alembic", "psycopg", "prefect", "botocore", "openpyxl")
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",), ("void", "--help")])
+def test_help_and_version_load_no_frames_database_or_prefect(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    modules = imported_by(tmp_path, *args)
+    loaded = sorted(
+        name for name in modules if any(name == n or name.startswith(f"{n}.") for n in NOT_FOR_HELP)
+    )
+    assert loaded == []
+
+
 POOL = (
     "import sys\n"
     "sys.argv[1:] = ['--help']\n"
