@@ -13,14 +13,16 @@ import getpass
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from app.cli.options import config_option, json_option, ledger_option, open_for_run, print_json
 from app.cli.resend import resolve_keys
 from eidflow.errors import ConfigError
-from eidflow.ledger import corrections, queries, retirements
+
+if TYPE_CHECKING:
+    from eidflow.ledger import corrections
 
 
 @click.command()
@@ -43,6 +45,8 @@ def retire(
     as_json: bool,
 ) -> None:
     """Retire PCs by EID or serial number, or put them back with --undo."""
+    from eidflow.ledger import corrections, retirements
+
     if not reason.strip():
         raise click.UsageError("--reason TEXT must say why (it is recorded).")
     _, ledger = open_for_run(config_file, ledger_url)
@@ -67,12 +71,16 @@ def retire(
 
 
 def _holders(connection: Any, eid: str) -> list[str]:
+    from eidflow.ledger import queries
+
     story = queries.device_story(connection, eid)
     return sorted({line["operator"] for line in story["handoffs"] if line["state"] == "delivered"})
 
 
 def _refuse(eids: list[str], retired: dict[str, dict[str, Any]], undo: bool) -> None:
     """Retire only what is in service, undo only what is retired: neither happens twice."""
+    from eidflow.ledger import queries
+
     if undo:
         wrong = [eid for eid in eids if eid not in retired]
         if wrong:
@@ -93,6 +101,7 @@ def _refuse(eids: list[str], retired: dict[str, dict[str, Any]], undo: bool) -> 
 
 def _record(ledger: Any, eids: list[str], undo: bool, request: corrections.Request) -> str:
     from app.runfolder import new_run_id
+    from eidflow.ledger import corrections, retirements
 
     run_id = new_run_id(datetime.now(UTC))
     counts = json.dumps({"rows": len(eids)})
@@ -107,6 +116,8 @@ def _record(ledger: Any, eids: list[str], undo: bool, request: corrections.Reque
 
 
 def _show(report: dict[str, Any], as_json: bool) -> None:
+    from eidflow.ledger import retirements
+
     if as_json:
         print_json(report)
         return

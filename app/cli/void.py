@@ -20,12 +20,10 @@ from app.cli.options import config_option, json_option, ledger_option, open_for_
 from app.cli.resend import operator_profile
 from eidflow import __version__
 from eidflow.errors import LedgerBusy
-from eidflow.ledger import corrections, settle
-from eidflow.ledger import states as s
 
 if TYPE_CHECKING:
     from app.settings import Settings
-    from eidflow.ledger import SqlLedger
+    from eidflow.ledger import SqlLedger, corrections
     from exporters.config import OperatorProfile
 
 SHOWN = 5  # EIDs named in the plan
@@ -54,6 +52,9 @@ def void(
 ) -> None:
     """Withdraw what run RUN_ID handed to an operator (a manifest with swapped columns):
     the ledger records it, the operator gets a withdrawal file, the EIDs are free again."""
+    from eidflow.ledger import corrections, settle
+    from eidflow.ledger import states as s
+
     if not reason.strip():
         raise click.UsageError("--reason TEXT must say why (it is recorded and sent).")
     settings, ledger = open_for_run(config_file, ledger_url)
@@ -115,6 +116,8 @@ def _void(
 
     from app.pipeline import RunInProgress
     from app.runfolder import new_run_id, prepare_run_dir, write_summary
+    from eidflow.ledger import corrections
+    from eidflow.ledger import states as s
     from exporters.delivery import destination_of
     from exporters.withdrawal import write_withdrawal_file
 
@@ -183,6 +186,8 @@ def _void(
 
 
 def _show(report: dict[str, Any], as_json: bool) -> None:
+    from eidflow.ledger import corrections
+
     if as_json:
         print_json(report)
         return
