@@ -59,8 +59,9 @@ def open_database(url: LedgerUrl, *, create: bool) -> Opened:
         if revision is None:
             _refuse_new(connection, url, create)
             created = True
-        elif url.sqlite and not created:
+        elif url.sqlite and not created and not _found_sound(url):
             quick_check(connection, url)
+            _FOUND_SOUND[_file_state(url)] = time.monotonic()
         if revision != HEAD_REVISION:
             _check_known(url, revision)
             if revision is not None or not create_at_head(connection):
@@ -171,6 +172,32 @@ def current_revision(connection: db.Connection) -> str | None:
         return None
     value = connection.scalar("SELECT version_num FROM alembic_version")
     return str(value) if value is not None else None
+
+
+# The SQLite ledgers this process found sound in the last minute, as their files were
+# then: opened again unchanged (ingest's "ingested already?" look, then its run), one check
+# is enough. A file written since (its size or time) is checked again, as is any after a
+# minute (a long-lived process, `eidflow serve`, checks at each run).
+_FOUND_SOUND: dict[tuple[object, ...], float] = {}
+SOUND_FOR_SECONDS = 60.0
+
+
+def _file_state(url: LedgerUrl) -> tuple[object, ...]:
+    """The ledger file as it is now: where, which file, its size and time."""
+    assert url.path is not None
+    found = Path(url.path).stat()
+    return (
+        str(Path(url.path).resolve()),
+        found.st_dev,
+        found.st_ino,
+        found.st_size,
+        found.st_mtime_ns,
+    )
+
+
+def _found_sound(url: LedgerUrl) -> bool:
+    checked = _FOUND_SOUND.get(_file_state(url))
+    return checked is not None and time.monotonic() - checked < SOUND_FOR_SECONDS
 
 
 def quick_check(connection: db.Connection, url: LedgerUrl) -> None:

@@ -143,3 +143,23 @@ def test_a_damaged_ledger(tmp_path: Path) -> None:
         handle.write(b"\xff" * (size - 4096))
     done = eidflow("history", "--ledger", f"sqlite:///{path}", cwd=tmp_path)
     assert_one_line_exit_2(done, f"ledger {path} is damaged", "malformed", "backup")
+
+
+def test_a_ledger_damaged_after_a_sound_open_is_refused_by_the_same_process(
+    tmp_path: Path,
+) -> None:
+    """One quick check serves two opens of an unchanged file (ingest's look, then its run);
+    a file written since is checked again, in the same process."""
+    from eidflow.errors import ConfigError
+
+    path = tmp_path / "ledger.db"
+    url = f"sqlite:///{path}"
+    open_ledger(url).close()  # made: nothing to check
+    open_ledger(url).close()  # checked, found sound
+    open_ledger(url).close()  # unchanged: sound still
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.seek(4096)
+        handle.write(b"\xff" * (size - 4096))
+    with pytest.raises(ConfigError, match="is damaged"):
+        open_ledger(url).close()
