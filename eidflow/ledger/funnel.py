@@ -30,7 +30,7 @@ import pandas as pd
 
 from eidflow.codes import IntuneState
 from eidflow.core import profile_status as p
-from eidflow.ledger import answer_queries, bulk
+from eidflow.ledger import answer_queries, bulk, queries
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
 
@@ -133,20 +133,17 @@ def pcs(
 ) -> pd.DataFrame:
     """Every PC handed off by a finished run (filtered), with its step and next action.
     ``run_id``: that run's PCs too, before it finishes (for its own report)."""
-    where = [f"(r.state IN ({FINISHED}) OR r.run_id = :run_id)"]
-    params: dict[str, Any] = {"run_id": run_id}
-    if operator:
-        where.append("c.operator = :operator")
-        params["operator"] = operator
-    if po:
-        where.append("d.po_number = :po")
-        params["po"] = po
-    if manifest:
-        where.append("(m.name = :manifest OR m.sha256 LIKE :prefix)")
-        params |= {"manifest": manifest, "prefix": f"{manifest.lower()}%"}
-    if since is not None:
-        where.append("m.received_at >= :since")
-        params["since"] = since if connection.postgres else since.strftime("%Y-%m-%d %H:%M:%S")
+    where, params = queries.shipment_filter(
+        connection,
+        "c.operator",
+        "m.sha256",
+        operator=operator,
+        po=po,
+        manifest=manifest,
+        since=since,
+    )
+    where.insert(0, f"(r.state IN ({FINISHED}) OR r.run_id = :run_id)")
+    params["run_id"] = run_id
     found = bulk.fetch(
         connection,
         "SELECT c.eid, c.operator, c.serial_number, c.intune_state, c.entra_object_id,"

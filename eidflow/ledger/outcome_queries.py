@@ -10,7 +10,7 @@ from eidflow.codes import Reason, Status
 from eidflow.identifiers import eid as eid_rules
 from eidflow.ledger import states as s
 from eidflow.ledger.db import Connection
-from eidflow.ledger.queries import iso
+from eidflow.ledger.queries import iso, shipment_filter
 
 FINISHED = ", ".join(f"'{state}'" for state in s.FINISHED_STATES)
 # The step of ``eidflow pending`` a row waits at, and what to do about it, by its status.
@@ -78,20 +78,17 @@ def waiting(
     those whose EID or serial a later run handed off (nor a duplicate whose first row was),
     filtered like ``funnel.pcs``. A retired PC's rows wait for nobody (``retire --undo``
     is a decision, not a next step): ``show`` finds them, ``pending`` does not list them."""
-    where = [f"r.state IN ({FINISHED})", f"NOT EXISTS ({CLAIMED_SINCE})", "o.reason <> :retired"]
-    params: dict[str, Any] = {"retired": Reason.RETIRED.value}
-    if operator:
-        where.append("o.operator = :operator")
-        params["operator"] = operator
-    if po:
-        where.append("d.po_number = :po")
-        params["po"] = po
-    if manifest:
-        where.append("(m.name = :manifest OR fm.sha256 LIKE :prefix)")
-        params |= {"manifest": manifest, "prefix": f"{manifest.lower()}%"}
-    if since is not None:
-        where.append("m.received_at >= :since")
-        params["since"] = since if connection.postgres else since.strftime("%Y-%m-%d %H:%M:%S")
+    where, params = shipment_filter(
+        connection,
+        "o.operator",
+        "fm.sha256",
+        operator=operator,
+        po=po,
+        manifest=manifest,
+        since=since,
+    )
+    where += [f"r.state IN ({FINISHED})", f"NOT EXISTS ({CLAIMED_SINCE})", "o.reason <> :retired"]
+    params["retired"] = Reason.RETIRED.value
     found = connection.rows(
         f"{SELECT} LEFT JOIN descriptions d ON d.id = o.description"
         f" WHERE {' AND '.join(where)} ORDER BY r.started_at, o.id",

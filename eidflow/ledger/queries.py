@@ -354,3 +354,32 @@ def earlier_handoffs(
                 "serial_number": str(row["serial_number"]),
             }
     return found
+
+
+def shipment_filter(
+    connection: Connection,
+    operator_column: str,
+    sha256_column: str,
+    *,
+    operator: str = "",
+    po: str = "",
+    manifest: str = "",
+    since: datetime | None = None,
+) -> tuple[list[str], dict[str, Any]]:
+    """The conditions and parameters of ``status``' and ``pending``'s filters: the operator,
+    the PO (``d``: descriptions), the manifest by name (``m``) or sha256 prefix, received since."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if operator:
+        where.append(f"{operator_column} = :operator")
+        params["operator"] = operator
+    if po:
+        where.append("d.po_number = :po")
+        params["po"] = po
+    if manifest:
+        where.append(f"(m.name = :manifest OR {sha256_column} LIKE :prefix)")
+        params |= {"manifest": manifest, "prefix": f"{manifest.lower()}%"}
+    if since is not None:
+        where.append("m.received_at >= :since")
+        params["since"] = since if connection.postgres else since.strftime("%Y-%m-%d %H:%M:%S")
+    return where, params
