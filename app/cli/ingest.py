@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from eidflow.errors import EXIT_OK, ConfigError, printable
+from eidflow.errors import EXIT_OK, ConfigError, EidflowError, printable
 
 if TYPE_CHECKING:
     from app.runfolder import InputRecord
@@ -99,9 +99,11 @@ def ingest(
 ) -> None:
     """Validate, deduplicate and reconcile MANIFEST files; write the run folder."""
     from app.cli.options import settings_from
-    from app.pipeline import IngestRequest, RunResult
 
     settings = settings_from(config_file, ledger_url)
+    check_ledger_soon(settings)  # while the pipeline's libraries load
+    from app.pipeline import IngestRequest, RunResult
+
     refuse_nothing_to_do(manifests, settings, reprocess)
     if os.environ.get("PREFECT_API_URL"):
         # A Prefect server is configured: run as a flow so that the run shows in its UI.
@@ -155,6 +157,19 @@ def ingest(
     say_inputs(result.inputs)
     click.echo(printable(one_line_summary(result.summary, result.run_dir)))
     sys.exit(result.exit_code)
+
+
+def check_ledger_soon(settings: Settings) -> None:
+    """Start the SQLite ledger's quick check in the background (``connect.check_soon``)."""
+    from eidflow.ledger import parse
+    from eidflow.ledger.connect import check_soon
+
+    if settings.flows.secret_blocks.ledger_url:
+        return  # the flow's ledger, named by a Secret block
+    try:
+        check_soon(parse(settings.ledger.url))
+    except EidflowError:
+        return  # the run opens it and says what is wrong
 
 
 def refuse_nothing_to_do(manifests: tuple[str, ...], settings: Settings, reprocess: bool) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,7 @@ def open_database(url: LedgerUrl, *, create: bool) -> Opened:
     """
     created = False
     if url.sqlite:
+        _await_early_check(url)
         _check_file(url, create)
         created = _create_sqlite(url)
     connection = db.connect(url)
@@ -198,6 +201,56 @@ def _file_state(url: LedgerUrl) -> tuple[object, ...]:
 def _found_sound(url: LedgerUrl) -> bool:
     checked = _FOUND_SOUND.get(_file_state(url))
     return checked is not None and time.monotonic() - checked < SOUND_FOR_SECONDS
+
+
+# Quick checks started early (``check_soon``), by the ledger file's resolved path.
+_CHECKING: dict[str, threading.Thread] = {}
+
+
+def check_soon(url: LedgerUrl) -> None:
+    """Start the quick check of an existing SQLite ledger now, in the background, so that
+    it reads the file while the run imports its libraries (sqlite3 lets go of the
+    interpreter while it reads pages; 0.33 s on a ledger of 1M EIDs). ``open_database``
+    waits for it; where it did not find the file sound (damaged, busy, changed since: any
+    reason), ``open_database`` checks again itself and says why."""
+    if not url.sqlite or url.path is None:
+        return
+    try:
+        state = _file_state(url)
+    except OSError:
+        return  # no ledger yet: nothing to check
+    key = str(state[0])
+    if not state[3] or _found_sound(url) or key in _CHECKING:
+        return
+    thread = threading.Thread(
+        target=_check_quietly, args=(url, state), name="eidflow-quick-check", daemon=True
+    )
+    _CHECKING[key] = thread
+    thread.start()
+
+
+def _check_quietly(url: LedgerUrl, state: tuple[object, ...]) -> None:
+    """The early check, read-only: the file as found when it started is sound, or nothing
+    is recorded."""
+    try:
+        raw = sqlite3.connect(f"file:{url.path}?mode=ro", uri=True, check_same_thread=False)
+    except sqlite3.Error:
+        return
+    try:
+        quick_check(db.Connection(raw, url), url)
+    except Exception:  # open_database checks again and says why
+        return
+    finally:
+        raw.close()
+    _FOUND_SOUND[state] = time.monotonic()
+
+
+def _await_early_check(url: LedgerUrl) -> None:
+    """Wait for the early check of this ledger, if one was started."""
+    assert url.path is not None
+    thread = _CHECKING.pop(str(Path(url.path).resolve()), None)
+    if thread is not None:
+        thread.join()
 
 
 def quick_check(connection: db.Connection, url: LedgerUrl) -> None:

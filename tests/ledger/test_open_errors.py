@@ -134,15 +134,44 @@ def test_a_ledger_from_a_newer_eidflow(tmp_path: Path) -> None:
         assert_one_line_exit_2(done, f"ledger {path} was written by a newer eidflow", "0999")
 
 
-def test_a_damaged_ledger(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.db"
-    open_ledger(f"sqlite:///{path}").close()
+def damage(path: Path) -> None:
+    """Keep the header page, overwrite the tables."""
     size = path.stat().st_size
-    with path.open("r+b") as handle:  # keep the header page, overwrite the tables
+    with path.open("r+b") as handle:
         handle.seek(4096)
         handle.write(b"\xff" * (size - 4096))
-    done = eidflow("history", "--ledger", f"sqlite:///{path}", cwd=tmp_path)
+
+
+@pytest.mark.parametrize("command", ["history", "ingest"])  # ingest: checked in the background
+def test_a_damaged_ledger(command: str, tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    open_ledger(f"sqlite:///{path}").close()
+    damage(path)
+    done = eidflow(*ledger_command(command, f"sqlite:///{path}", tmp_path), cwd=tmp_path)
     assert_one_line_exit_2(done, f"ledger {path} is damaged", "malformed", "backup")
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_early_check_serves_the_open_and_a_damaged_file_is_still_refused(
+    tmp_path: Path,
+) -> None:
+    """``check_soon`` checks while the run loads; the open waits for it and trusts a sound
+    answer; a damaged file (found so early, or not) is refused by the open itself."""
+    from eidflow.errors import ConfigError
+    from eidflow.ledger import connect, parse
+
+    path = tmp_path / "ledger.db"
+    url = parse(f"sqlite:///{path}")
+    open_ledger(url).close()  # made: nothing checked
+    connect.check_soon(url)
+    ledger = open_ledger(url)
+    assert connect._found_sound(url)  # the early check found it sound
+    ledger.close()
+    damage(path)
+    connect.check_soon(url)
+    with pytest.raises(ConfigError, match="is damaged"):
+        open_ledger(url).close()
+    assert not connect._CHECKING  # the open waited for the check it was given
 
 
 def test_a_ledger_damaged_after_a_sound_open_is_refused_by_the_same_process(
@@ -157,9 +186,6 @@ def test_a_ledger_damaged_after_a_sound_open_is_refused_by_the_same_process(
     open_ledger(url).close()  # made: nothing to check
     open_ledger(url).close()  # checked, found sound
     open_ledger(url).close()  # unchanged: sound still
-    size = path.stat().st_size
-    with path.open("r+b") as handle:
-        handle.seek(4096)
-        handle.write(b"\xff" * (size - 4096))
+    damage(path)
     with pytest.raises(ConfigError, match="is damaged"):
         open_ledger(url).close()
