@@ -251,16 +251,20 @@ class Ledgers:
         self.count = 0
 
     def fresh(self, backend: str, full: bool, kind: str) -> str:
-        """A new ledger of ``kind`` (eidflow, least, peer): a file path or a PostgreSQL DSN."""
+        """A new ledger of ``kind`` (eidflow, least, peer): a file path or a PostgreSQL DSN.
+        The copy of a full one is on disk before anyone times it (else the first durable
+        commit on it would write the whole copy out: about 0.5 s for 150 MB here)."""
         self.count += 1
         if backend == "sqlite" or kind == "peer":
             path = self.folder / f"{kind}-{self.count}.db"
             if full:
                 shutil.copy(self.prepared[f"sqlite-{kind}"], path)
+                os.sync()
             return str(path)
         name = f"eidflow_bench_{kind}_{self.count}"
         template = f"TEMPLATE {self.prepared[f'pg-{kind}']}" if full else ""
         self._pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} {template}")
+        os.sync()
         return self._dsn(name)
 
     def prepare(self, backends: list[str], work: Path) -> None:
