@@ -333,7 +333,13 @@ def dedupe_against_ledger(
         if not r.already_processed_by and (r.sha256 or r.error)
     ]
     rows = np.flatnonzero(accepted.to_numpy(dtype=bool))
-    verdict = ledger.claim(run_id, frame, manifests, rows) if claim else ledger.judge(frame, rows)
+    # The claims are written while the run writes its files: nothing is delivered before
+    # they are durable, as start_delivery, the ledger's next use, waits for their commit.
+    verdict = (
+        ledger.claim(run_id, frame, manifests, rows, overlap=True)
+        if claim
+        else ledger.judge(frame, rows)
+    )
     frame = dedupe.apply_reasons(frame, verdict.reasons)
     elsewhere = verdict.held_by_others[verdict.reasons == ""] != ""
     if elsewhere.any():  # handed to this operator now, held by another already

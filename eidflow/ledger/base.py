@@ -64,6 +64,8 @@ class Ledger(Protocol):
         devices: pd.DataFrame,
         manifests: list[dict[str, Any]] | None = None,
         rows: np.ndarray | None = None,
+        *,
+        overlap: bool = False,
     ) -> Claim:
         """Atomically judge and claim (operator, eid) for each line of ``devices``.
 
@@ -74,7 +76,9 @@ class Ledger(Protocol):
         (``eidflow.core.dedupe.reasons``): ``""`` where this run got the claim, or the
         reason code, the final word also when runs race; and who else holds each EID.
         ``manifests``: the run's manifests, recorded in the same transaction. ``rows``: the
-        positions of the lines to judge (default: every line).
+        positions of the lines to judge (default: every line). ``overlap``: the verdict is
+        returned before the claims are written; the ledger's next use waits for their
+        commit and raises what stopped it.
         """
 
     def judge(self, devices: pd.DataFrame, rows: np.ndarray | None = None) -> Claim:

@@ -57,7 +57,7 @@ def claim(
     aligned with the lines judged. Columns are read where they are, never copied first."""
     judged = judge(connection, run, devices, rows)
     if len(judged.winners):
-        _store(connection, run, devices, judged.winners, manifest_ids, judged.known_eids)
+        store(connection, run, devices, judged.winners, manifest_ids, judged.known_eids)
     return judged.verdict
 
 
@@ -135,7 +135,7 @@ def _corrected(
     return reasons
 
 
-def _store(
+def store(
     connection: Connection,
     run: Run,
     devices: pd.DataFrame,

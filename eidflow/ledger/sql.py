@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +30,15 @@ from eidflow.ledger.manifests import manifest_ids, record_manifests
 from eidflow.ledger.url import LedgerUrl
 
 LOG = logging.getLogger("eidflow.ledger")
+
+
+@dataclass
+class _Committing:
+    """A claim whose verdict is out and whose writes are still going in (``claim``'s
+    ``overlap``); ``error``: what stopped them, raised by the next use of the ledger."""
+
+    thread: threading.Thread
+    error: BaseException | None = None
 
 
 class SqlLedger:
@@ -47,6 +59,7 @@ class SqlLedger:
         self._run_locks: dict[str, Connection] = {}
         self._runs: set[str] = set()  # begun by this object and not ended
         self._announced = False  # that the ledger is new (said once, when a run begins)
+        self._committing: _Committing | None = None
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -56,7 +69,9 @@ class SqlLedger:
 
     def _session(self) -> Connection:
         """The connection, a new one if a server's session was lost between transactions
-        (a restart, a terminated backend): one lost inside a transaction fails it."""
+        (a restart, a terminated backend): one lost inside a transaction fails it. A claim
+        still committing is waited for first (and its failure raised)."""
+        self._await_claim()
         if not self.url.sqlite and not self._connection.alive():
             self._connection.close()
             self._connection = self.connect()
@@ -318,11 +333,63 @@ class SqlLedger:
         devices: pd.DataFrame,
         manifests: list[dict[str, Any]] | None = None,
         rows: np.ndarray | None = None,
+        *,
+        overlap: bool = False,
     ) -> Claim:
         """Judge and claim, atomically, for every operator at once (see ``claims``); the
         run's manifests (``name``/``path``, ``sha256``, ``rows``, ``error``) are recorded in
         the same transaction, those with rows held by a running run as ``held``. ``rows``:
-        the positions of the lines of ``devices`` to judge (default: all)."""
+        the positions of the lines of ``devices`` to judge (default: all).
+
+        ``overlap``: return the verdict as soon as it is known, under the claim lock, and
+        write the claims and commit in a background thread (SQLite and psycopg let go of
+        the interpreter meanwhile), while the run writes its files in its run folder. The
+        next use of this ledger waits for the commit and raises what stopped it, so
+        nothing is delivered (``start_delivery``) before the claims are durable."""
+        if not overlap:
+            return self._claim(run_id, devices, manifests, rows, lambda verdict: None)
+        told: Future[Claim] = Future()
+        devices = devices.copy(deep=False)  # copy-on-write: the caller's edits are not seen
+
+        def commit() -> None:
+            try:
+                self._claim(run_id, devices, manifests, rows, told.set_result)
+            except BaseException as error:
+                if not told.done():
+                    told.set_exception(error)  # no verdict: claim() raises it
+                else:
+                    committing.error = error  # raised by the ledger's next use
+
+        committing = _Committing(threading.Thread(target=commit, name="eidflow-claim"))
+        self._committing = committing
+        committing.thread.start()
+        try:
+            return told.result()
+        except BaseException:
+            committing.thread.join()
+            self._committing = None
+            raise
+
+    def _await_claim(self) -> None:
+        """Wait for the claim committing in the background, if any (not from its own
+        thread); raise what stopped it, once."""
+        committing = self._committing
+        if committing is None or committing.thread is threading.current_thread():
+            return
+        committing.thread.join()
+        self._committing = None
+        if committing.error is not None:
+            raise committing.error
+
+    def _claim(
+        self,
+        run_id: str,
+        devices: pd.DataFrame,
+        manifests: list[dict[str, Any]] | None,
+        rows: np.ndarray | None,
+        tell: Callable[[Claim], None],
+    ) -> Claim:
+        """``claim``'s transaction; ``tell`` gets the verdict as soon as it is known."""
         with self.write(claim_lock=True) as connection:
             run_no, state = self._run(connection, run_id)
             if state != s.LIVE:
@@ -334,7 +401,13 @@ class SqlLedger:
             sources = devices.get(schema.SOURCE_FILE)
             ids = manifest_ids(connection, run_id, manifests or [], sources, self.now())
             run = claims.Run(run_no, frozenset(int(line[0]) for line in live))
-            verdict = claims.claim(connection, run, devices, ids, rows)
+            judged_now = claims.judge(connection, run, devices, rows)
+            verdict = judged_now.verdict
+            tell(verdict)
+            if len(judged_now.winners):
+                claims.store(
+                    connection, run, devices, judged_now.winners, ids, judged_now.known_eids
+                )
             judged = np.arange(len(devices)) if rows is None else np.asarray(rows, np.int64)
             outcomes.record(connection, run_no, run_id, devices, judged, verdict.reasons, ids)
             if sources is not None:
@@ -382,9 +455,12 @@ class SqlLedger:
         self.created = False
 
     def close(self) -> None:
-        for run_id in list(self._runs):
-            self._end_run(run_id)
-        self._connection.close()
+        try:
+            self._await_claim()
+        finally:
+            for run_id in list(self._runs):
+                self._end_run(run_id)
+            self._connection.close()
 
 
 def _mark_held(connection: Connection, run_id: str, names: list[str]) -> None:

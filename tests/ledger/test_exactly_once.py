@@ -201,15 +201,17 @@ def test_a_run_killed_before_its_summary_is_void_whatever_its_folder_path(
 
 STOPS_AFTER_ITS_CLAIM = """
 import os, signal, sys
-from app import cli, pipeline
+from app import cli
+from eidflow.ledger.sql import SqlLedger
 
-emit = pipeline.emit_files
+start_delivery = SqlLedger.start_delivery
 
-def stopped(*args):  # claimed, files not written yet: as a slow run, or one about to die
+def stopped(ledger, *args):  # claimed, nothing delivered yet: as a slow run, or one about to die
+    ledger._await_claim()  # the claims written in the background have committed
     os.kill(os.getpid(), signal.SIGSTOP)
-    return emit(*args)
+    return start_delivery(ledger, *args)
 
-pipeline.emit_files = stopped
+SqlLedger.start_delivery = stopped
 cli.main(sys.argv[1:])
 """
 

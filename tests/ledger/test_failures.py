@@ -93,18 +93,18 @@ def test_the_server_gone_during_the_claim_is_one_line_exit_3(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     proxied, proxy = pg_through_proxy
-    store = claims._store
+    store = claims.store
 
     def server_gone(*args: object) -> None:
         proxy.pull()
         store(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(claims, "_store", server_gone)
+    monkeypatch.setattr(claims, "store", server_gone)
     result = ingest(manifest(tmp_path / "m.csv"), proxied, tmp_path / "run-1")
     assert_one_line(result, 3, "was lost", "Run again")
     assert not (tmp_path / "run-1" / "summary.json").exists()
 
-    monkeypatch.setattr(claims, "_store", store)
+    monkeypatch.setattr(claims, "store", store)
     again = ingest(tmp_path / "m.csv", pg_url, tmp_path / "run-2")  # the server is back
     assert again.exit_code == 0, again.output
     assert "50 accepted" in again.stdout
@@ -135,3 +135,59 @@ def test_a_full_disk_at_the_ledger_is_one_line_exit_3(
     again = ingest(big, ledger, tmp_path / "run-2")
     assert again.exit_code == 0, again.output
     assert "3000 accepted" in again.stdout
+
+
+def test_nothing_is_delivered_before_the_claims_written_in_the_background_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim's verdict comes out before its claims are written (the run writes its files
+    meanwhile); the delivery begins only once they are committed, seen from another
+    connection, and a failure while writing them leaves nothing delivered."""
+    import sqlite3
+    import time
+
+    from app import pipeline
+    from eidflow.ledger.sql import SqlLedger
+
+    path = tmp_path / "ledger.db"
+    store, start_delivery, emit = claims.store, SqlLedger.start_delivery, pipeline.emit_files
+    seen: list[int] = []
+    emitting = threading.Event()
+    overlapped: list[bool] = []
+
+    def emit_files(*args: object) -> object:
+        emitting.set()
+        return emit(*args)  # type: ignore[arg-type]
+
+    def slow_store(*args: object) -> None:
+        overlapped.append(emitting.wait(timeout=20))  # the run writes its files meanwhile
+        store(*args)  # type: ignore[arg-type]
+
+    def counting(ledger: SqlLedger, *args: object) -> None:
+        with sqlite3.connect(path) as other:
+            seen.append(other.execute("SELECT count(*) FROM claims").fetchone()[0])
+        start_delivery(ledger, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(claims, "store", slow_store)
+    monkeypatch.setattr(pipeline, "emit_files", emit_files)
+    monkeypatch.setattr(SqlLedger, "start_delivery", counting)
+    result = ingest(manifest(tmp_path / "m.csv"), f"sqlite:///{path}", tmp_path / "run-1")
+    assert result.exit_code == 0, result.output
+    assert overlapped == [True]  # the files were being written while the claims went in
+    assert seen == [ROWS]  # and the delivery began after their commit
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT count(*) FROM claims").fetchone()[0] == ROWS
+
+    def failing_store(*args: object) -> None:
+        time.sleep(0.2)
+        raise db.LedgerFull("the ledger cannot write: no space left.", todo="Free space.")
+
+    monkeypatch.setattr(claims, "store", failing_store)
+    manifest(tmp_path / "m2.csv").write_text(
+        "EID,Serial Number\n" + "".join(f"{eid(n)},SX{n:05d}\n" for n in range(ROWS, 2 * ROWS)),
+        encoding="utf-8",
+    )
+    failed = ingest(tmp_path / "m2.csv", f"sqlite:///{path}", tmp_path / "run-2")
+    assert_one_line(failed, 3, "cannot write", "Free space")
+    assert len(seen) == 1  # the delivery never began
+    assert not (tmp_path / "run-2" / "summary.json").exists()

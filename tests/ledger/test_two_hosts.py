@@ -57,9 +57,16 @@ def after(module, name, calls=1):
         return result
     setattr(module, name, wrapped)
 
+def committed_then_killed(ledger, *args, **kwargs):
+    ledger._await_claim()  # the claim written in the background has committed
+    kill()
+
 step = sys.argv.pop(1)
-if step == "after-claim":
+if step == "during-claim":  # the verdict is out; its claims are still being written
     before(pipeline, "emit_files")
+elif step == "after-claim":  # claims committed, files in the run folder, none delivered
+    from eidflow.ledger.sql import SqlLedger
+    SqlLedger.start_delivery = committed_then_killed
 elif step == "during-upload":
     after(delivery, "_put")  # the first object is there, the others and the receipt not
 elif step == "during-copy":
@@ -72,7 +79,7 @@ elif step == "before-summary":
     before(pipeline, "write_summary")
 cli.main(sys.argv[1:])
 """
-STEPS = ["after-claim", "during-upload", "after-receipt", "before-summary"]
+STEPS = ["during-claim", "after-claim", "during-upload", "after-receipt", "before-summary"]
 
 
 def write_manifest(path: Path) -> set[str]:
@@ -165,7 +172,7 @@ def test_two_hosts_one_postgresql_ledger_one_bucket(
 
 
 @pytest.mark.parametrize(
-    "step", ["after-claim", "during-copy", "after-outbox-receipt", "before-summary"]
+    "step", ["during-claim", "after-claim", "during-copy", "after-outbox-receipt", "before-summary"]
 )
 def test_one_host_sqlite_ledger_outbox_folder(step: str, tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
