@@ -25,7 +25,7 @@ __all__ = ["as_datetime", "create_temp", "drop_temp", "fetch", "insert"]
 
 SQLITE_SLICE_ROWS = 100_000
 PACK_FROM_ROWS = 5_000  # fewer rows than this go through executemany
-PACK_SLICE_ROWS = 200_000  # rows per packed statement (a few tens of MB of text)
+PACK_SLICE_ROWS = 50_000  # rows per packed statement (a few MB of text)
 JSON_ESCAPED = (ord('"'), ord("\\"))  # a JSON string cannot hold these, nor control characters
 # A column: an Arrow array, a pandas Series, or one value for every row.
 Column = Any
@@ -90,8 +90,25 @@ def _as_list(values: Any) -> list[Any]:
 def _sqlite_insert(
     connection: Connection, table: str, columns: Mapping[str, Column], rows: int, suffix: str
 ) -> None:
-    if rows >= PACK_FROM_ROWS and _sqlite_insert_packed(connection, table, columns, rows, suffix):
+    """Packed a slice at a time (each slice's packing let go before the next is made: a
+    claim's packed rows, whole, were a few hundred MB at the run's peak); a slice the
+    packing does not suit, and any small insert, through ``executemany``."""
+    if rows < PACK_FROM_ROWS:
+        _sqlite_executemany(connection, table, columns, rows, suffix)
         return
+    for start in range(0, rows, PACK_SLICE_ROWS):
+        stop = min(start + PACK_SLICE_ROWS, rows)
+        part = {
+            name: values if _is_scalar(values) else _slice(values, start, stop)
+            for name, values in columns.items()
+        }
+        if not _sqlite_insert_packed(connection, table, part, suffix):
+            _sqlite_executemany(connection, table, part, stop - start, suffix)
+
+
+def _sqlite_executemany(
+    connection: Connection, table: str, columns: Mapping[str, Column], rows: int, suffix: str
+) -> None:
     names = ", ".join(columns)
     for start in range(0, rows, SQLITE_SLICE_ROWS):
         stop = min(start + SQLITE_SLICE_ROWS, rows)
@@ -110,10 +127,10 @@ def _sqlite_insert(
 
 
 def _sqlite_insert_packed(
-    connection: Connection, table: str, columns: Mapping[str, Column], rows: int, suffix: str
+    connection: Connection, table: str, columns: Mapping[str, Column], suffix: str
 ) -> bool:
-    """Many rows in one statement a slice: each row packed into one string, fixed-width
-    fields first and one free field last, sent as a JSON array and cut apart by SQLite's
+    """The rows in one statement: each row packed into one string, fixed-width fields
+    first and one free field last, sent as a JSON array and cut apart by SQLite's
     ``json_each`` and ``substr``. Half the time of ``executemany``, which binds every value
     through Python. False (nothing written) when the columns do not lend themselves."""
     layout = _layout({name: values for name, values in columns.items()})
@@ -126,11 +143,9 @@ def _sqlite_insert_packed(
         f"INSERT INTO {table} ({names}) SELECT {selected} FROM json_each(?) WHERE true {suffix}"
     )
     plain = not _json_escapes(_bytes(packed))
-    for start in range(0, rows, PACK_SLICE_ROWS):
-        part = packed.slice(start, PACK_SLICE_ROWS)
-        connection.execute(
-            statement, (_json_array(part) if plain else json.dumps(part.to_pylist()),)
-        )
+    connection.execute(
+        statement, (_json_array(packed) if plain else json.dumps(packed.to_pylist()),)
+    )
     return True
 
 

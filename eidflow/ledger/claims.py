@@ -135,6 +135,24 @@ def _corrected(
     return reasons
 
 
+@dataclass
+class Lines:
+    """The claims a run wins, for ``write``: the text columns as the run's frame holds them
+    (Arrow, not copied: they are taken a slice at a time as they are written), the
+    winners' positions in EID order, and the columns taken already (or one value each)."""
+
+    text: dict[str, Any]  # the frame's column (Arrow), or one value for every line
+    order: np.ndarray  # positions of the winners, in EID order
+    taken: dict[str, Any]  # columns in ``order`` (Arrow), or one value for every line
+    again: pa.Array | None  # in ``order``: the EID was known already (for another operator)
+    states: bool  # whether they bring the devices' Intune states
+
+
+# Claims taken from the frame and written at a time: a slice's copies are let go before
+# the next (a claim runs beside the run writing its files: peak memory matters).
+WRITE_SLICE_ROWS = 100_000
+
+
 def store(
     connection: Connection,
     run: Run,
@@ -145,58 +163,113 @@ def store(
 ) -> None:
     """Insert the winners' claims (EID order) and their serials (serial order); ``winners``
     are positions of ``devices``."""
-    eids = _text(devices, schema.EID).take(pa.array(winners))
-    order = winners[byte_order(eids)]
+    write(connection, lines(connection, run, devices, winners, manifest_ids, known_eids))
+
+
+def lines(
+    connection: Connection,
+    run: Run,
+    devices: pd.DataFrame,
+    winners: np.ndarray,
+    manifest_ids: dict[str, int],
+    known_eids: pa.ChunkedArray,
+) -> Lines:
+    """The winners' claims in EID order (new descriptions are written here)."""
+    text = {name: _held(devices, name) for name in (schema.EID, schema.OPERATOR, *CLAIM_TEXT)}
+    order = winners[byte_order(_slice_of(text[schema.EID], winners))]
     take = pa.array(order)
-    line: dict[str, Any] = {
-        "eid": _text(devices, schema.EID).take(take),
-        "operator": _text(devices, schema.OPERATOR).take(take),
+    taken: dict[str, Any] = {
         "run_no": run.run_no,
+        "manifest": _manifests(devices, take, manifest_ids),
+        "row": _rows(devices, take),
+        "description": descriptions.ids(connection, devices, take),
     }
-    for name in CLAIM_TEXT:
-        line[name] = _text(devices, name).take(take)
-    line["manifest"] = _manifests(devices, take, manifest_ids)
-    line["row"] = _rows(devices, take)
-    line["description"] = descriptions.ids(connection, devices, take)
     states = all(name in devices for name in STATE) and schema.INTUNE_STATE in devices
     if states:
         for name in STATE:
-            line[name] = _text(devices, name).take(take)
-        line["state_run"] = run.run_no
+            taken[name] = _text(devices, name).take(take)
+        taken["state_run"] = run.run_no
     again = (
-        pc.is_in(line["eid"], value_set=known_eids.combine_chunks()) if len(known_eids) else None
+        pc.is_in(_slice_of(text[schema.EID], order), value_set=known_eids.combine_chunks())
+        if len(known_eids)
+        else None
     )
-    if again is not None and pc.any(again).as_py() and states:
-        _carry_state(connection, line, again)
-    bulk.insert(connection, "claims", line)
-    _insert_serials(connection, line["serial_number"], line["eid"], again)
-    if connection.postgres and len(order) >= ANALYZE_AFTER_ROWS:
+    return Lines(text, order, taken, again, states)
+
+
+def write(connection: Connection, claimed: Lines) -> None:
+    """Insert the claims, a slice at a time, then their serials."""
+    order, count = claimed.order, len(claimed.order)
+    if claimed.again is not None and claimed.states and pc.any(claimed.again).as_py():
+        known = np.flatnonzero(claimed.again.to_numpy(zero_copy_only=False))
+        picked = {schema.EID: _slice_of(claimed.text[schema.EID], order[known])}
+        picked.update({name: claimed.taken[name].take(pa.array(known)) for name in STATE})
+        _carry_state(connection, picked, claimed.taken["run_no"])
+    for start in range(0, count, WRITE_SLICE_ROWS):
+        part = order[start : start + WRITE_SLICE_ROWS]
+        line = {name: _slice_of(values, part) for name, values in claimed.text.items()}
+        for name, values in claimed.taken.items():
+            line[name] = values if np.isscalar(values) else values.slice(start, len(part))
+        bulk.insert(connection, "claims", line)
+    _insert_serials(connection, claimed, claimed.again is not None)
+    if connection.postgres and count >= ANALYZE_AFTER_ROWS:
         connection.execute("ANALYZE claims")
         connection.execute("ANALYZE serials")
 
 
-def _insert_serials(
-    connection: Connection, serials: pa.Array, eids: pa.Array, again: pa.Array | None
-) -> None:
-    """The new (serial, EID) pairs, once each, in serial order."""
+def _held(devices: pd.DataFrame, column: str) -> Any:
+    """A text column as the frame holds it (Arrow, no copy), or ``""`` if absent."""
+    if column not in devices:
+        return ""
+    values = devices[column]
+    if values.dtype == "str":
+        return pa.Array.from_pandas(values)
+    return _text(devices, column)
+
+
+def _slice_of(values: Any, positions: np.ndarray) -> Any:
+    """The lines at ``positions`` of a column ``_held`` gives, as Arrow strings ("" for
+    missing); one value stays one value."""
+    if isinstance(values, str):
+        return values
+    taken = values.take(pa.array(positions))
+    if isinstance(taken, pa.ChunkedArray):
+        taken = taken.combine_chunks()
+    taken = taken.cast(pa.string())
+    return pc.fill_null(taken, "") if taken.null_count else taken
+
+
+def _insert_serials(connection: Connection, claimed: Lines, known: bool) -> None:
+    """The new (serial, EID) pairs, once each, in serial order, a slice at a time
+    (``known``: some EIDs were claimed before, so some pairs may be there already)."""
+    text, order = claimed.text, claimed.order
+    if isinstance(text[schema.SERIAL_NUMBER], str):
+        return  # no serial numbers
+    eids = _slice_of(text[schema.EID], order)
     first = pc.not_equal(eids, pc.fill_null(_shifted(eids), ""))  # EID order: repeats adjacent
+    del eids
+    serials = _slice_of(text[schema.SERIAL_NUMBER], order)
     keep = pc.and_(first, pc.not_equal(serials, ""))
-    serials, eids = serials.filter(keep), eids.filter(keep)
+    serials = serials.filter(keep)
+    positions = order[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
     if not _is_sorted(serials):
-        order = pa.array(byte_order(serials))
-        serials, eids = serials.take(order), eids.take(order)
-    suffix = "ON CONFLICT DO NOTHING" if again is not None else ""
-    bulk.insert(connection, "serials", {"serial_number": serials, "eid": eids}, suffix=suffix)
+        positions = positions[byte_order(serials)]
+    del serials
+    suffix = "ON CONFLICT DO NOTHING" if known else ""
+    for start in range(0, len(positions), WRITE_SLICE_ROWS):
+        part = positions[start : start + WRITE_SLICE_ROWS]
+        pair = {name: _slice_of(text[name], part) for name in (schema.SERIAL_NUMBER, schema.EID)}
+        bulk.insert(connection, "serials", pair, suffix=suffix)
 
 
-def _carry_state(connection: Connection, line: dict[str, Any], again: pa.Array) -> None:
+def _carry_state(connection: Connection, picked: dict[str, pa.Array], run_no: int) -> None:
     """An EID claimed before for another operator takes the state this claim brings on every
-    line; the state it had goes to its history first (``enrolment``)."""
+    line (``picked``: their EIDs and states); the state it had goes to its history first
+    (``enrolment``)."""
     from eidflow.ledger import enrolment
 
-    picked = {name: line[name].filter(again) for name in ("eid", *STATE)}
     frame = pd.DataFrame({name: _series(values) for name, values in picked.items()})
-    enrolment.set_states(connection, frame, int(line["run_no"]))
+    enrolment.set_states(connection, frame, int(run_no))
 
 
 def _is_sorted(values: pa.Array) -> bool:

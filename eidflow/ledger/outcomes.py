@@ -10,6 +10,8 @@ running run holds (this file is read again). One line per manifest row: a file r
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -44,13 +46,35 @@ def record(
     """Keep the rows of ``devices`` not handed off: those outside ``judged`` (positions) whose
     status is not accepted, and the judged ones ``reasons`` (aligned with ``judged``) holds
     back. Rows of a file with no sha256 are not kept. Returns the number of lines written."""
-    if schema.SOURCE_FILE not in devices or schema.ROW not in devices:
+    return write(
+        connection, lines(connection, run_no, run_id, devices, judged, reasons, manifest_ids)
+    )
+
+
+def write(connection: Connection, line: dict[str, Any] | None) -> int:
+    """Insert the lines ``lines`` made (None: none to keep); returns how many."""
+    if line is None:
         return 0
+    return bulk.insert(connection, "row_outcomes", line, suffix=AGAIN)
+
+
+def lines(
+    connection: Connection,
+    run_no: int,
+    run_id: str,
+    devices: pd.DataFrame,
+    judged: np.ndarray,
+    reasons: pd.Series,
+    manifest_ids: dict[str, int],
+) -> dict[str, Any] | None:
+    """``record``'s lines as Arrow columns (new descriptions are written here), or None."""
+    if schema.SOURCE_FILE not in devices or schema.ROW not in devices:
+        return None
     held = np.flatnonzero(reasons.isin([code.value for code in HELD_BACK]).to_numpy(dtype=bool))
     refused = _refused(devices, judged)
     positions = np.concatenate([refused, judged[held]])
     if not len(positions):
-        return 0
+        return None
     rows = devices.iloc[positions]
     kept = {
         name: pa.concat_arrays([_text(rows.iloc[: len(refused)], name), verdict])
@@ -59,7 +83,7 @@ def record(
     first, manifest = _files(connection, run_id, manifest_ids, _text(rows, schema.SOURCE_FILE))
     known = pc.not_equal(first, 0)
     if not pc.any(known).as_py():
-        return 0
+        return None
     line = {
         "run_no": run_no,
         "description": descriptions.ids(connection, rows, pa.array(np.arange(len(rows)))),
@@ -75,10 +99,9 @@ def record(
     # the cell as written only where it differs from the EID (most held-back rows' do not)
     same = pc.equal(line[schema.EID_RAW], line[schema.EID])
     line[schema.EID_RAW] = pc.if_else(same, "", line[schema.EID_RAW])
-    line = {
+    return {
         name: value if np.isscalar(value) else value.filter(known) for name, value in line.items()
     }
-    return bulk.insert(connection, "row_outcomes", line, suffix=AGAIN)
 
 
 def _verdict(reasons: pd.Series) -> dict[str, pa.Array]:

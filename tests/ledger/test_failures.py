@@ -93,18 +93,18 @@ def test_the_server_gone_during_the_claim_is_one_line_exit_3(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     proxied, proxy = pg_through_proxy
-    store = claims.store
+    store = claims.write
 
     def server_gone(*args: object) -> None:
         proxy.pull()
         store(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(claims, "store", server_gone)
+    monkeypatch.setattr(claims, "write", server_gone)
     result = ingest(manifest(tmp_path / "m.csv"), proxied, tmp_path / "run-1")
     assert_one_line(result, 3, "was lost", "Run again")
     assert not (tmp_path / "run-1" / "summary.json").exists()
 
-    monkeypatch.setattr(claims, "store", store)
+    monkeypatch.setattr(claims, "write", store)
     again = ingest(tmp_path / "m.csv", pg_url, tmp_path / "run-2")  # the server is back
     assert again.exit_code == 0, again.output
     assert "50 accepted" in again.stdout
@@ -150,7 +150,7 @@ def test_nothing_is_delivered_before_the_claims_written_in_the_background_commit
     from eidflow.ledger.sql import SqlLedger
 
     path = tmp_path / "ledger.db"
-    store, start_delivery, emit = claims.store, SqlLedger.start_delivery, pipeline.emit_files
+    store, start_delivery, emit = claims.write, SqlLedger.start_delivery, pipeline.emit_files
     seen: list[int] = []
     emitting = threading.Event()
     overlapped: list[bool] = []
@@ -168,7 +168,7 @@ def test_nothing_is_delivered_before_the_claims_written_in_the_background_commit
             seen.append(other.execute("SELECT count(*) FROM claims").fetchone()[0])
         start_delivery(ledger, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(claims, "store", slow_store)
+    monkeypatch.setattr(claims, "write", slow_store)
     monkeypatch.setattr(pipeline, "emit_files", emit_files)
     monkeypatch.setattr(SqlLedger, "start_delivery", counting)
     result = ingest(manifest(tmp_path / "m.csv"), f"sqlite:///{path}", tmp_path / "run-1")
@@ -182,7 +182,7 @@ def test_nothing_is_delivered_before_the_claims_written_in_the_background_commit
         time.sleep(0.2)
         raise db.LedgerFull("the ledger cannot write: no space left.", todo="Free space.")
 
-    monkeypatch.setattr(claims, "store", failing_store)
+    monkeypatch.setattr(claims, "write", failing_store)
     manifest(tmp_path / "m2.csv").write_text(
         "EID,Serial Number\n" + "".join(f"{eid(n)},SX{n:05d}\n" for n in range(ROWS, 2 * ROWS)),
         encoding="utf-8",
