@@ -1,8 +1,9 @@
 """What the pipeline asks of the ledger. ``eidflow.ledger.open_ledger(url)`` returns one.
 
 The ledger is the memory that makes the hand-off exactly-once. A hand-off of an EID
-to an operator is *claimed* (staged) by a run before its files are written, and is
-*delivered* once the run is complete. A claim held by a run that died stands if that
+to an operator is *claimed* (staged) by a run before its files leave (they may be
+written in its run folder while the claim commits), and is *delivered* once the run is
+complete. A claim held by a run that died stands if that
 run's files reached their target (its receipt there), and is released otherwise, so a
 rerun hands those EIDs off again (``settle``).
 """

@@ -8,7 +8,7 @@ with the documented exit codes (``translate_errors``):
 - a file that is no ledger, a damaged one, a schema or a permission missing: exit 2.
 
 SQLite: WAL, ``synchronous=FULL`` (a committed claim survives a power cut before any
-hand-off file is written), a busy timeout, write transactions as ``BEGIN IMMEDIATE``.
+hand-off file leaves), a busy timeout, write transactions as ``BEGIN IMMEDIATE``.
 """
 
 from __future__ import annotations
