@@ -352,6 +352,7 @@ def measure(
         url = f"sqlite:///{target}" if backend == "sqlite" else target
         out = work / f"run-{backend}-{full}-{attempt}"
         shutil.rmtree(out, ignore_errors=True)
+        os.sync()  # each contestant starts on a quiet disk (the last one's writes are out)
         done = eidflow(manifest, inventory, url, out, work)
         timings.append(done.seconds)
         peaks.append(done.peak_mb)
@@ -380,6 +381,7 @@ def measure(
         }
         floors.append(sum(parts.values()))
         store = Path(ledgers.fresh("sqlite", full, "peer"))
+        os.sync()
         peers.append(peer(manifest, store, scratch / "peer-out.csv", work).seconds)
         shutil.rmtree(scratch)
     return Case(
