@@ -1,9 +1,10 @@
 """The claim: judge a run's devices against the live claims and record the winners.
 
 Under the claim lock (the caller's transaction), one lookup finds the live claims on the
-run's EIDs and serials; ``eidflow.core.dedupe`` judges every row at once; the winners go
-into ``claims`` in EID order and their (serial, EID) pairs into ``serials`` in serial
-order, each B-tree filled front to back, in one statement each. The primary key
+run's EIDs and serials; ``eidflow.core.dedupe`` judges every row at once (``judge``); what
+the winners' claims hold is taken from the run's frame (``lines``), then they go into
+``claims`` in EID order and their (serial, EID) pairs into ``serials`` in serial order,
+each B-tree filled front to back, a slice at a time (``write``). The primary key
 ``(eid, operator)`` is the exactly-once guarantee itself: a second live claim of an EID
 for an operator cannot be written, whatever any check above it did.
 
@@ -44,23 +45,6 @@ class Run:
     others_live: frozenset[int]
 
 
-def claim(
-    connection: Connection,
-    run: Run,
-    devices: pd.DataFrame,
-    manifest_ids: dict[str, int],
-    rows: np.ndarray | None = None,
-) -> Claim:
-    """Judge ``devices`` (``eid``, ``serial_number``, ``operator``, and what else a claim
-    stores; only the lines at positions ``rows``, if given) and claim the winners for
-    ``run``; the reasons of the rest, and who else holds each EID. Returns the verdict
-    aligned with the lines judged. Columns are read where they are, never copied first."""
-    judged = judge(connection, run, devices, rows)
-    if len(judged.winners):
-        store(connection, run, devices, judged.winners, manifest_ids, judged.known_eids)
-    return judged.verdict
-
-
 @dataclass(frozen=True)
 class Judged:
     """A verdict, the positions of ``devices`` that won their claim, the EIDs found."""
@@ -73,8 +57,10 @@ class Judged:
 def judge(
     connection: Connection, run: Run, devices: pd.DataFrame, rows: np.ndarray | None = None
 ) -> Judged:
-    """The claim's verdict on ``devices`` (see ``claim``), claiming nothing: the claim itself
-    judges so, and ``eidflow check`` asks it in a read transaction."""
+    """The claim's verdict on ``devices`` (``eid``, ``serial_number``, ``operator``; only
+    the lines at positions ``rows``, if given): the reasons of the rest, and who else holds
+    each EID, aligned with the lines judged. The claim judges so; ``eidflow check`` asks it
+    in a read transaction, claiming nothing."""
     chosen = np.arange(len(devices)) if rows is None else np.asarray(rows, dtype=np.int64)
     picked = pa.array(chosen)
     eids = _text(devices, schema.EID).take(picked)
@@ -151,19 +137,6 @@ class Lines:
 # Claims taken from the frame and written at a time: a slice's copies are let go before
 # the next (a claim runs beside the run writing its files: peak memory matters).
 WRITE_SLICE_ROWS = 100_000
-
-
-def store(
-    connection: Connection,
-    run: Run,
-    devices: pd.DataFrame,
-    winners: np.ndarray,
-    manifest_ids: dict[str, int],
-    known_eids: pa.ChunkedArray,
-) -> None:
-    """Insert the winners' claims (EID order) and their serials (serial order); ``winners``
-    are positions of ``devices``."""
-    write(connection, lines(connection, run, devices, winners, manifest_ids, known_eids))
 
 
 def lines(

@@ -34,23 +34,6 @@ AGAIN = (
 )
 
 
-def record(
-    connection: Connection,
-    run_no: int,
-    run_id: str,
-    devices: pd.DataFrame,
-    judged: np.ndarray,
-    reasons: pd.Series,
-    manifest_ids: dict[str, int],
-) -> int:
-    """Keep the rows of ``devices`` not handed off: those outside ``judged`` (positions) whose
-    status is not accepted, and the judged ones ``reasons`` (aligned with ``judged``) holds
-    back. Rows of a file with no sha256 are not kept. Returns the number of lines written."""
-    return write(
-        connection, lines(connection, run_no, run_id, devices, judged, reasons, manifest_ids)
-    )
-
-
 def write(connection: Connection, line: dict[str, Any] | None) -> int:
     """Insert the lines ``lines`` made (None: none to keep); returns how many."""
     if line is None:
@@ -67,7 +50,10 @@ def lines(
     reasons: pd.Series,
     manifest_ids: dict[str, int],
 ) -> dict[str, Any] | None:
-    """``record``'s lines as Arrow columns (new descriptions are written here), or None."""
+    """The lines to keep of the rows of ``devices`` not handed off, as Arrow columns (new
+    descriptions are written here), or None: those outside ``judged`` (positions) whose
+    status is not accepted, and the judged ones ``reasons`` (aligned with ``judged``) holds
+    back. Rows of a file with no sha256 are not kept."""
     if schema.SOURCE_FILE not in devices or schema.ROW not in devices:
         return None
     held = np.flatnonzero(reasons.isin([code.value for code in HELD_BACK]).to_numpy(dtype=bool))

@@ -349,9 +349,8 @@ class SqlLedger:
         if not overlap:
             return self._claim(run_id, [devices], manifests, rows, lambda verdict: None)
         told: Future[Claim] = Future()
-        # Copy-on-write: the caller's edits meanwhile are not seen, and the frame is let go
-        # before the verdict is told (each column the run edits while this holds the frame
-        # would be copied: 0.2-0.3 GB more at the peak of a 1M-row run).
+        # Copy-on-write: the caller's edits meanwhile are not seen; the frame is let go
+        # before the verdict is told (the writes hold only the Arrow columns they take).
         given = [devices.copy(deep=False)]
         del devices
 
