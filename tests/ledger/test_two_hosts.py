@@ -62,8 +62,9 @@ def committed_then_killed(ledger, *args, **kwargs):
     kill()
 
 step = sys.argv.pop(1)
-if step == "during-claim":  # the verdict is out; its claims are still being written
-    before(pipeline, "emit_files")
+if step == "during-claim":  # the verdict is out, the files being written; no claim is in
+    from eidflow.ledger import claims
+    before(claims, "write")
 elif step == "after-claim":  # claims committed, files in the run folder, none delivered
     from eidflow.ledger.sql import SqlLedger
     SqlLedger.start_delivery = committed_then_killed
