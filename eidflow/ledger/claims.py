@@ -205,11 +205,7 @@ def _slice_of(values: Any, positions: np.ndarray) -> Any:
     missing); one value stays one value."""
     if isinstance(values, str):
         return values
-    taken = values.take(pa.array(positions))
-    if isinstance(taken, pa.ChunkedArray):
-        taken = taken.combine_chunks()
-    taken = taken.cast(pa.string())
-    return pc.fill_null(taken, "") if taken.null_count else taken
+    return _plain(values.take(pa.array(positions)))
 
 
 def _insert_serials(connection: Connection, claimed: Lines, known: bool) -> None:
@@ -277,7 +273,11 @@ def _text(devices: pd.DataFrame, column: str) -> pa.Array:
     """A column as an Arrow string array ("" for missing); an empty one if absent."""
     if column not in devices:
         return pa.repeat(pa.scalar("", pa.string()), len(devices))
-    values = pa.Array.from_pandas(devices[column].astype("str"))
+    return _plain(pa.Array.from_pandas(devices[column].astype("str")))
+
+
+def _plain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Text as one Arrow string array, ``""`` for missing."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     values = values.cast(pa.string())
