@@ -189,3 +189,30 @@ def test_a_ledger_damaged_after_a_sound_open_is_refused_by_the_same_process(
     damage(path)
     with pytest.raises(ConfigError, match="is damaged"):
         open_ledger(url).close()
+
+
+def test_a_long_quick_check_stops_at_its_deadline_and_the_ledger_still_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ledger of several GB is checked in part: the check is interrupted at its deadline
+    (the part read was sound), and the interrupt does not reach the statements after it."""
+    from eidflow.ledger import connect, parse
+
+    path = tmp_path / "ledger.db"
+    url = parse(f"sqlite:///{path}")
+    open_ledger(url).close()
+    with sqlite3.connect(path) as connection:  # some 60 MB: a check of 0.1 s or more
+        connection.execute("CREATE TABLE padding (b BLOB)")
+        connection.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)"
+            " INSERT INTO padding SELECT randomblob(200) FROM n"
+        )
+    connection.close()
+    monkeypatch.setattr(connect, "QUICK_CHECK_SECONDS", 0.005)
+    caplog.set_level("INFO", logger="eidflow")
+    opened = connect.open_database(url, create=False)
+    try:
+        assert "quick check stopped" in caplog.text
+        assert opened.connection.scalar("SELECT count(*) FROM padding") == 300000
+    finally:
+        opened.connection.close()
