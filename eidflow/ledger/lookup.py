@@ -47,10 +47,11 @@ def claims_on(connection: Connection, eids: pa.Array, serials: pa.Array) -> pa.T
     """The live claims on these EIDs, or on these serials (``FOUND`` columns, as text)."""
     if len(eids) == 0 and len(serials) == 0:
         return bulk.fetch(connection, SCAN_SQL + " WHERE 1 = 0", FOUND)
-    held = int(connection.scalar("SELECT count(*) FROM claims") or 0)
+    scan_up_to = int(SCAN_FACTOR[connection.url.backend] * max(len(eids), len(serials)))
+    held = _held_up_to(connection, scan_up_to + 1)
     if held == 0:
         return bulk.fetch(connection, SCAN_SQL + " WHERE 1 = 0", FOUND)
-    if held > SCAN_FACTOR[connection.url.backend] * max(len(eids), len(serials)):
+    if held > scan_up_to:
         if not connection.postgres and bulk.json_safe(eids) and bulk.json_safe(serials):
             return _once_each(_json_lookup(connection, eids, serials))
         keys, keyed_serials = _padded(eids, serials)
@@ -66,6 +67,15 @@ def claims_on(connection: Connection, eids: pa.Array, serials: pa.Array) -> pa.T
         pc.is_in(every.column("serial_number"), value_set=wanted_serials),
     )
     return every.filter(hit)
+
+
+def _held_up_to(connection: Connection, most: int) -> int:
+    """How many claims the ledger holds, counted up to ``most`` (a count of them all read
+    the whole table: 0.1 s of a 100k-row claim against 1M claims)."""
+    found = connection.scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM claims LIMIT :most) AS held", {"most": most}
+    )
+    return int(found or 0)
 
 
 def _json_lookup(connection: Connection, eids: pa.Array, serials: pa.Array) -> pa.Table:
