@@ -6,9 +6,11 @@ column-wise with pyarrow and streams it into the zip: the same sheet takes well 
 second, with flat memory (chunks of ``CHUNK_ROWS``).
 
 What it writes is the subset of SpreadsheetML that Excel, LibreOffice and openpyxl all
-read: inline strings (``t="inlineStr"``), integers as numbers, no formulas ever (there is
-no way to write one), a bold header row, frozen panes and an autofilter. Callers
-neutralise text first (``exporters.safe``) so that a copied-out value stays inert too.
+read: text as strings (a table's column whose values repeat, such as a status, a reason or
+a sentence, in the workbook's shared strings as Excel writes them; other text inline,
+``t="inlineStr"``), integers as numbers, no formulas ever (there is no way to write one),
+a bold header row, frozen panes and an autofilter. Callers neutralise text first
+(``exporters.safe``) so that a copied-out value stays inert too.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ from exporters.xlsx_chart import (
 )
 
 CHUNK_ROWS = 50_000
+# A table's text column goes to the shared strings when its rows hold at most one distinct
+# value per this many: a report's 20,000 accepted rows repeat a handful of statuses,
+# states and sentences, and their sheet's XML was half as long (and its zip half the work).
+SHARED_FROM_REPEATS = 4
 MAX_ROWS = 1_048_576
 MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 STYLE_TEXT, STYLE_HEADER, STYLE_NOTE, STYLE_WRAP = 1, 2, 3, 4  # WRAP: text, wrapped
@@ -60,6 +66,8 @@ class TextWorkbook:
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._sheets: list[tuple[str, int, int | None]] = []  # name, columns, last filtered row
         self._charts: list[tuple[int, BarChart]] = []  # sheet number, its chart
+        self._shared: dict[str, int] = {}  # escaped text: its index in the shared strings
+        self._shared_cells = 0  # the cells that refer to them
 
     def __enter__(self) -> TextWorkbook:
         return self
@@ -86,12 +94,13 @@ class TextWorkbook:
         first = 2 if header else 1
         last_row = rows + first - 1
         count = len(columns) if header else 0  # no header, no filter
+        written = [self._shared_or_inline(values) for values in columns]
         with self._zip.open(self._next_sheet(name, count, last_row), "w") as sheet:
             sheet.write(_sheet_start(widths, frozen=header).encode())
             if header:
                 sheet.write(_row_xml(1, [str(h) for h in headers], STYLE_HEADER).encode())
             for start in range(0, rows, CHUNK_ROWS):
-                chunk = [values.slice(start, CHUNK_ROWS) for values in columns]
+                chunk = [values.slice(start, CHUNK_ROWS) for values in written]
                 sheet.write(_rows_xml(chunk, start + first))
             if note:
                 sheet.write(_row_xml(last_row + 2, [note], STYLE_NOTE).encode())
@@ -120,6 +129,26 @@ class TextWorkbook:
             body.append(_SHEET_END_PLAIN)
         self._zip.writestr(f"xl/worksheets/sheet{len(self._sheets)}.xml", "".join(body))
 
+    def _shared_or_inline(self, values: pa.Array) -> pa.Array | _Shared:
+        """A text column whose values repeat as indices into the shared strings (each
+        distinct value escaped once); any other column as it is."""
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            return values
+        if len(values) < SHARED_FROM_REPEATS:
+            return values
+        encoded = pc.dictionary_encode(values)
+        if len(encoded.dictionary) * SHARED_FROM_REPEATS > len(values):
+            return values
+        texts = encoded.dictionary
+        escaped = _escape(texts).to_pylist()
+        ids = [
+            -1 if text == "" else self._shared.setdefault(value, len(self._shared))
+            for text, value in zip(texts.to_pylist(), escaped, strict=True)
+        ]
+        found = pc.fill_null(pa.array(ids, pa.int64()).take(encoded.indices), -1)
+        self._shared_cells += len(found) - int(pc.sum(pc.equal(found, -1)).as_py() or 0)
+        return _Shared(found)
+
     def _next_sheet(self, name: str, columns: int, last_row: int | None) -> str:
         if last_row is not None and last_row > MAX_ROWS:
             raise ValueError(f"sheet {name!r}: {last_row} rows exceed the XLSX limit {MAX_ROWS}")
@@ -140,6 +169,9 @@ class TextWorkbook:
             for n in range(1, count + 1)
         )
         sheets += self._write_charts()
+        if self._shared:
+            sheets += f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}"/>'
+            self._zip.writestr("xl/sharedStrings.xml", self._shared_strings_xml())
         self._zip.writestr("[Content_Types].xml", _CONTENT_TYPES.format(sheets=sheets))
         self._zip.writestr("_rels/.rels", _ROOT_RELS)
         self._zip.writestr("xl/styles.xml", _STYLES)
@@ -153,11 +185,23 @@ class TextWorkbook:
             f'<Relationship Id="rId{count + 1}" Type="http://schemas.openxmlformats.org/'
             'officeDocument/2006/relationships/styles" Target="styles.xml"/>'
         )
+        if self._shared:
+            styles += (
+                f'<Relationship Id="rId{count + 2}" Type="http://schemas.openxmlformats.org/'
+                'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+            )
         self._zip.writestr(
             "xl/_rels/workbook.xml.rels",
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
             f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}{styles}'
             "</Relationships>",
+        )
+
+    def _shared_strings_xml(self) -> str:
+        items = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in self._shared)
+        return (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst {_NS}'
+            f' count="{self._shared_cells}" uniqueCount="{len(self._shared)}">{items}</sst>'
         )
 
     def _write_charts(self) -> str:
@@ -181,6 +225,19 @@ class TextWorkbook:
                 f' ContentType="{CHART_TYPE}"/>'
             )
         return "".join(types)
+
+
+class _Shared:
+    """A text column as indices into the workbook's shared strings (``-1``: no cell)."""
+
+    def __init__(self, ids: pa.Array) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def slice(self, start: int, length: int) -> _Shared:
+        return _Shared(self.ids.slice(start, length))
 
 
 def fitted_widths(lines: Sequence[Line], cap: float = 70, least: float = 10) -> list[float]:
@@ -230,7 +287,7 @@ def _columns(frame: pd.DataFrame | pa.Table) -> tuple[list[Any], list[pa.Array]]
     return list(frame.columns), columns
 
 
-def _rows_xml(columns: list[pa.Array], first_row: int) -> bytes:
+def _rows_xml(columns: Sequence[pa.Array | _Shared], first_row: int) -> bytes:
     """``<row>`` elements for a chunk of the columns' rows, built column-wise."""
     rows = len(columns[0]) if columns else 0
     numbers = pa.array(range(first_row, first_row + rows)).cast(pa.string())
@@ -253,8 +310,18 @@ def _joined(values: pa.Array | pa.ChunkedArray) -> bytes:
     return values.buffers()[2][first:last].to_pybytes()
 
 
-def _cells(values: pa.Array, letter: str, numbers: pa.Array) -> pa.Array:
+def _cells(values: pa.Array | _Shared, letter: str, numbers: pa.Array) -> pa.Array:
     """One cell element per row; ``""`` (no cell) for empty text."""
+    if isinstance(values, _Shared):
+        cells = pc.binary_join_element_wise(
+            f'<c r="{letter}',
+            numbers,
+            f'" s="{STYLE_TEXT}" t="s"><v>',
+            values.ids.cast(pa.string()),
+            "</v></c>",
+            "",
+        )
+        return pc.if_else(pc.equal(values.ids, -1), "", cells)
     if pa.types.is_integer(values.type):
         return pc.binary_join_element_wise(
             f'<c r="{letter}', numbers, '"><v>', values.cast(pa.string()), "</v></c>", ""
@@ -382,6 +449,7 @@ _CONTENT_TYPES = (
     '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
     'officedocument.spreadsheetml.styles+xml"/></Types>'
 )
+_SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'

@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from exporters.xlsx import STYLE_NOTE, STYLE_TEXT, TextWorkbook, column_letter, write_text_sheet
+from exporters.xlsx import (
+    CHUNK_ROWS,
+    STYLE_NOTE,
+    STYLE_TEXT,
+    TextWorkbook,
+    column_letter,
+    write_text_sheet,
+)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +113,38 @@ def test_a_failed_write_leaves_no_workbook_parts(tmp_path: Path) -> None:
         raise RuntimeError("boom")
     with pytest.raises(KeyError):  # the workbook part is only written on success
         __import__("zipfile").ZipFile(path).getinfo("xl/workbook.xml")
+
+
+def test_repeated_text_goes_to_the_shared_strings_and_reads_back_exactly(tmp_path: Path) -> None:
+    """A column whose values repeat (a status, a sentence) is written once per value in the
+    shared strings, as Excel does; a column of distinct values (EIDs) stays inline. Both
+    read back exactly, across sheets and chunks, empty cells empty."""
+    import zipfile
+
+    sentences = ["a & b <c>", "  padded  ", "ünïcödé ✓ 联想", "_x0041_ stays", "", "line\nbreak"]
+    count = CHUNK_ROWS + 7
+    repeated = [sentences[i % len(sentences)] for i in range(count)]
+    unique = [f"{i:032d}" for i in range(count)]
+    frame = pd.DataFrame(
+        {"eid": pd.Series(unique, dtype="str"), "detail": pd.Series(repeated, dtype="str")}
+    )
+    path = tmp_path / "shared.xlsx"
+    with TextWorkbook(path) as book:
+        book.add_table("first", frame)
+        book.add_table("second", frame.iloc[:10])  # the same strings, shared again
+    with zipfile.ZipFile(path) as package:
+        shared = package.read("xl/sharedStrings.xml").decode()
+        sheet = package.read("xl/worksheets/sheet1.xml").decode()
+    assert 'uniqueCount="5"' in shared  # the five non-empty sentences, once each
+    assert f">{unique[0]}<" in sheet and unique[0] not in shared
+    book_read = openpyxl.load_workbook(path, read_only=True)
+    for name, size in (("first", count), ("second", 10)):
+        rows = list(book_read[name].iter_rows(values_only=True))
+        assert rows[0] == ("eid", "detail")
+        assert [row[0] for row in rows[1:]] == unique[:size]
+        details = [(*row, None)[1] or "" for row in rows[1:]]  # a row may end early
+        # openpyxl leaves Excel's escape of "_x0041_" as it is, inline or shared alike
+        assert [text.replace("_x005F_", "_") for text in details] == repeated[:size]
+    for name, size in (("first", count), ("second", 10)):  # calamine reads as Excel does
+        calamine = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+        assert [row[1] for row in calamine[1:]] == repeated[:size]
