@@ -304,6 +304,9 @@ def validate_manifests(reads: list[ManifestRead]) -> pd.DataFrame:
     return frame
 
 
+CLAIMED_TEXT = (schema.EID, schema.SERIAL_NUMBER, schema.IMEI, schema.OPERATOR)
+
+
 def dedupe_against_ledger(
     frame: pd.DataFrame,
     settings: Settings,
@@ -333,6 +336,7 @@ def dedupe_against_ledger(
         if not r.already_processed_by and (r.sha256 or r.error)
     ]
     rows = np.flatnonzero(accepted.to_numpy(dtype=bool))
+    columns.one_chunk(frame, CLAIMED_TEXT)  # the claim takes its lines from them, in slices
     # The claims are written while the run writes its files: nothing is delivered before
     # they are durable, as start_delivery, the ledger's next use, waits for their commit.
     verdict = (

