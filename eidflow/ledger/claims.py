@@ -135,8 +135,9 @@ class Lines:
 
 
 # Claims taken from the frame and written at a time: a slice's copies are let go before
-# the next (a claim runs beside the run writing its files: peak memory matters).
-WRITE_SLICE_ROWS = 100_000
+# the next (a claim runs beside the run writing its files: peak memory matters). 50,000 as
+# fast as 100,000 at 1M rows and 8-14 MB lower at the peak, with less kernel time.
+WRITE_SLICE_ROWS = 50_000
 
 
 def lines(
